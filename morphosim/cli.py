@@ -1,0 +1,95 @@
+"""The `morphosim` command line: run | validate | view | render | info | bench.
+
+Bad input ends with one line on stderr and exit code 2; a failed run with exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _versions() -> dict[str, str]:
+    """Versions of everything morphosim runs on, imported in the order the wheels need."""
+    import platform
+
+    import dolfinx_solver  # noqa: F401  (must come before dolfinx / petsc4py)
+    import dolfinx
+    import numba
+    import numpy
+    import pyvista
+    import roadrunner
+    import zarr
+    from mpi4py import MPI
+    from petsc4py import PETSc
+
+    import morphosim
+
+    return {
+        "morphosim": morphosim.__version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "dolfinx": dolfinx.__version__,
+        "petsc": ".".join(str(part) for part in PETSc.Sys.getVersion()),
+        "libroadrunner": roadrunner.__version__,
+        "numba": numba.__version__,
+        "pyvista": pyvista.__version__,
+        "zarr": zarr.__version__,
+        "mpi_size": str(MPI.COMM_WORLD.size),
+        "numba_threads": str(numba.get_num_threads()),
+    }
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    for name, version in _versions().items():
+        print(f"{name:14s} {version}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from morphosim.scenario import ScenarioError, load_scenario
+
+    try:
+        load_scenario(args.scenario, args.set)
+    except ScenarioError as error:
+        for problem in error.problems:
+            print(f"morphosim: error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{args.scenario}: ok")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="morphosim",
+        description="Simulate embryonic morphogenesis: gene circuits in every cell, "
+        "a vertex model of the cells, Stokes-Brinkman flow of the tissue.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    info = commands.add_parser("info", help="print the versions of morphosim and its engines")
+    info.set_defaults(handler=cmd_info)
+
+    validate = commands.add_parser("validate", help="check a scenario file and report every problem")
+    validate.add_argument("scenario", help="scenario YAML file")
+    validate.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                          help="override a key of the scenario (repeatable)")
+    validate.set_defaults(handler=cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from morphosim.errors import InputError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except InputError as error:
+        print(f"morphosim: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

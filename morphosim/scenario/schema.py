@@ -1,0 +1,258 @@
+"""A small declarative schema for scenario files, checked against the YAML node tree so
+every problem can name its key path and the line it sits on.
+
+A spec is one of the classes below; `check(spec, node, path)` returns the plain Python value
+with defaults filled in and appends a `Problem` for each thing that is wrong, so a user sees
+all problems at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str          # dotted key path, e.g. "cells.mechanics.K"
+    source: str        # the scenario file, or "--set" for a command-line override
+    line: int | None   # 1-based line in that source, when known
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.path}: {self.message}"
+
+
+class Context:
+    """Collects problems while a document is checked."""
+
+    def __init__(self, source: str = "<scenario>") -> None:
+        self.problems: list[Problem] = []
+        self.source = source
+
+    def report(self, path: str, node: yaml.Node | None, message: str) -> None:
+        mark = getattr(node, "start_mark", None)
+        if mark is None:
+            source, line = self.source, None
+        elif mark.name.startswith("<"):  # composed from a string: a --set override
+            source, line = "--set", None
+        else:
+            source, line = mark.name, mark.line + 1
+        self.problems.append(Problem(path or "<top>", source, line, message))
+
+
+_MISSING = object()
+
+
+class Spec:
+    description = "a value"
+
+    def check(self, node: yaml.Node, path: str, context: Context) -> Any:
+        raise NotImplementedError
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """The Python value of a YAML scalar node (typed by YAML's own resolver)."""
+    return yaml.safe_load(yaml.serialize(node)) if node is not None else None
+
+
+@dataclass
+class Number(Spec):
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+    exclusive_minimum: bool = False
+    default: Any = _MISSING
+
+    @property
+    def description(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        if self.minimum is not None:
+            kind += f" {'>' if self.exclusive_minimum else '>='} {self.minimum:g}"
+        if self.maximum is not None:
+            kind += f" <= {self.maximum:g}"
+        return kind
+
+    def check(self, node, path, context):
+        value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        wrong_type = isinstance(value, bool) or not isinstance(value, (int, float))
+        if not wrong_type and self.integer and not isinstance(value, int):
+            wrong_type = True
+        too_small = not wrong_type and self.minimum is not None and (
+            value <= self.minimum if self.exclusive_minimum else value < self.minimum)
+        too_large = not wrong_type and self.maximum is not None and value > self.maximum
+        if wrong_type or too_small or too_large:
+            shown = value if isinstance(node, yaml.ScalarNode) else f"a {node.id}"
+            context.report(path, node, f"expected {self.description}, got {shown!r}")
+            return None
+        return float(value) if not self.integer else value
+
+
+@dataclass
+class Boolean(Spec):
+    default: Any = _MISSING
+    description = "true or false"
+
+    def check(self, node, path, context):
+        value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(value, bool):
+            context.report(path, node, f"expected true or false, got {_shown(node)}")
+            return None
+        return value
+
+
+@dataclass
+class Text(Spec):
+    default: Any = _MISSING
+    description = "a string"
+
+    def check(self, node, path, context):
+        value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(value, str):
+            context.report(path, node, f"expected a string, got {_shown(node)}")
+            return None
+        return value
+
+
+@dataclass
+class Choice(Spec):
+    options: tuple[str, ...]
+    default: Any = _MISSING
+
+    @property
+    def description(self) -> str:
+        return "one of " + ", ".join(self.options)
+
+    def check(self, node, path, context):
+        value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
+        if value not in self.options:
+            context.report(path, node, f"expected {self.description}, got {_shown(node)}")
+            return None
+        return value
+
+
+@dataclass
+class ListOf(Spec):
+    item: Spec
+    length: int | None = None
+    min_length: int = 0
+    default: Any = _MISSING
+
+    @property
+    def description(self) -> str:
+        count = f"{self.length} " if self.length is not None else ""
+        return f"a list of {count}{self.item.description}s"
+
+    def check(self, node, path, context):
+        if not isinstance(node, yaml.SequenceNode):
+            context.report(path, node, f"expected {self.description}, got {_shown(node)}")
+            return None
+        items = node.value
+        if (self.length is not None and len(items) != self.length) or len(items) < self.min_length:
+            context.report(path, node, f"expected {self.description}, got {len(items)} items")
+            return None
+        return [self.item.check(item, f"{path}[{i}]", context) for i, item in enumerate(items)]
+
+
+@dataclass
+class Either(Spec):
+    """The first of several specs that accepts the value (for 'a number or a list', ...)."""
+
+    options: tuple[Spec, ...]
+    default: Any = _MISSING
+
+    @property
+    def description(self) -> str:
+        return " or ".join(option.description for option in self.options)
+
+    def check(self, node, path, context):
+        for option in self.options:
+            trial = Context()
+            value = option.check(node, path, trial)
+            if not trial.problems:
+                return value
+        context.report(path, node, f"expected {self.description}, got {_shown(node)}")
+        return None
+
+
+@dataclass
+class Mapping(Spec):
+    """A mapping with known keys. `required` names keys that must be there; keys with a
+    spec default are filled in; any other key is reported with the list of allowed keys."""
+
+    keys: dict[str, Spec]
+    required: tuple[str, ...] = ()
+    default: Any = _MISSING
+    description = "a mapping"
+
+    def check(self, node, path, context):
+        if not isinstance(node, yaml.MappingNode):
+            context.report(path, node, f"expected a mapping with keys {', '.join(self.keys)}, "
+                                       f"got {_shown(node)}")
+            return None
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node)
+            key_path = f"{path}.{key}" if path else str(key)
+            if key not in self.keys:
+                context.report(key_path, key_node,
+                               f"unknown key; allowed here: {', '.join(self.keys)}")
+                continue
+            if key in result:
+                context.report(key_path, key_node, "key given twice")
+            result[key] = self.keys[key].check(value_node, key_path, context)
+        for key in self.required:
+            if key not in result:
+                context.report(f"{path}.{key}" if path else key, node,
+                               f"missing (required: {self.keys[key].description})")
+        for key, spec in self.keys.items():
+            if key not in result and spec.default is not _MISSING:
+                result[key] = spec.default
+        return result
+
+
+@dataclass
+class Dictionary(Spec):
+    """A mapping from user-chosen names (species, fields, parameters) to values of one spec."""
+
+    value: Spec
+    default: Any = _MISSING
+    description = "a mapping of names"
+
+    def check(self, node, path, context):
+        if not isinstance(node, yaml.MappingNode):
+            context.report(path, node, f"expected a mapping of names, got {_shown(node)}")
+            return None
+        result = {}
+        for key_node, value_node in node.value:
+            key = str(_scalar(key_node))
+            result[key] = self.value.check(value_node, f"{path}.{key}", context)
+        return result
+
+
+def _shown(node: yaml.Node) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        return repr(_scalar(node))
+    return "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
+
+
+def line_of(root: yaml.Node, path: str) -> int | None:
+    """Line of the key at a dotted path in a composed YAML document (for later checks,
+    e.g. an SBML name that does not exist), or None when the path is not in the file."""
+    node = root
+    line = None
+    for key in path.split("."):
+        if not isinstance(node, yaml.MappingNode):
+            return line
+        for key_node, value_node in node.value:
+            if _scalar(key_node) == key:
+                mark = key_node.start_mark
+                line = mark.line + 1 if mark is not None and not mark.name.startswith("<") else None
+                node = value_node
+                break
+        else:
+            return line
+    return line
