@@ -49,15 +49,42 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    if _load(args) is None:
+        return EXIT_BAD_INPUT
+    print(f"{args.scenario}: ok")
+    return EXIT_OK
+
+
+def _load(args: argparse.Namespace) -> dict | None:
+    """The checked scenario, or None after printing every problem (one line each)."""
     from morphosim.scenario import ScenarioError, load_scenario
 
     try:
-        load_scenario(args.scenario, args.set)
+        return load_scenario(args.scenario, args.set)
     except ScenarioError as error:
         for problem in error.problems:
             print(f"morphosim: error: {problem}", file=sys.stderr)
+        return None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from morphosim.coupling.simulation import SimulationFailure
+    from morphosim.scenario.run import run_scenario
+
+    scenario = _load(args)
+    if scenario is None:
         return EXIT_BAD_INPUT
-    print(f"{args.scenario}: ok")
+    try:
+        path = run_scenario(scenario, resume=args.resume, progress=not args.quiet)
+    except SimulationFailure as failure:
+        print(f"morphosim: run failed: {failure} (frames recorded so far are in the store)", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except KeyboardInterrupt:
+        print("morphosim: interrupted; the store keeps every frame recorded so far "
+              "(continue with --resume)", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    if not args.quiet:
+        print(f"wrote {path}")
     return EXIT_OK
 
 
@@ -72,11 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="print the versions of morphosim and its engines")
     info.set_defaults(handler=cmd_info)
 
+    run = commands.add_parser("run", help="run a scenario and record it in a zarr store")
     validate = commands.add_parser("validate", help="check a scenario file and report every problem")
-    validate.add_argument("scenario", help="scenario YAML file")
-    validate.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
-                          help="override a key of the scenario (repeatable)")
+    for command in (run, validate):
+        command.add_argument("scenario", help="scenario YAML file")
+        command.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
+                             help="override a key of the scenario (repeatable; value in YAML syntax)")
+    run.add_argument("--resume", action="store_true", help="continue a stopped run from its last checkpoint")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(handler=cmd_run)
     validate.set_defaults(handler=cmd_validate)
+
+    from viz.cli import add_commands  # view | render | plot | export (pyvista loads on use)
+
+    add_commands(commands)
     return parser
 
 

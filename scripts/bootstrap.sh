@@ -86,6 +86,19 @@ build_python() {
     usable_python "$BUILT_PY/bin/python3.13"
 }
 
+# Xvfb lets the interactive viewer's test open a window on a machine without a screen.
+install_xvfb() {
+    command -v Xvfb >/dev/null 2>&1 && return 0
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        say "installing Xvfb (Debian package xvfb) for the viewer test"
+        apt-get -qq update >/dev/null && DEBIAN_FRONTEND=noninteractive \
+            apt-get -qq install -y --no-install-recommends xvfb >/dev/null \
+            || say "warning: could not install xvfb; the interactive viewer test needs it"
+    else
+        say "note: Xvfb is not installed; the interactive viewer test needs it (package xvfb)"
+    fi
+}
+
 setup_key() {
     # Re-install when pyproject.toml or the interpreter changes.
     { cat "$ROOT/pyproject.toml"; "$VENV/bin/python" -VV; } | sha256sum | cut -d' ' -f1
@@ -108,6 +121,7 @@ if [ ! -x "$VENV/bin/python" ] || ! usable_python "$VENV/bin/python"; then
     "$PYTHON" -m venv "$VENV"
 fi
 
+install_xvfb
 say "installing morphosim and its dependencies into .venv (about 2 GB, ~1-2 min)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]"

@@ -101,6 +101,11 @@ class StoreWriter:
             self.layout[kind].append(name)
             self.set_attribute("layout", self.layout)
 
+    def truncate(self, n_frames: int) -> None:
+        """Keep the first n_frames frames; later data is overwritten by the next appends."""
+        self.root["times"].resize((n_frames,))
+        self.n_frames = n_frames
+
     def set_attribute(self, key: str, value: Any) -> None:
         attributes = dict(self.root.attrs["morphosim"])
         attributes[key] = value

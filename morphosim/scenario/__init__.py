@@ -17,7 +17,7 @@ import yaml
 from morphosim.errors import InputError
 
 from .keys import GEOMETRY_REQUIRES, SCENARIO
-from .schema import Context, Problem
+from .schema import Context, Problem, line_of
 
 # Per-cell quantities a scenario may map onto SBML input parameters (DESIGN.md, tissue -> genes).
 INPUT_SOURCES = ("strain.areal", "strain.anisotropy", "strain_rate.trace",
@@ -37,8 +37,14 @@ class ScenarioError(InputError):
         super().__init__(f"{problems[0]}{more}")
 
 
-def load_scenario(path: str | os.PathLike, overrides: Iterable[str] = ()) -> dict[str, Any]:
-    """Read, override (`key.path=value`, value in YAML syntax) and check a scenario file."""
+def problem_at(scenario: dict, root: yaml.Node, key_path: str, message: str) -> Problem:
+    """A problem at a key path, with the line of that key in the scenario file."""
+    return Problem(key_path, scenario["_source"]["file"], line_of(root, key_path), message)
+
+
+def load_scenario(path: str | os.PathLike, overrides: Iterable[str] = (), check_model: bool = True) -> dict[str, Any]:
+    """Read, override (`key.path=value`, value in YAML syntax) and check a scenario file.
+    With check_model, names used in genes/tissue are also checked against the SBML model."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: scenario file not found")
@@ -58,7 +64,17 @@ def load_scenario(path: str | os.PathLike, overrides: Iterable[str] = ()) -> dic
         _check_consistency(scenario, root, path.parent, context)
     if context.problems:
         raise ScenarioError(context.problems)
-    scenario["_source"] = {"file": str(path.resolve()), "folder": str(path.parent.resolve())}
+    scenario["_source"] = {"file": str(path), "folder": str(path.parent.resolve())}
+    if check_model and scenario.get("genes"):
+        from .build import model_problems
+
+        try:
+            problems = model_problems(scenario, root)
+        except InputError as error:
+            key = "genes.model" if scenario["genes"].get("model") else "genes.antimony"
+            problems = [problem_at(scenario, root, key, str(error).removeprefix(f"{key}: "))]
+        if problems:
+            raise ScenarioError(problems)
     return scenario
 
 
@@ -94,8 +110,6 @@ def _apply_overrides(root: yaml.Node, overrides: Iterable[str], context: Context
 
 def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: Context) -> None:
     """Rules that tie keys together (beyond each key's own type)."""
-    from .schema import line_of
-
     def report(key_path: str, message: str) -> None:
         context.problems.append(Problem(key_path, context.source, line_of(root, key_path), message))
 

@@ -85,6 +85,7 @@ GENES = Mapping(
         "model": Text(),            # SBML file, relative to the scenario file
         "antimony": Text(),         # or an inline Antimony model
         "solver": Choice(("batched", "tellurium"), default="batched"),
+        "method": Choice(("explicit", "stiff"), default="explicit"),   # batched integrator
         "rtol": POSITIVE, "atol": POSITIVE,
         "initial": Dictionary(INITIAL_VALUE, default={}),
         "inputs": Dictionary(Text(), default={}),
@@ -99,7 +100,7 @@ FLOW = Mapping(
         "mesh_size": POSITIVE,
         "compressible": Boolean(default=False),
         "bulk_viscosity": POSITIVE,
-        "boundary": Choice(("no_slip", "free", "slip"), default="free"),
+        "boundary": Choice(("noslip", "free", "slip"), default="free"),
         "padding": NON_NEGATIVE,     # planar: margin of fluid around the sheet
     },
     required=("mu", "mesh_size"),

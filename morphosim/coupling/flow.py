@@ -1,0 +1,62 @@
+"""Cells <-> tissue: vertex forces load the flow once, vertices move with it (DESIGN.md).
+
+    fluid load      b = Bᵀ F            (each vertex force enters the fluid exactly once)
+    vertex motion   dr/dt = (B v)_v + F_v / ξ
+
+B holds the velocity basis functions evaluated at the vertex positions (tissue.PointOperator).
+Because the same B spreads and interpolates, Σ F·(B v) = b·v: the power the cells put in is the
+power the fluid dissipates, and forces that sum to zero (a free tissue) push no net momentum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from morphosim.tissue import PointOperator, StokesBrinkman
+from morphosim.tissue.meshes import linear_triangles
+
+
+class FlowCoupling:
+    """Solves the tissue flow driven by vertex forces and samples it at vertices and centroids."""
+
+    def __init__(self, flow: StokesBrinkman):
+        self.flow = flow
+        self.vertices: PointOperator | None = None
+        self.centroids: PointOperator | None = None
+        self.velocity = None   # dolfinx Function of the last solve
+        self.mesh_points, self.mesh_triangles = linear_triangles(flow.mesh)
+        self._mesh_probe: PointOperator | None = None
+
+    @staticmethod
+    def _located(operator: PointOperator | None, flow: StokesBrinkman, points: np.ndarray) -> PointOperator:
+        if operator is None:
+            return flow.point_operator(points)
+        operator.update(points)
+        return operator
+
+    def vertex_velocity(self, positions: np.ndarray, forces: np.ndarray) -> np.ndarray:
+        """B v for the flow driven by b = Bᵀ F: the tissue velocity at every vertex, (Nv, 3)."""
+        self.vertices = self._located(self.vertices, self.flow, positions)
+        self.velocity, _ = self.flow.solve(load=self.vertices.spread(forces))
+        if not np.isfinite(self.velocity.x.array).all():
+            raise FloatingPointError("the flow solve returned NaN or inf (singular or ill-posed operator)")
+        return self.vertices.interpolate(self.velocity)
+
+    def strain_rate_at(self, points: np.ndarray) -> np.ndarray:
+        """ε(v) of the last solve at points, (N, 3, 3); zero before the first solve."""
+        if self.velocity is None:
+            return np.zeros((len(points), 3, 3))
+        self.centroids = self._located(self.centroids, self.flow, points)
+        return self.centroids.strain_rate(self.velocity)
+
+    def fields_on_mesh(self, transport=None) -> dict[str, np.ndarray]:
+        """Velocity (Np, 3) and every morphogen (Np,) at the output mesh points, keyed for the store."""
+        if self._mesh_probe is None:
+            self._mesh_probe = self.flow.point_operator(self.mesh_points)
+        velocity = (self._mesh_probe.interpolate(self.velocity) if self.velocity is not None
+                    else np.zeros((len(self.mesh_points), 3)))
+        fields = {"fields/velocity": velocity}
+        if transport is not None:
+            fields.update({f"fields/{name}": values
+                           for name, values in transport.values_at(self.mesh_points).items()})
+        return fields

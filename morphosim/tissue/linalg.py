@@ -1,0 +1,103 @@
+"""Direct solves with a factorization kept across right-hand sides (PETSc + MUMPS).
+
+A fixed tissue mesh means a fixed operator: factorize once, then every step costs only the
+forward/backward substitution. Two optional transformations of the assembled matrix A:
+
+* a prolongation P (periodic sides: reduced dofs -> full dofs), solving Pᵀ A P y = Pᵀ b, x = P y;
+* linear constraints cᵢ·x = 0 through Lagrange multipliers (pressure mean, rigid-body modes of
+  a singular operator), i.e. the bordered system [[K, C], [Cᵀ, 0]]. The few dense columns of C
+  are ordered last by the fill-reducing ordering and cost O(n) per solve.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from petsc4py import PETSc
+
+_SOLVER_TYPE = "mumps"  # present in the dolfinx-solver wheel's PETSc; superlu_dist and petsc LU also are
+
+
+def _constraint_matrix(constraints: list[PETSc.Vec], template: PETSc.Mat) -> PETSc.Mat:
+    """n × m AIJ matrix with the constraint vectors as columns; the m columns live on rank 0."""
+    comm = template.getComm()
+    m = len(constraints)
+    m_local = m if comm.rank == 0 else 0
+    (n_local, n_global), _ = template.getSizes()
+    values = np.column_stack([c.getArray(readonly=True) for c in constraints]) if n_local else np.zeros((0, m))
+    columns = np.broadcast_to(np.arange(m, dtype=PETSc.IntType), values.shape)
+    keep = values != 0.0
+    indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))]).astype(PETSc.IntType)
+    C = PETSc.Mat().createAIJ(
+        ((n_local, n_global), (m_local, m)), csr=(indptr, columns[keep], values[keep]), comm=comm
+    )
+    C.assemble()
+    return C
+
+
+class FactorizedOperator:
+    """x = A⁻¹ b with A factorized once (MUMPS LU), optionally reduced and bordered (see module doc).
+
+    A: assembled PETSc matrix. constraints: PETSc vectors (layout of A's rows), each a constraint
+    c·x = 0. prolongation: PETSc matrix P (full × reduced) or None.
+    """
+
+    def __init__(self, A: PETSc.Mat, constraints: list[PETSc.Vec] = (), prolongation: PETSc.Mat | None = None):
+        self.comm = A.getComm()
+        self.prolongation = prolongation
+        K = A if prolongation is None else A.PtAP(prolongation)
+        self._reduced_rhs = K.createVecRight()
+        if constraints:
+            reduced = []
+            for c in constraints:
+                r = K.createVecRight()
+                (prolongation.multTranspose(c, r) if prolongation is not None else c.copy(r))
+                reduced.append(r)
+            C = _constraint_matrix(reduced, K)
+            nest = PETSc.Mat().createNest([[K, C], [C.transpose(PETSc.Mat()), None]], comm=self.comm)
+            index_sets = nest.getNestISs()[0]
+            self.matrix = nest.convert("aij")
+            start, _ = self.matrix.getOwnershipRange()
+            self._primal_positions = index_sets[0].getIndices() - start
+        else:
+            self.matrix = K
+            self._primal_positions = None
+        self.num_multipliers = len(constraints)
+        self.ksp = PETSc.KSP().create(self.comm)
+        self.ksp.setOperators(self.matrix)
+        self.ksp.setType("preonly")
+        pc = self.ksp.getPC()
+        pc.setType("lu")
+        pc.setFactorSolverType(_SOLVER_TYPE)
+        self.ksp.setUp()  # the factorization
+        self._rhs, self._solution = self.matrix.createVecs()
+
+    def solve(self, b: PETSc.Vec, x: PETSc.Vec) -> None:
+        """Solve A x = b (b assembled, ghosts not needed); x gets the owned entries."""
+        rhs = b
+        if self.prolongation is not None:
+            self.prolongation.multTranspose(b, self._reduced_rhs)
+            rhs = self._reduced_rhs
+        if self._primal_positions is not None:
+            self._rhs.zeroEntries()
+            self._rhs.getArray()[self._primal_positions] = rhs.getArray(readonly=True)
+            rhs = self._rhs
+        self.ksp.solve(rhs, self._solution)
+        reason = self.ksp.getConvergedReason()
+        if reason < 0:
+            raise RuntimeError(f"direct solve failed (PETSc KSP reason {reason}); is the operator singular?")
+        solution = self._solution
+        if self._primal_positions is not None:
+            solution = self._reduced_rhs
+            solution.getArray()[:] = self._solution.getArray(readonly=True)[self._primal_positions]
+        if self.prolongation is not None:
+            self.prolongation.mult(solution, x)
+        else:
+            solution.copy(x)
+
+    def multipliers(self) -> np.ndarray:
+        """Lagrange multipliers of the last solve (on rank 0; empty elsewhere)."""
+        if self._primal_positions is None:
+            return np.zeros(0)
+        mask = np.ones(self._solution.getLocalSize(), dtype=bool)
+        mask[self._primal_positions] = False
+        return self._solution.getArray(readonly=True)[mask].copy()

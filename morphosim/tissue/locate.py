@@ -1,0 +1,165 @@
+"""Point location on a fixed triangle mesh (planar or surface), in numba.
+
+The mesh never moves (Eulerian tissue), so a uniform bucket grid over the triangles is built
+once; locating 10^5 points is then one pass over the points. Each point goes to the triangle
+closest to it (among the triangles whose margin-inflated bounding box contains the point's
+bucket) and gets the barycentric coordinates of its orthogonal projection onto that flat
+triangle. Points inside a planar mesh project onto themselves; points on a curved shell that
+sit slightly off the piecewise-flat surface are projected onto the nearest flat triangle, and
+those barycentric coordinates are then used as reference coordinates of the (possibly curved)
+cell, i.e. the point is moved along the triangle's normal onto the discrete surface.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, inline="always")
+def _dot(ux, uy, uz, vx, vy, vz):
+    return ux * vx + uy * vy + uz * vz
+
+
+@njit(cache=True)
+def _closest_point_barycentric(p, a, b, c):
+    """Barycentric coordinates (of a, b, c) of the point of triangle abc closest to p.
+
+    Ericson, Real-Time Collision Detection, §5.1.5 (scalar arithmetic: no temporary arrays).
+    """
+    abx, aby, abz = b[0] - a[0], b[1] - a[1], b[2] - a[2]
+    acx, acy, acz = c[0] - a[0], c[1] - a[1], c[2] - a[2]
+    apx, apy, apz = p[0] - a[0], p[1] - a[1], p[2] - a[2]
+    d1 = _dot(abx, aby, abz, apx, apy, apz)
+    d2 = _dot(acx, acy, acz, apx, apy, apz)
+    if d1 <= 0.0 and d2 <= 0.0:
+        return 1.0, 0.0, 0.0
+    bpx, bpy, bpz = p[0] - b[0], p[1] - b[1], p[2] - b[2]
+    d3 = _dot(abx, aby, abz, bpx, bpy, bpz)
+    d4 = _dot(acx, acy, acz, bpx, bpy, bpz)
+    if d3 >= 0.0 and d4 <= d3:
+        return 0.0, 1.0, 0.0
+    vc = d1 * d4 - d3 * d2
+    if vc <= 0.0 and d1 >= 0.0 and d3 <= 0.0:
+        v = d1 / (d1 - d3)
+        return 1.0 - v, v, 0.0
+    cpx, cpy, cpz = p[0] - c[0], p[1] - c[1], p[2] - c[2]
+    d5 = _dot(abx, aby, abz, cpx, cpy, cpz)
+    d6 = _dot(acx, acy, acz, cpx, cpy, cpz)
+    if d6 >= 0.0 and d5 <= d6:
+        return 0.0, 0.0, 1.0
+    vb = d5 * d2 - d1 * d6
+    if vb <= 0.0 and d2 >= 0.0 and d6 <= 0.0:
+        w = d2 / (d2 - d6)
+        return 1.0 - w, 0.0, w
+    va = d3 * d6 - d5 * d4
+    if va <= 0.0 and (d4 - d3) >= 0.0 and (d5 - d6) >= 0.0:
+        w = (d4 - d3) / ((d4 - d3) + (d5 - d6))
+        return 0.0, 1.0 - w, w
+    denom = 1.0 / (va + vb + vc)
+    v = vb * denom
+    w = vc * denom
+    return 1.0 - v - w, v, w
+
+
+@njit(cache=True)
+def build_bucket_grid(triangles, margin, max_buckets):
+    """Bucket grid over triangles (n, 3, 3): each triangle listed in every bucket its
+    bounding box, inflated by margin, touches.
+
+    Returns (lower corner (3,), bucket size, buckets per axis (3,), offsets, triangle ids) where
+    the triangles of bucket k are ids[offsets[k]:offsets[k+1]].
+    """
+    n = triangles.shape[0]
+    lo = np.empty(3)
+    hi = np.empty(3)
+    extent = 0.0
+    for d in range(3):
+        lo[d] = triangles[:, :, d].min() - margin
+        hi[d] = triangles[:, :, d].max() + margin
+    for t in range(n):
+        for d in range(3):
+            extent += triangles[t, :, d].max() - triangles[t, :, d].min()
+    size = max(extent / (3.0 * n) + 2.0 * margin, 1e-12)  # about one mean triangle per bucket
+    shape = np.empty(3, dtype=np.int64)
+    while True:
+        for d in range(3):
+            shape[d] = max(1, int(np.ceil((hi[d] - lo[d]) / size)))
+        if shape[0] * shape[1] * shape[2] <= max_buckets:
+            break
+        size *= 1.25
+    counts = np.zeros(shape[0] * shape[1] * shape[2] + 1, dtype=np.int64)
+    for sweep in range(2):
+        if sweep == 1:
+            offsets = np.zeros_like(counts)
+            for k in range(counts.size - 1):
+                offsets[k + 1] = offsets[k] + counts[k]
+            ids = np.empty(offsets[-1], dtype=np.int64)
+            fill = offsets.copy()
+        for t in range(n):
+            i0 = np.empty(3, dtype=np.int64)
+            i1 = np.empty(3, dtype=np.int64)
+            for d in range(3):
+                i0[d] = min(shape[d] - 1, int((triangles[t, :, d].min() - margin - lo[d]) / size))
+                i1[d] = min(shape[d] - 1, int((triangles[t, :, d].max() + margin - lo[d]) / size))
+            for ix in range(i0[0], i1[0] + 1):
+                for iy in range(i0[1], i1[1] + 1):
+                    for iz in range(i0[2], i1[2] + 1):
+                        k = (ix * shape[1] + iy) * shape[2] + iz
+                        if sweep == 0:
+                            counts[k] += 1
+                        else:
+                            ids[fill[k]] = t
+                            fill[k] += 1
+    return lo, size, shape, offsets, ids
+
+
+@njit(cache=True)
+def locate_points(points, triangles, tie_keys, margin, search_radius, lo, size, shape, offsets, ids):
+    """Closest triangle and barycentric coordinates for each point (n, 3).
+
+    The bucket of a point lists every triangle within `margin` of it; a point farther than
+    that from all of them (rare: off a curved surface, or outside a planar mesh) is compared
+    with every triangle, and is left unlocated (-1) beyond search_radius.
+    Returns (triangle index or -1; barycentric (n, 3); distance from the point to the triangle).
+    Ties (a point whose closest point is on an edge shared by two triangles) go to the
+    triangle with the lowest tie_keys value.
+    """
+    n = points.shape[0]
+    found = -np.ones(n, dtype=np.int64)
+    bary = np.zeros((n, 3))
+    distance = np.full(n, np.inf)
+    for i in range(n):
+        p = points[i]
+        k = 0
+        outside = False
+        for d in range(3):
+            cell = int(np.floor((p[d] - lo[d]) / size))
+            if cell < 0 or cell >= shape[d]:
+                outside = True
+            k = k * shape[d] + min(max(cell, 0), shape[d] - 1)
+        first, last = (0, 0) if outside else (offsets[k], offsets[k + 1])
+        for m in range(first, last):
+            _closer(i, ids[m], points, triangles, tie_keys, found, bary, distance)
+        if distance[i] > margin:
+            for t in range(triangles.shape[0]):
+                _closer(i, t, points, triangles, tie_keys, found, bary, distance)
+            if distance[i] > search_radius:
+                found[i] = -1
+    return found, bary, distance
+
+
+@njit(cache=True)
+def _closer(i, t, points, triangles, tie_keys, found, bary, distance):
+    """Keep triangle t for point i if it is closer than the current one."""
+    p = points[i]
+    a, b, c = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+    l0, l1, l2 = _closest_point_barycentric(p, a, b, c)
+    dist = 0.0
+    for d in range(3):
+        dist += (p[d] - (l0 * a[d] + l1 * b[d] + l2 * c[d])) ** 2
+    dist = np.sqrt(dist)
+    if dist < distance[i] or (dist == distance[i] and tie_keys[t] < tie_keys[found[i]]):
+        distance[i] = dist
+        found[i] = t
+        bary[i, 0], bary[i, 1], bary[i, 2] = l0, l1, l2

@@ -1,0 +1,225 @@
+"""Point operators: the sparse matrix B between arbitrary points and a finite element space.
+
+For points r_i (cell vertices, cell centroids) and a Lagrange space with basis φ_j, B holds
+φ_j(r_i) (one row per point and component, one column per degree of freedom). The same B
+spreads point forces into a load and interpolates the velocity back (DESIGN.md):
+
+    load      b = Bᵀ F          (spread)
+    velocity  B v               (interpolate)
+
+so Σ F·(B v) = b·v exactly. Rows are point-major with three components per point for a vector
+space (row 3 i + d), also on planar meshes (the z row is empty there); one row per point for a
+scalar space. Columns are the local degree-of-freedom indices of the space (``Function.x.array``
+order, ghosts included).
+
+Parallel (MPI): each point is owned by exactly one rank (the lowest rank holding a cell closest
+to it); B has non-zero rows only for the owned points, so spread() returns this rank's
+contributions to its local (owned + ghost) dofs and the solvers accumulate the ghost entries;
+interpolate() and friends sum over ranks and return every point's value on every rank.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from mpi4py import MPI
+
+from dolfinx import fem
+from morphosim.tissue.locate import build_bucket_grid, locate_points
+
+
+def allreduce_array(comm: MPI.Comm, array: np.ndarray, op=MPI.SUM) -> np.ndarray:
+    """Element-wise reduction of a numpy array over ranks (a copy; the input is untouched)."""
+    array = np.ascontiguousarray(array)
+    if comm.size == 1:
+        return array.copy()
+    result = np.empty_like(array)
+    comm.Allreduce(array, result, op=op)
+    return result
+
+
+class PointLocationError(ValueError):
+    """Raised when points lie farther from the mesh than the location tolerance."""
+
+
+def _scalar_basix_element(space: fem.FunctionSpace):
+    element = space.ufl_element()
+    return element.sub_elements[0].basix_element if element.block_size > 1 else element.basix_element
+
+
+class PointOperator:
+    """Locate points in a fixed mesh and build B for one function space (scalar or vector Lagrange).
+
+    points: (N, 3) positions in the mesh's units (z ignored on planar meshes).
+    tolerance: points farther than this from the mesh raise PointLocationError; points within
+        it are projected onto the nearest triangle (on a surface: along the triangle normal).
+        Default: half the largest cell edge.
+    """
+
+    def __init__(self, space: fem.FunctionSpace, points: np.ndarray, tolerance: float | None = None):
+        self.space = space
+        mesh = space.mesh
+        self.mesh = mesh
+        self.comm = mesh.comm
+        self.gdim = mesh.geometry.dim
+        self.block_size = space.dofmap.index_map_bs
+        if self.block_size not in (1, self.gdim):
+            raise ValueError(f"space must be scalar or a gdim-vector Lagrange space, block size is {self.block_size}")
+        self.components = 1 if self.block_size == 1 else 3
+        self.num_local_dofs = (space.dofmap.index_map.size_local + space.dofmap.index_map.num_ghosts) * self.block_size
+
+        num_cells = mesh.topology.index_map(mesh.topology.dim).size_local
+        geometry_nodes = mesh.geometry.dofmaps[0][:num_cells]
+        self._geometry_nodes = geometry_nodes
+        self._geometry_element = mesh.ufl_domain().ufl_coordinate_element().sub_elements[0].basix_element
+        x = mesh.geometry.x
+        # the three vertices are the first three nodes of a P1 or P2 triangle
+        triangles = np.ascontiguousarray(x[geometry_nodes[:, :3]])
+        edges = np.linalg.norm(triangles[:, [1, 2, 0]] - triangles, axis=2)
+        largest_edge = self.comm.allreduce(edges.max() if num_cells else 0.0, op=MPI.MAX)
+        self.tolerance = 0.5 * largest_edge if tolerance is None else float(tolerance)
+        if not self.tolerance >= 0.0:
+            raise ValueError(f"tolerance must be non-negative, got {tolerance!r}")
+        self._triangles = triangles
+        self._cell_keys = np.asarray(mesh.topology.original_cell_index[:num_cells], dtype=np.int64)
+        # small bucket margin: most points sit on (or within a sagitta of) the mesh
+        self._margin = min(self.tolerance, 0.05 * largest_edge)
+        self._grid = build_bucket_grid(triangles, self._margin, max(64, 8 * num_cells))
+        self._element = _scalar_basix_element(space)
+        self._tables: dict = {}
+        self.update(points)
+
+    # ---------------------------------------------------------------- location
+    def update(self, points: np.ndarray) -> None:
+        """Re-locate the (moved) points and rebuild B. Cost: one numba pass over the points."""
+        points = np.asarray(points, dtype=float)
+        if points.ndim != 2 or points.shape[1] != 3:
+            raise ValueError(f"points must be an (N, 3) array, got shape {points.shape}")
+        if not np.isfinite(points).all():
+            raise ValueError("points contain NaN or infinite coordinates")
+        query = points.copy()
+        if self.gdim == 2:
+            query[:, 2] = 0.0
+        cells, bary, distance = locate_points(
+            query, self._triangles, self._cell_keys, self._margin, self.tolerance, *self._grid
+        )
+        distance = np.where(cells >= 0, distance, np.inf)
+        best = allreduce_array(self.comm, distance, op=MPI.MIN)
+        # owner: the rank holding the closest cell, ties broken by the cell's input index, so the
+        # choice (which matters for gradients at edges) does not depend on the partition
+        no_key = np.iinfo(np.int64).max
+        key = np.where(distance <= best, self._cell_keys[np.maximum(cells, 0)], no_key)
+        owner_key = allreduce_array(self.comm, key, op=MPI.MIN)
+        mine = (key == owner_key) & (key != no_key)
+        too_far = best > self.tolerance
+        if too_far.any():
+            worst = int(np.argmax(np.where(np.isfinite(best), best, np.finfo(float).max)))
+            raise PointLocationError(
+                f"{int(too_far.sum())} of {len(points)} points lie farther than tolerance={self.tolerance:g} "
+                f"from the mesh (e.g. point {worst} at {points[worst]}); move them inside or raise tolerance"
+            )
+        self.points = points
+        self.num_points = len(points)
+        self.owned = np.flatnonzero(mine)
+        self.cells = cells[self.owned]
+        # reference coordinates of the projection: X = (λ1, λ2) on the reference triangle
+        self.reference_points = np.ascontiguousarray(bary[self.owned, 1:])
+        self._tables.clear()
+        geometry_basis = self._tabulate(self._geometry_element, 0)[0]
+        projected = np.zeros((self.num_points, 3))
+        projected[self.owned] = np.einsum("pj,pjd->pd", geometry_basis, self.mesh.geometry.x[self._geometry_nodes[self.cells]])
+        #: where each point was placed on the discrete mesh (the point itself inside a planar mesh)
+        self.projected_points = self._sum_over_ranks(projected)
+        self.matrix = self._build_matrix()
+
+    def _tabulate(self, element, derivatives: int) -> np.ndarray:
+        """Basis (and first derivatives) of a scalar basix element at the owned points' X."""
+        key = (id(element), derivatives)
+        if key not in self._tables:
+            self._tables[key] = element.tabulate(derivatives, self.reference_points)[..., 0]
+        return self._tables[key]
+
+    def _build_matrix(self) -> sp.csr_matrix:
+        """CSR assembled directly: row 3i + d (or i) of an owned point holds φ_j(X_i) at dof j·bs + d."""
+        basis = self._tabulate(self._element, 0)[0]  # (n_owned, dofs per cell)
+        cell_dofs = self.space.dofmap.list[self.cells]  # (n_owned, dofs per cell)
+        bs, comps = self.block_size, self.components
+        dofs_per_cell = basis.shape[1]
+        counts = np.zeros((self.num_points, comps), dtype=np.int64)
+        counts[self.owned, :bs] = dofs_per_cell
+        indptr = np.concatenate([[0], np.cumsum(counts.ravel())])
+        indices = cell_dofs[:, None, :] * bs + np.arange(bs)[None, :, None]  # (n_owned, bs, dofs)
+        values = np.broadcast_to(basis[:, None, :], indices.shape)
+        return sp.csr_matrix(
+            (values.ravel(), indices.ravel(), indptr), shape=(self.num_points * comps, self.num_local_dofs)
+        )
+
+    # ---------------------------------------------------------------- operations
+    def spread(self, point_values: np.ndarray) -> np.ndarray:
+        """Load vector b = Bᵀ F on the local dofs, from (N, 3) point forces (or (N,) rates)."""
+        point_values = np.asarray(point_values, dtype=float)
+        expected = (self.num_points, 3) if self.components == 3 else (self.num_points,)
+        if point_values.shape != expected:
+            raise ValueError(f"point values must have shape {expected}, got {point_values.shape}")
+        return self.matrix.T @ point_values.ravel()
+
+    def _sum_over_ranks(self, values: np.ndarray) -> np.ndarray:
+        return allreduce_array(self.comm, values) if self.comm.size > 1 else values
+
+    def interpolate(self, function: fem.Function | np.ndarray) -> np.ndarray:
+        """B v: values of a function of this space at the points, (N, 3) or (N,)."""
+        array = function.x.array if isinstance(function, fem.Function) else np.asarray(function)
+        values = self._sum_over_ranks(self.matrix @ array)
+        return values.reshape(self.num_points, 3) if self.components == 3 else values
+
+    def field_values(self, function: fem.Function) -> np.ndarray:
+        """Values at the points of a Lagrange function of any space on the same mesh: (N,) or (N, 3)."""
+        if function.function_space.mesh is not self.mesh:
+            raise ValueError("function must live on the mesh the points were located in")
+        space = function.function_space
+        bs = space.dofmap.index_map_bs
+        basis = self._tabulate(_scalar_basix_element(space), 0)[0]
+        nodal = function.x.array.reshape(-1, bs)[space.dofmap.list[self.cells]]  # (n_owned, dofs, bs)
+        out = np.zeros((self.num_points, 3 if bs > 1 else 1))
+        out[self.owned, :bs] = np.einsum("pj,pjc->pc", basis, nodal)
+        out = self._sum_over_ranks(out)
+        return out if bs > 1 else out[:, 0]
+
+    def _gradients(self, function: fem.Function):
+        """Physical gradient (n_owned, 3, 3) of a vector function and the unit normal (surfaces).
+
+        On a surface the gradient is the tangential one, ∇_Γ v = (∂v/∂X) J⁺ with J⁺ the
+        pseudo-inverse of the 3×2 Jacobian, exactly as UFL's grad on a manifold.
+        """
+        space = function.function_space
+        bs = space.dofmap.index_map_bs
+        gdim = self.gdim
+        dphi = self._tabulate(_scalar_basix_element(space), 1)[1:3]  # (2, n_owned, dofs)
+        nodal = function.x.array.reshape(-1, bs)[space.dofmap.list[self.cells]]
+        dv_dX = np.einsum("kpj,pjc->pck", dphi, nodal)  # (n_owned, bs, 2)
+        dgeo = self._tabulate(self._geometry_element, 1)[1:3]
+        xnodes = self.mesh.geometry.x[self._geometry_nodes[self.cells], :gdim]
+        jacobian = np.einsum("kpj,pjd->pdk", dgeo, xnodes)  # (n_owned, gdim, 2)
+        jtj = np.einsum("pdk,pdl->pkl", jacobian, jacobian)
+        pseudo_inverse = np.linalg.solve(jtj, np.transpose(jacobian, (0, 2, 1)))  # (n_owned, 2, gdim)
+        grad = np.zeros((len(self.cells), 3, 3))
+        grad[:, :bs, :gdim] = dv_dX @ pseudo_inverse
+        normal = None
+        if gdim == 3:
+            normal = np.cross(jacobian[:, :, 0], jacobian[:, :, 1])
+            normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+        return grad, normal
+
+    def strain_rate(self, velocity: fem.Function) -> np.ndarray:
+        """Strain-rate tensor ε(v) = sym ∇v at the points, (N, 3, 3) (1/time).
+
+        On a surface: the surface strain rate P sym(∇_Γ v) P, P = I − n nᵀ with the discrete normal.
+        """
+        grad, normal = self._gradients(velocity)
+        strain = 0.5 * (grad + np.transpose(grad, (0, 2, 1)))
+        if normal is not None:
+            projector = np.eye(3)[None] - normal[:, :, None] * normal[:, None, :]
+            strain = projector @ strain @ projector
+        out = np.zeros((self.num_points, 3, 3))
+        out[self.owned] = strain
+        return self._sum_over_ranks(out)

@@ -1,0 +1,96 @@
+"""The `morphosim view | render | plot | export` subcommands (wired into morphosim.cli).
+
+Each handler returns the exit code; bad input raises morphosim.errors.InputError, which the
+CLI prints as one line before exiting with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .options import CAMERAS, FLOW_STYLES, ViewOptions
+
+EXIT_OK = 0
+
+
+def _add_view_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", help="run store (the .zarr folder written by `morphosim run`)")
+    parser.add_argument("--color", metavar="NAME",
+                        help="colour cells by this species or cell quantity (area, perimeter, shape_index, "
+                             "or any recorded one); default: the first species")
+    parser.add_argument("--fields", nargs="+", default=[], metavar="NAME",
+                        help="tissue fields to draw, each in its own panel (e.g. bmp speed)")
+    parser.add_argument("--flow", choices=FLOW_STYLES, default="arrows",
+                        help="draw the tissue velocity as arrows or streamlines (default: arrows)")
+    parser.add_argument("--camera", choices=CAMERAS, default="auto",
+                        help="view direction; auto: from above for a sheet, oblique for a shell")
+    parser.add_argument("--zoom", type=float, default=1.0, help="zoom factor of the camera (default 1)")
+
+
+def _view_options(args: argparse.Namespace, window_size=None) -> ViewOptions:
+    return ViewOptions(color=args.color, fields=tuple(args.fields), flow=args.flow, camera=args.camera,
+                       zoom=args.zoom, window_size=window_size)
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    from .viewer import Viewer
+
+    Viewer(args.store, _view_options(args), frame=args.frame).show()
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .render import render
+
+    out = render(args.store, args.out, _view_options(args, tuple(args.size) if args.size else None),
+                 frame=args.frame, fps=args.fps)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .plot import plot_timeseries
+    from .render import open_store, output_path
+
+    out = output_path(args.out, (".png", ".pdf", ".svg"))
+    plot_timeseries(open_store(args.store), out)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_vtk
+    from .render import open_store
+
+    for path in export_vtk(open_store(args.store), args.vtk):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def add_commands(subparsers) -> None:
+    """Add view, render, plot and export to the `morphosim` subcommands."""
+    view = subparsers.add_parser("view", help="open a run in an interactive 3D window")
+    _add_view_options(view)
+    view.add_argument("--frame", type=int, default=0, metavar="K", help="frame to open at (default 0)")
+    view.set_defaults(handler=cmd_view)
+
+    render = subparsers.add_parser(
+        "render", help="render a run off screen: a picture of one frame, or a movie of all frames")
+    _add_view_options(render)
+    render.add_argument("--out", required=True, metavar="FILE",
+                        help="output file: .png/.jpg/.tif (one frame) or .gif/.mp4 (every frame)")
+    render.add_argument("--frame", type=int, metavar="K",
+                        help="frame of a still picture (default: the last; negative counts from the end)")
+    render.add_argument("--size", type=int, nargs=2, metavar=("WIDTH", "HEIGHT"), help="picture size in pixels")
+    render.add_argument("--fps", type=float, default=5.0, help="movie frames per second (default 5)")
+    render.set_defaults(handler=cmd_render)
+
+    plot = subparsers.add_parser("plot", help="plot time series: species, cell count, cell shape, flow speed")
+    plot.add_argument("store", help="run store")
+    plot.add_argument("--out", required=True, metavar="FILE", help="output figure: .png, .pdf or .svg")
+    plot.set_defaults(handler=cmd_plot)
+
+    export = subparsers.add_parser("export", help="write ParaView files (.pvd series of .vtp)")
+    export.add_argument("store", help="run store")
+    export.add_argument("--vtk", required=True, metavar="DIR", help="folder for cells.pvd, tissue.pvd and their frames")
+    export.set_defaults(handler=cmd_export)
