@@ -7,6 +7,7 @@ Input sources (names used in a scenario's `genes.inputs`):
     strain_rate.trace            tr ε(v) at the centroid: areal expansion rate (1/time)
     strain_rate.anisotropy       e1 - e2 of ε(v) in the tangent plane (1/time)
     strain.accumulated           ∫ tr ε(v) dt along the cell's path (daughters inherit it)
+    position.x | .y | .z         centroid coordinate (a positional signal for patterning)
     field.<name>                 morphogen concentration at the centroid
     neighbours.mean.<species>    mean of a species over adjacent cells
     neighbours.contact_mean.<species>   the same, weighted by shared edge length

@@ -97,6 +97,8 @@ class Simulation:
             return trace if source.endswith("trace") else anisotropy
         if source == "strain.accumulated":
             return self.accumulated_strain.copy()
+        if source.startswith("position."):
+            return geometry.centroid[:n, "xyz".index(source[-1])].copy()
         if source.startswith("field."):
             return self.transport.values_at(geometry.centroid[:n])[source[len("field."):]]
         if source.startswith("neighbours."):

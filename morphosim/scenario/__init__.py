@@ -21,7 +21,7 @@ from .schema import Context, Problem, line_of
 
 # Per-cell quantities a scenario may map onto SBML input parameters (DESIGN.md, tissue -> genes).
 INPUT_SOURCES = ("strain.areal", "strain.anisotropy", "strain_rate.trace",
-                 "strain_rate.anisotropy", "strain.accumulated")
+                 "strain_rate.anisotropy", "strain.accumulated", "position.x", "position.y", "position.z")
 INPUT_PREFIXES = ("field.", "neighbours.mean.", "neighbours.contact_mean.")
 # Gene outputs: species mapped onto per-cell mechanics, or triggers of division and death.
 PARAMETER_OUTPUTS = ("K", "A0", "Gamma", "Lambda")

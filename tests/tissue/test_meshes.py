@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import ufl
-from norms import l2_norm
+from tests.tissue.norms import l2_norm
 
 from morphosim.tissue import disk_mesh, ellipsoid_surface_mesh, mesh_info, rectangle_mesh
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import ufl
-from norms import l2_norm, rates
+from tests.tissue.norms import l2_norm, rates
 
 from morphosim.tissue import StokesBrinkman, ellipsoid_surface_mesh, rectangle_mesh
 from morphosim.tissue.meshes import max_cell_size

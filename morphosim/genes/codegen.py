@@ -1,0 +1,337 @@
+"""Compile an SBML model into a numba module: a right-hand side over a block of cells, plus the
+batched integrators of kernels_template.py.
+
+The generated source is written once to a cache folder under a name derived from its hash, and numba
+caches its machine code beside it (`cache=True`), so a second population of the same model, in this
+process or a later one, compiles nothing.
+
+State per cell: every species (concentration, or amount when hasOnlySubstanceUnits), then parameters
+that have rate rules. Per-cell inputs: global parameters without rules, then compartment sizes.
+"""
+
+import hashlib
+import importlib.util
+import math
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import libsbml
+import numpy as np
+
+from morphosim.genes.errors import SBMLError, unsupported
+from morphosim.genes.mathml import ExpressionTranslator
+
+TEMPLATE_PATH = Path(__file__).with_name("kernels_template.py")
+# SBML's avogadro csymbol: L3V1 used the 2006 CODATA value, L3V2 the 2019 SI definition.
+AVOGADRO_L3V1, AVOGADRO_L3V2 = 6.02214179e23, 6.02214076e23
+# SBML packages that do not change the ODEs (comp is flattened on reading).
+PACKAGES_WITHOUT_DYNAMICS = {"comp", "l3v2extendedmath", "layout", "render", "groups", "fbc"}
+_loaded_modules = {}
+
+
+def cache_dir():
+    """Folder for generated model modules and numba's cache: $MORPHOSIM_CACHE_DIR or ~/.cache/morphosim."""
+    root = os.environ.get("MORPHOSIM_CACHE_DIR") or Path.home() / ".cache" / "morphosim"
+    path = Path(root) / "genes"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class CompiledModel:
+    state_ids: tuple          # species ids, then rate-rule parameter ids
+    n_species: int
+    parameter_ids: tuple      # per-cell inputs: global parameters without rules, then compartments
+    n_global_parameters: int  # the first entries of parameter_ids are global parameters
+    initial_state: np.ndarray
+    parameter_defaults: np.ndarray
+    module: object            # generated: advance_explicit/advance_stiff(...), update_assigned(t, y, p)
+    source_path: Path
+
+
+def refuse(construct):
+    raise unsupported(construct)
+
+
+def _names_in(node, found):
+    """Collect the identifiers an AST refers to."""
+    if node is None:
+        return found
+    if node.getType() == libsbml.AST_NAME:
+        found.add(node.getName())
+    for i in range(node.getNumChildren()):
+        _names_in(node.getChild(i), found)
+    return found
+
+
+def _topological(definitions, what):
+    """Order {id: (expression, dependencies)} so every id comes after the ids it depends on."""
+    order, done, visiting = [], set(), set()
+
+    def visit(name):
+        if name in done or name not in definitions:
+            return
+        if name in visiting:
+            raise SBMLError(f"{what} '{name}' depends on itself through a cycle of rules; break the cycle")
+        visiting.add(name)
+        for dependency in sorted(definitions[name][1]):
+            visit(dependency)
+        visiting.discard(name)
+        done.add(name)
+        order.append(name)
+
+    for name in definitions:
+        visit(name)
+    return order
+
+
+def _check_supported(document, model):
+    for i in range(document.getNumPlugins()):
+        package = document.getPlugin(i).getPackageName()
+        if (document.getLevel() >= 3 and package not in PACKAGES_WITHOUT_DYNAMICS
+                and document.isPackageEnabled(package) and document.getPackageRequired(package)):
+            refuse(f"the required SBML package '{package}'")
+    for event in model.getListOfEvents():
+        refuse(f"event '{event.getId() or event.getName() or '(unnamed)'}'")
+    for rule in model.getListOfRules():
+        if rule.isAlgebraic():
+            refuse(f"an algebraic rule ({libsbml.formulaToL3String(rule.getMath())} = 0)")
+        if model.getCompartment(rule.getVariable()) is not None:
+            refuse(f"a rule on compartment '{rule.getVariable()}' (variable volume)")
+    for constraint in model.getListOfConstraints():
+        refuse(f"constraint ({libsbml.formulaToL3String(constraint.getMath())})")
+    if model.isSetConversionFactor():
+        refuse(f"the model conversion factor '{model.getConversionFactor()}'")
+    for species in model.getListOfSpecies():
+        if species.isSetConversionFactor():
+            refuse(f"the conversion factor of species '{species.getId()}'")
+    targets = {rule.getVariable() for rule in model.getListOfRules()}
+    targets |= {assignment.getSymbol() for assignment in model.getListOfInitialAssignments()}
+    for reaction in model.getListOfReactions():
+        if reaction.isSetFast() and reaction.getFast():
+            refuse(f"fast reaction '{reaction.getId()}'")
+        if not reaction.isSetKineticLaw() or not reaction.getKineticLaw().isSetMath():
+            refuse(f"reaction '{reaction.getId()}' without a kinetic law")
+        for reference in list(reaction.getListOfReactants()) + list(reaction.getListOfProducts()):
+            if reference.isSetStoichiometryMath() or (reference.isSetId() and reference.getId() in targets):
+                refuse(f"variable stoichiometry of '{reference.getSpecies()}' in reaction '{reaction.getId()}'")
+
+
+def compile_model(document):
+    """Check the model is supported, generate its numba module and compute its initial state."""
+    document = document.clone()
+    properties = libsbml.ConversionProperties()
+    properties.addOption("expandFunctionDefinitions", True)
+    if document.getModel().getNumFunctionDefinitions() and \
+            document.convert(properties) != libsbml.LIBSBML_OPERATION_SUCCESS:
+        refuse("a function definition that libsbml cannot expand")
+    model = document.getModel()
+    _check_supported(document, model)
+
+    species = list(model.getListOfSpecies())
+    rules = {rule.getVariable(): rule for rule in model.getListOfRules()}
+    rate_parameters = [p.getId() for p in model.getListOfParameters()
+                       if p.getId() in rules and rules[p.getId()].isRate()]
+    state_ids = tuple([s.getId() for s in species] + rate_parameters)
+    global_inputs = [p.getId() for p in model.getListOfParameters() if p.getId() not in rules]
+    parameter_ids = tuple(global_inputs + [c.getId() for c in model.getListOfCompartments()])
+    stoichiometry = {}
+    for reaction in model.getListOfReactions():
+        for reference in list(reaction.getListOfReactants()) + list(reaction.getListOfProducts()):
+            if reference.isSetId():
+                stoichiometry[reference.getId()] = reference.getStoichiometry() if reference.isSetStoichiometry() else 1.0
+    symbols = set(state_ids) | set(parameter_ids) | set(rules)
+
+    def global_name(sbml_id):
+        if sbml_id in stoichiometry:
+            return repr(stoichiometry[sbml_id])
+        if sbml_id in symbols:
+            return f"v_{sbml_id}"
+        if model.getReaction(sbml_id) is not None:
+            refuse(f"the reaction id '{sbml_id}' used as a value in math")
+        raise KeyError(sbml_id)
+
+    level, version = document.getLevel(), document.getVersion()
+    avogadro = AVOGADRO_L3V2 if (level, version) >= (3, 2) else AVOGADRO_L3V1
+    translator = ExpressionTranslator(global_name, avogadro)
+
+    assignment_rules = {
+        target: (translator.translate(rule.getMath(), f"assignment rule for '{target}'"), _names_in(rule.getMath(), set()))
+        for target, rule in rules.items() if rule.isAssignment()
+    }
+    rule_order = _topological(assignment_rules, "assignment rule for")
+
+    rates = _reaction_rates(model, translator, global_name)
+    derivatives = _derivatives(model, rules, rate_parameters, translator)
+    rates = _inline_single_use_rates(rates, derivatives)
+
+    rows = [f"v_{sid} = y[{i}]" for i, sid in enumerate(state_ids) if sid not in assignment_rules]
+    rows += [f"v_{pid} = p[{i}]" for i, pid in enumerate(parameter_ids)]
+    rules_and_rates = [(f"v_{target}", assignment_rules[target][0]) for target in rule_order]
+    rules_and_rates += [(f"r_{rid}", rate) for rid, rate in rates.items()]
+    rhs_body = rows + _statement_loops(rules_and_rates, [(f"dydt[{i}]", derivatives[sid])
+                                                         for i, sid in enumerate(state_ids)])
+    assigned_species = [(f"y[{i}]", f"v_{sid}") for i, sid in enumerate(state_ids) if sid in assignment_rules]
+    update_body = rows + _statement_loops(rules_and_rates[:len(rule_order)], assigned_species)
+    source = _module_source(state_ids, len(rules_and_rates), translator.uses_time, rhs_body,
+                            update_body if assigned_species else None)
+    module, path = _load_module(source)
+    initial_state, defaults = _initial_values(model, state_ids, parameter_ids, assignment_rules, translator)
+    return CompiledModel(state_ids, len(species), parameter_ids, len(global_inputs), initial_state, defaults,
+                         module, path)
+
+
+def _reaction_rates(model, translator, global_name):
+    """{reaction id: rate expression}; local parameters become literals."""
+    rates = {}
+    for reaction in model.getListOfReactions():
+        law = reaction.getKineticLaw()
+        local = {p.getId(): repr(p.getValue())
+                 for p in list(law.getListOfParameters()) + list(law.getListOfLocalParameters())}
+        translator.name_of = lambda sbml_id, local=local: local[sbml_id] if sbml_id in local else global_name(sbml_id)
+        rates[reaction.getId()] = translator.translate(law.getMath(), f"kinetic law of reaction '{reaction.getId()}'")
+    translator.name_of = global_name
+    return rates
+
+
+def _derivatives(model, rules, rate_parameters, translator):
+    """{state id: d/dt expression}. Species: stoichiometry times rates (r_<reaction>), divided by the
+    compartment size unless amount-only; rate rules as written; zero for boundary, constant and
+    assignment-rule species."""
+    changes = {s.getId(): [] for s in model.getListOfSpecies()}
+    for reaction in model.getListOfReactions():
+        for sign, references in ((-1.0, reaction.getListOfReactants()), (1.0, reaction.getListOfProducts())):
+            for reference in references:
+                coefficient = sign * (reference.getStoichiometry() if reference.isSetStoichiometry() else 1.0)
+                rate = f"r_{reaction.getId()}"
+                term = rate if abs(coefficient) == 1.0 else f"{abs(coefficient)!r} * {rate}"
+                changes[reference.getSpecies()].append(("- " if coefficient < 0 else "+ ") + term)
+    derivatives = {}
+    for s in model.getListOfSpecies():
+        sid = s.getId()
+        if sid in rules:
+            derivatives[sid] = (translator.translate(rules[sid].getMath(), f"rate rule for '{sid}'")
+                                if rules[sid].isRate() else "0.0")
+        elif s.getBoundaryCondition() or s.getConstant() or not changes[sid]:
+            derivatives[sid] = "0.0"
+        else:
+            total = "(" + " ".join(changes[sid]).removeprefix("+ ") + ")"
+            derivatives[sid] = total if s.getHasOnlySubstanceUnits() else f"{total} / v_{s.getCompartment()}"
+    for pid in rate_parameters:
+        derivatives[pid] = translator.translate(rules[pid].getMath(), f"rate rule for '{pid}'")
+    return derivatives
+
+
+def _inline_single_use_rates(rates, derivatives):
+    """Substitute each reaction rate that enters a single derivative into it (fewer loops and
+    scratch rows); returns the rates still computed on their own."""
+    shared = {}
+    for rid, rate in rates.items():
+        pattern = re.compile(rf"\br_{rid}\b")
+        users = [sid for sid, expression in derivatives.items() if pattern.search(expression)]
+        if len(users) == 1 and len(pattern.findall(derivatives[users[0]])) == 1:
+            derivatives[users[0]] = pattern.sub(lambda _: f"({rate})", derivatives[users[0]])
+        else:
+            shared[rid] = rate
+    return shared
+
+
+def _statement_loops(temporaries, outputs):
+    """Source lines computing each (name, expression) into a scratch row, then each (output row,
+    expression), one loop over the cells per statement. Short loops over a few 1-D rows are what
+    LLVM vectorizes: a single loop over everything would touch too many arrays to prove they do
+    not overlap."""
+    lines = []
+    for i, (name, expression) in enumerate(temporaries):
+        lines += [f"{name} = scratch[{i}]", "for c in range(m):", f"    {name}[c] = {_indexed(expression)}"]
+    for target, expression in outputs:
+        if expression == "0.0":
+            lines.append(f"{target}[:] = 0.0")
+        else:
+            lines += ["out = " + target, "for c in range(m):", f"    out[c] = {_indexed(expression)}"]
+    return lines
+
+
+def _indexed(expression):
+    """Symbols (v_*, r_*) are rows over the block's cells: read element c."""
+    return re.sub(r"\b([vr]_\w+)", r"\1[c]", expression)
+
+
+def _kernel(name, arguments, docstring, body):
+    lines = ['@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})', f"def {name}({arguments}):",
+             f'    """{docstring}"""', "    m = y.shape[1]"]
+    return "\n".join(lines + ["    " + line for line in body]) + "\n"
+
+
+def _module_source(state_ids, n_temporaries, uses_time, rhs_body, update_body):
+    header = (
+        '"""Generated by morphosim.genes.codegen from an SBML model: do not edit."""\n\n'
+        "import math\n\nimport numpy as np\nfrom numba import njit\n\n"
+        f"N_STATE = {len(state_ids)}\nN_TEMPORARIES = {max(n_temporaries, 1)}\nUSES_TIME = {uses_time}\n"
+        f"HAS_ASSIGNED_SPECIES = {update_body is not None}\n"
+        f"STATE_IDS = {tuple(state_ids)!r}\n\n\n"
+    )
+    rhs = _kernel("block_rhs", "t, y, p, dydt, scratch",
+                  "dydt[:, c] = f(t, y[:, c], p[:, c]) for every cell c of the block; scratch (N_TEMPORARIES, B).",
+                  rhs_body)
+    update = _kernel("update_assigned", "t, y, p, scratch",
+                     "Set the species that have assignment rules from the rest of the state.",
+                     update_body if update_body is not None else ["return None  # no species has an assignment rule"])
+    return header + rhs + "\n\n" + update + "\n\n# ---- kernels_template.py ----\n" + TEMPLATE_PATH.read_text()
+
+
+def _load_module(source):
+    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+    if digest in _loaded_modules:
+        return _loaded_modules[digest]
+    path = cache_dir() / f"grn_{digest}.py"
+    if not path.exists():
+        # never rewrite an existing file: numba's cache is keyed on the source file's timestamp
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(source)
+        os.replace(temporary, path)
+    name = f"morphosim_grn_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    _loaded_modules[digest] = (module, path)
+    return module, path
+
+
+def _initial_values(model, state_ids, parameter_ids, assignment_rules, translator):
+    """Evaluate declared values, initial assignments and assignment rules at t = 0, in dependency order.
+    Values SBML leaves undefined default as in libRoadRunner: 0 (compartment sizes: 1)."""
+    definitions = {}
+    for compartment in model.getListOfCompartments():
+        definitions[compartment.getId()] = (repr(compartment.getSize()) if compartment.isSetSize() else "1.0", set())
+    for parameter in model.getListOfParameters():
+        definitions[parameter.getId()] = (repr(parameter.getValue()) if parameter.isSetValue() else "0.0", set())
+    for s in model.getListOfSpecies():
+        volume = f"v_{s.getCompartment()}"
+        if s.isSetInitialConcentration():
+            value = repr(s.getInitialConcentration())
+            expression = f"{value} * {volume}" if s.getHasOnlySubstanceUnits() else value
+        elif s.isSetInitialAmount():
+            value = repr(s.getInitialAmount())
+            expression = value if s.getHasOnlySubstanceUnits() else f"{value} / {volume}"
+        else:
+            expression = "0.0"
+        definitions[s.getId()] = (expression, {s.getCompartment()})
+    for assignment in model.getListOfInitialAssignments():
+        symbol = assignment.getSymbol()
+        if symbol in definitions:
+            definitions[symbol] = (translator.translate(assignment.getMath(), f"initial assignment to '{symbol}'"),
+                                   _names_in(assignment.getMath(), set()))
+    definitions.update(assignment_rules)
+    values = {}
+    for name in _topological(definitions, "initial value of"):
+        try:
+            values[f"v_{name}"] = float(eval(definitions[name][0], {"math": math, "t": 0.0}, values))
+        except (ArithmeticError, ValueError) as error:
+            raise SBMLError(f"the initial value of '{name}' cannot be evaluated: {error}") from None
+    return (np.array([values[f"v_{i}"] for i in state_ids], dtype=float),
+            np.array([values[f"v_{i}"] for i in parameter_ids], dtype=float))

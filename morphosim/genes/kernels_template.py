@@ -1,0 +1,196 @@
+"""Batched integrators over all cells, compiled together with each model's generated right-hand side.
+
+This file is not imported on its own: `codegen.py` appends its text to the source it generates for a
+model, which defines
+
+    N_STATE                      number of state variables per cell
+    USES_TIME                    whether the model's math reads the time symbol
+    N_TEMPORARIES                rows of scratch space the right-hand side needs
+    block_rhs(t, y, p, dydt, scratch)   dydt[:, c] = f(t, y[:, c], p[:, c]) for every column c
+
+so numba compiles (and caches) one module per model, with the right-hand side inlined into the
+integrator loops. State and parameters are laid out (variable, cell): the innermost loops run over
+cells, contiguous in memory, and vectorize.
+
+Cells are integrated in blocks of `block_size`: each block copies its cells into a small contiguous
+working set, advances it through the whole interval with its own adaptive step (error control across
+the block: the step is accepted when the worst cell of the block meets the tolerance), and copies it
+back. Blocks are independent, so running block ranges on several threads (the kernels release the
+GIL) gives the same numbers with any thread count.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from morphosim.genes.kernels_common import (
+    DOPRI_C, FD_FLOOR, STATUS_OK, STATUS_STEP_TOO_SMALL, STATUS_TOO_MANY_STEPS, combine, control_step, copy_block,
+    dopri_error_norm, dopri_stage, error_norm, initial_step, lu_factor, lu_solve_columns,
+)
+
+# RODAS3 (Sandu et al. 1997, Atmos. Env. 31:3459; stiffly accurate, L-stable, order 3(2)), in the form
+#   G = I/(h gamma_1) - J,   G K_i = f(t + alpha_i h, y + sum_j A_ij K_j) + sum_j C_ij/h K_j + gamma_i h df/dt
+#   y_new = y + sum_j M_j K_j,   error = sum_j E_j K_j = K_4
+# Stage 2 reuses f of stage 1 (alpha_2 = 0, A_21 = 0): RO_NEW_F says which stages evaluate f.
+RO_GAMMA = np.array([0.5, 1.5, 0.0, 0.0])
+RO_ALPHA = np.array([0.0, 0.0, 1.0, 1.0])
+RO_NEW_F = np.array([True, False, True, True])
+RO_A = np.array([[0, 0, 0], [0, 0, 0], [2, 0, 0], [2, 0, 1]], dtype=np.float64)
+RO_C = np.array([[0, 0, 0], [4, 0, 0], [1, -1, 0], [1, -1, -8 / 3]], dtype=np.float64)
+RO_M = np.array([2.0, 0.0, 1.0, 1.0])
+RO_E = np.array([0.0, 0.0, 0.0, 1.0])
+
+FACTOR_MAX_EXPLICIT, FACTOR_MAX_STIFF = 10.0, 6.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def dopri_block(t0, interval, y, p, h, rtol, atol, max_steps):
+    """Advance one block y (N_STATE, B) from t0 by interval with Dormand–Prince 5(4).
+    Returns (status, final state array, next step size, accepted steps)."""
+    n, m = y.shape
+    k = np.empty((7, n, m))
+    stage, y_new, sum_sq = np.empty((n, m)), np.empty((n, m)), np.empty(m)
+    scratch = np.empty((N_TEMPORARIES, m))
+    t_end = t0 + interval
+    t = t0
+    block_rhs(t, y, p, k[0], scratch)
+    if h <= 0.0:
+        h = initial_step(y, k[0], rtol, atol, interval)
+    steps = 0
+    rejected = False
+    while t < t_end:
+        if steps >= max_steps:
+            return STATUS_TOO_MANY_STEPS, y, h, steps
+        # land exactly on t_end, and never leave a sliver shorter than 1% of a step
+        h_step = t_end - t if h >= 0.99 * (t_end - t) else h
+        for i in range(1, 7):
+            dopri_stage(i, h_step, y, k, stage)
+            block_rhs(t + DOPRI_C[i] * h_step, stage, p, k[i], scratch)
+        y_new[:, :] = stage  # the last stage is the fifth-order solution
+        error = dopri_error_norm(h_step, y, y_new, k, rtol, atol, sum_sq)
+        accepted, h, rejected = control_step(error, h, h_step, 5.0, FACTOR_MAX_EXPLICIT, rejected)
+        if accepted:
+            t = t_end if h_step == t_end - t else t + h_step
+            y, y_new = y_new, y
+            k[0] = k[6]
+            steps += 1
+        elif h <= 1.0e-14 * max(1.0, abs(t)):
+            return STATUS_STEP_TOO_SMALL, y, h, steps
+    return STATUS_OK, y, h, steps
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def jacobian_fd(t, y, p, f0, jac, shifted, f_shifted, scratch):
+    """jac[c, i, j] = d f_i / d y_j at cell c, by forward differences (one extra RHS per variable)."""
+    n, m = y.shape
+    shifted[:, :] = y
+    for j in range(n):
+        for c in range(m):
+            shifted[j, c] = y[j, c] + math.sqrt(2.2e-16) * max(abs(y[j, c]), FD_FLOOR)
+        block_rhs(t, shifted, p, f_shifted, scratch)
+        for c in range(m):
+            delta = shifted[j, c] - y[j, c]
+            for i in range(n):
+                jac[c, i, j] = (f_shifted[i, c] - f0[i, c]) / delta
+            shifted[j, c] = y[j, c]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def rodas_block(t0, interval, y, p, h, rtol, atol, max_steps):
+    """Advance one block y (N_STATE, B) from t0 by interval with the stiff RODAS3 method.
+    Returns (status, final state array, next step size, accepted steps)."""
+    n, m = y.shape
+    f0, dfdt, stage, f_stage = np.empty((n, m)), np.zeros((n, m)), np.empty((n, m)), np.empty((n, m))
+    k = np.empty((4, n, m))
+    y_new, sum_sq, zero = np.empty((n, m)), np.empty(m), np.zeros((n, m))
+    err, scratch = np.empty((n, m)), np.empty((N_TEMPORARIES, m))
+    jac, lu = np.empty((m, n, n)), np.empty((m, n, n))
+    pivots = np.empty((m, n), dtype=np.int64)
+    t_end = t0 + interval
+    t = t0
+    steps = 0
+    rejected = False
+    new_point = True
+    while t < t_end:
+        if steps >= max_steps:
+            return STATUS_TOO_MANY_STEPS, y, h, steps
+        if new_point:
+            block_rhs(t, y, p, f0, scratch)
+            jacobian_fd(t, y, p, f0, jac, stage, f_stage, scratch)
+            if USES_TIME:
+                dt_fd = math.sqrt(2.2e-16) * max(abs(t), 1.0)
+                block_rhs(t + dt_fd, y, p, dfdt, scratch)
+                for s in range(n):
+                    for c in range(m):
+                        dfdt[s, c] = (dfdt[s, c] - f0[s, c]) / dt_fd
+            if h <= 0.0:
+                h = initial_step(y, f0, rtol, atol, interval)
+            new_point = False
+        h_step = t_end - t if h >= 0.99 * (t_end - t) else h
+        # G = I/(h gamma_1) - J, factorized per cell
+        singular = False
+        for c in range(m):
+            for i in range(n):
+                for j in range(n):
+                    lu[c, i, j] = -jac[c, i, j]
+                lu[c, i, i] += 1.0 / (h_step * RO_GAMMA[0])
+            singular |= not lu_factor(lu[c], pivots[c])
+        if singular:
+            h = 0.5 * h_step
+            rejected = True
+            continue
+        for i in range(4):
+            if RO_NEW_F[i] and i > 0:
+                combine(y, 1.0, RO_A[i, :i], k, stage)
+                block_rhs(t + RO_ALPHA[i] * h_step, stage, p, f_stage, scratch)
+            elif i == 0:
+                f_stage[:, :] = f0
+            combine(f_stage, 1.0 / h_step, RO_C[i, :i], k, k[i])
+            for s in range(n):
+                for c in range(m):
+                    k[i, s, c] += RO_GAMMA[i] * h_step * dfdt[s, c]
+            lu_solve_columns(lu, pivots, k[i])
+        combine(y, 1.0, RO_M, k, y_new)
+        combine(zero, 1.0, RO_E, k, err)
+        error = error_norm(y, y_new, err, rtol, atol, sum_sq)
+        accepted, h, rejected = control_step(error, h, h_step, 3.0, FACTOR_MAX_STIFF, rejected)
+        if accepted:
+            t = t_end if h_step == t_end - t else t + h_step
+            y, y_new = y_new, y
+            steps += 1
+            new_point = True
+        elif h <= 1.0e-14 * max(1.0, abs(t)):
+            return STATUS_STEP_TOO_SMALL, y, h, steps
+    return STATUS_OK, y, h, steps
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def advance_explicit(first_block, last_block, t0, interval, y, p, h_blocks, rtol, atol, block_size, max_steps):
+    """Advance blocks [first_block, last_block) of y (N_STATE, n_cells) in place with Dormand–Prince;
+    p (n_param, n_cells) per-cell parameters, h_blocks step size memory per block (<= 0: unknown).
+    Returns (status, accepted steps) for each of these blocks. Releases the GIL: callers run
+    disjoint block ranges on several threads."""
+    status = np.zeros(last_block - first_block, dtype=np.int64)
+    steps = np.zeros(last_block - first_block, dtype=np.int64)
+    for b in range(first_block, last_block):
+        y_block, p_block = copy_block(y, p, b, block_size)
+        code, y_end, h_next, taken = dopri_block(t0, interval, y_block, p_block, h_blocks[b], rtol, atol, max_steps)
+        y[:, b * block_size: b * block_size + y_end.shape[1]] = y_end
+        status[b - first_block], h_blocks[b], steps[b - first_block] = code, h_next, taken
+    return status, steps
+
+
+# advance_explicit and advance_stiff are kept as two thin loops rather than one with a flag, so a
+# model compiles only the integrator it uses (numba compiles every branch).
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def advance_stiff(first_block, last_block, t0, interval, y, p, h_blocks, rtol, atol, block_size, max_steps):
+    """As advance_explicit, with the stiff RODAS3 method."""
+    status = np.zeros(last_block - first_block, dtype=np.int64)
+    steps = np.zeros(last_block - first_block, dtype=np.int64)
+    for b in range(first_block, last_block):
+        y_block, p_block = copy_block(y, p, b, block_size)
+        code, y_end, h_next, taken = rodas_block(t0, interval, y_block, p_block, h_blocks[b], rtol, atol, max_steps)
+        y[:, b * block_size: b * block_size + y_end.shape[1]] = y_end
+        status[b - first_block], h_blocks[b], steps[b - first_block] = code, h_next, taken
+    return status, steps

@@ -1,0 +1,60 @@
+"""A gene network loaded from SBML or Antimony, and the populations of cells that run it."""
+
+from morphosim.genes.populations import BatchedPopulation, TelluriumPopulation
+from morphosim.genes.sbml import describe, read_document, read_sbml_text
+
+
+class GeneNetwork:
+    """A validated SBML model.
+
+    species, parameters, compartments: dicts id -> record (Species, Parameter, Compartment) in SBML
+    order, with the values as declared (before initial assignments).
+    sbml: the SBML text (what the tellurium solver loads).
+    """
+
+    def __init__(self, sbml_text, name):
+        self.sbml = sbml_text
+        self.name = name
+        self.document = read_document(sbml_text, name)
+        model = self.document.getModel()
+        self.species, self.parameters, self.compartments = describe(model)
+        self._rules = {rule.getVariable(): "assignment" if rule.isAssignment() else "rate"
+                       for rule in model.getListOfRules() if not rule.isAlgebraic()}
+        self._compiled = None
+
+    def __repr__(self):
+        return (f"GeneNetwork({self.name!r}: {len(self.species)} species, {len(self.parameters)} parameters, "
+                f"{len(self.compartments)} compartments)")
+
+    def rule_of(self, sbml_id):
+        """"assignment", "rate" or None: the kind of rule that sets this symbol."""
+        return self._rules.get(sbml_id)
+
+    def compile(self):
+        """The batched solver's compiled model (generated and compiled on first use, then cached).
+        Raises UnsupportedSBMLError for constructs it cannot compile."""
+        if self._compiled is None:
+            from morphosim.genes.codegen import compile_model
+
+            self._compiled = compile_model(self.document)
+        return self._compiled
+
+    def population(self, n_cells, solver="batched", method="explicit", rtol=1e-6, atol=1e-10, **options):
+        """n_cells copies of the network, all starting from the model's initial state.
+
+        solver: "batched" (compiled, all cells at once; method "explicit" or "stiff") or
+        "tellurium" (one libRoadRunner/CVODE instance per cell, the reference).
+        options: block_size, max_steps for the batched solver.
+        """
+        if solver == "batched":
+            return BatchedPopulation(self.compile(), n_cells, method=method, rtol=rtol, atol=atol, **options)
+        if solver == "tellurium":
+            return TelluriumPopulation(self, n_cells, rtol=rtol, atol=atol, **options)
+        raise ValueError(f"solver must be 'batched' or 'tellurium', got {solver!r}")
+
+
+def load(source):
+    """Load a gene network from an SBML file (Level 2 or 3), an Antimony file (.ant), or SBML/Antimony text.
+    Raises SBMLError (one line: where, and what is wrong) for invalid models."""
+    sbml_text, name = read_sbml_text(source)
+    return GeneNetwork(sbml_text, name)

@@ -1,0 +1,286 @@
+"""Populations of cells, each running its own copy of a gene network.
+
+Both solvers share one interface, so the coupling layer and the tests treat them alike:
+
+    pop.species_names                 species ids, the columns of pop.state
+    pop.state                         (n_cells, n_species): concentrations, or amounts for species with
+                                      hasOnlySubstanceUnits (values as SBML defines them)
+    pop.set_state(values)             (n_cells, n_species) array, or {species_id: scalar or (n_cells,)}
+    pop.parameter_names               inputs settable per cell: global parameters without rules, compartments
+    pop.set_parameter(name, values)   scalar or (n_cells,)
+    pop.get_parameter(name)           (n_cells,)
+    pop.advance(dt)                   integrate every cell from pop.time to pop.time + dt
+    pop.add_cells(mothers)            append copies (state and parameters) of these cells, in this order
+    pop.remove_cells(indices)         drop these cells; the others keep their order
+"""
+
+import copy
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from morphosim.genes.errors import SBMLError
+
+
+THREADS = int(os.environ.get("MORPHOSIM_THREADS", os.cpu_count() or 1))
+_executor = ThreadPoolExecutor(max_workers=THREADS) if THREADS > 1 else None
+
+
+def run_block_ranges(kernel, n_blocks, arguments):
+    """kernel(first_block, last_block, *arguments) over contiguous block ranges, one per thread.
+    The kernels release the GIL and blocks are independent: same result with any thread count."""
+    n_chunks = min(THREADS, n_blocks)
+    if n_chunks <= 1:
+        return kernel(0, n_blocks, *arguments)
+    bounds = np.linspace(0, n_blocks, n_chunks + 1).astype(int)
+    results = list(_executor.map(lambda k: kernel(bounds[k], bounds[k + 1], *arguments), range(n_chunks)))
+    return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
+
+
+class Population:
+    """What both solvers share: names, argument checks, cell bookkeeping."""
+
+    def __init__(self, species_names, parameter_names, rtol, atol):
+        if not (0.0 < rtol < 1.0) or not atol > 0.0:
+            raise ValueError(f"tolerances must satisfy 0 < rtol < 1 and atol > 0, got rtol={rtol}, atol={atol}")
+        self.species_names = tuple(species_names)
+        self.parameter_names = tuple(parameter_names)
+        self.rtol, self.atol = float(rtol), float(atol)
+        self.time = 0.0
+
+    def _parameter_index(self, name):
+        if name not in self.parameter_names:
+            raise SBMLError(f"'{name}' is not a settable parameter of this model; "
+                            f"valid parameters: {', '.join(self.parameter_names) or '(none)'}")
+        return self.parameter_names.index(name)
+
+    def _species_index(self, name):
+        if name not in self.species_names:
+            raise SBMLError(f"'{name}' is not a species of this model; "
+                            f"valid species: {', '.join(self.species_names)}")
+        return self.species_names.index(name)
+
+    def _per_cell(self, values, what):
+        """A scalar or a (n_cells,) array of finite floats, broadcast to (n_cells,)."""
+        array = np.asarray(values, dtype=float)
+        if array.ndim == 0:
+            array = np.full(len(self), float(array))
+        if array.shape != (len(self),):
+            raise ValueError(f"{what}: expected a scalar or {len(self)} values (one per cell), got shape {array.shape}")
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{what}: values must be finite")
+        return array
+
+    def _state_columns(self, values):
+        """set_state input -> {species column: (n_cells,) values}."""
+        if isinstance(values, dict):
+            return {self._species_index(name): self._per_cell(v, f"set_state['{name}']") for name, v in values.items()}
+        array = np.asarray(values, dtype=float)
+        if array.shape != (len(self), len(self.species_names)):
+            raise ValueError(f"set_state: expected shape ({len(self)}, {len(self.species_names)}) "
+                             f"(cells, species {', '.join(self.species_names)}), got {array.shape}")
+        return {i: self._per_cell(array[:, i], f"set_state column '{name}'")
+                for i, name in enumerate(self.species_names)}
+
+    def _cell_indices(self, indices, what):
+        array = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if array.size and (array.min() < 0 or array.max() >= len(self)):
+            raise IndexError(f"{what}: cell indices must lie in [0, {len(self)}), got {array.min()}..{array.max()}")
+        return array
+
+    def _kept_cells(self, indices):
+        keep = np.ones(len(self), dtype=bool)
+        keep[self._cell_indices(indices, "remove_cells")] = False
+        return keep
+
+
+class BatchedPopulation(Population):
+    """All cells integrated together by the compiled numba kernels (see codegen.py).
+
+    method: "explicit" (Dormand–Prince 5(4)) or "stiff" (RODAS3 with a finite-difference Jacobian).
+    Cells are integrated in blocks of `block_size` cells with a shared adaptive step per block.
+    """
+
+    def __init__(self, compiled, n_cells, method="explicit", rtol=1e-6, atol=1e-10, block_size=256,
+                 max_steps=1_000_000):
+        super().__init__(compiled.state_ids[:compiled.n_species], compiled.parameter_ids, rtol, atol)
+        if method not in ("explicit", "stiff"):
+            raise ValueError(f"method must be 'explicit' or 'stiff', got {method!r}")
+        if int(n_cells) < 0:
+            raise ValueError(f"n_cells must be >= 0, got {n_cells}")
+        self.compiled = compiled
+        self.method = method
+        self.block_size = int(block_size)
+        self.max_steps = int(max_steps)
+        # (variable, cell) layout: the kernels' inner loops run over contiguous cells
+        self._y = np.ascontiguousarray(np.repeat(compiled.initial_state[:, None], int(n_cells), axis=1))
+        self._p = np.ascontiguousarray(np.repeat(compiled.parameter_defaults[:, None], int(n_cells), axis=1))
+        self._h = np.full(self._n_blocks(), -1.0)
+        self.steps_taken = 0   # accepted steps summed over blocks and calls (for benchmarks)
+        self.block_steps = 0   # block-steps times cells per block = cell-steps
+
+    def __len__(self):
+        return self._y.shape[1]
+
+    def _update_assigned(self, time):
+        module = self.compiled.module
+        if module.HAS_ASSIGNED_SPECIES:
+            module.update_assigned(time, self._y, self._p, np.empty((module.N_TEMPORARIES, len(self))))
+
+    def _n_blocks(self):
+        return -(-self._y.shape[1] // self.block_size)
+
+    @property
+    def state(self):
+        """(n_cells, n_species), a read-only view: copy it to keep it."""
+        view = self._y[: len(self.species_names)].T
+        view.flags.writeable = False
+        return view
+
+    def set_state(self, values):
+        for column, array in self._state_columns(values).items():
+            self._y[column] = array
+        self._update_assigned(self.time)
+
+    def set_parameter(self, name, values):
+        self._p[self._parameter_index(name)] = self._per_cell(values, f"set_parameter('{name}')")
+        self._update_assigned(self.time)
+
+    def get_parameter(self, name):
+        return self._p[self._parameter_index(name)].copy()
+
+    def advance(self, dt):
+        if not dt >= 0.0:
+            raise ValueError(f"advance: dt must be >= 0, got {dt}")
+        if dt > 0.0 and len(self) and self._y.shape[0]:
+            kernel = getattr(self.compiled.module, f"advance_{self.method}")
+            arguments = (self.time, float(dt), self._y, self._p, self._h, self.rtol, self.atol,
+                         self.block_size, self.max_steps)
+            status, steps = run_block_ranges(kernel, self._n_blocks(), arguments)
+            failed = np.flatnonzero(status)
+            if failed.size:
+                first = failed[0] * self.block_size
+                reason = "took more than max_steps steps" if status[failed[0]] == 1 else "needed a step size below 1e-14"
+                raise RuntimeError(f"the {self.method} integrator {reason} at t={self.time} for cells "
+                                   f"{first}..{min(first + self.block_size, len(self)) - 1}; "
+                                   "try method='stiff' or solver='tellurium'")
+            self.steps_taken += int(steps.sum())
+            self.block_steps += int(np.dot(steps, self._block_sizes()))
+            self._update_assigned(self.time + dt)
+        self.time += float(dt)
+
+    def _block_sizes(self):
+        sizes = np.full(self._n_blocks(), self.block_size)
+        if sizes.size:
+            sizes[-1] = len(self) - self.block_size * (sizes.size - 1)
+        return sizes
+
+    def _resized(self, y, p):
+        # blocks change membership: start each block from the smallest step any block was using
+        known = self._h[self._h > 0]
+        self._y, self._p = np.ascontiguousarray(y), np.ascontiguousarray(p)
+        self._h = np.full(self._n_blocks(), known.min() if known.size else -1.0)
+
+    def solver_state(self):
+        """Everything advance() depends on, as named arrays (for checkpoints): continuing from
+        set_solver_state(solver_state()) repeats the original run bit for bit."""
+        return {"y": self._y, "p": self._p, "h": self._h, "time": np.array([self.time])}
+
+    def set_solver_state(self, state):
+        self._y, self._p = np.ascontiguousarray(state["y"]), np.ascontiguousarray(state["p"])
+        self._h = np.array(state["h"], dtype=float)
+        self.time = float(state["time"][0])
+
+    def add_cells(self, mother_indices):
+        mothers = self._cell_indices(mother_indices, "add_cells")
+        self._resized(np.concatenate([self._y, self._y[:, mothers]], axis=1),
+                      np.concatenate([self._p, self._p[:, mothers]], axis=1))
+
+    def remove_cells(self, indices):
+        keep = self._kept_cells(indices)
+        self._resized(self._y[:, keep], self._p[:, keep])
+
+
+class TelluriumPopulation(Population):
+    """One libRoadRunner instance (CVODE) per cell: the reference solver, and the fallback for
+    models the batched solver refuses (events, delays, ...)."""
+
+    def __init__(self, network, n_cells, rtol=1e-6, atol=1e-10):
+        import roadrunner
+
+        species = network.species
+        settable = [p.id for p in network.parameters.values() if p.rule is None] + list(network.compartments)
+        super().__init__(list(species), settable, rtol, atol)
+        if int(n_cells) < 0:
+            raise ValueError(f"n_cells must be >= 0, got {n_cells}")
+        self._selections = [sid if s.amount_only else f"[{sid}]" for sid, s in species.items()]
+        self._assigned = {sid for sid in species if network.rule_of(sid) == "assignment"}
+        template = roadrunner.RoadRunner(network.sbml)
+        template.integrator.relative_tolerance = self.rtol
+        template.integrator.absolute_tolerance = self.atol
+        template.integrator.variable_step_size = False
+        template.integrator.maximum_num_steps = 1_000_000
+        self._runners = [self._copy(template) for _ in range(int(n_cells))]
+
+    @staticmethod
+    def _copy(runner):
+        return copy.deepcopy(runner)
+
+    def __len__(self):
+        return len(self._runners)
+
+    @property
+    def state(self):
+        return np.array([[runner.getValue(sel) for sel in self._selections] for runner in self._runners],
+                        dtype=float).reshape(len(self), len(self._selections))
+
+    def set_state(self, values):
+        for column, array in self._state_columns(values).items():
+            if self.species_names[column] in self._assigned:
+                continue  # determined by its assignment rule, as in the batched solver
+            for runner, value in zip(self._runners, array):
+                runner.setValue(self._selections[column], value)
+
+    def set_parameter(self, name, values):
+        self._parameter_index(name)
+        for runner, value in zip(self._runners, self._per_cell(values, f"set_parameter('{name}')")):
+            runner.setValue(name, value)
+
+    def get_parameter(self, name):
+        self._parameter_index(name)
+        return np.array([runner.getValue(name) for runner in self._runners], dtype=float)
+
+    def advance(self, dt):
+        if not dt >= 0.0:
+            raise ValueError(f"advance: dt must be >= 0, got {dt}")
+        if dt > 0.0:
+            for runner in self._runners:
+                runner.oneStep(self.time, float(dt), True)
+        self.time += float(dt)
+
+    def solver_state(self):
+        """Each runner's full saved state (CVODE history included) as bytes, plus the time."""
+        saved = [np.frombuffer(runner.saveStateS(), dtype=np.uint8) for runner in self._runners]
+        sizes = np.array([len(blob) for blob in saved], dtype=np.int64)
+        return {"runners": np.concatenate(saved) if saved else np.zeros(0, np.uint8), "sizes": sizes,
+                "time": np.array([self.time])}
+
+    def set_solver_state(self, state):
+        import roadrunner
+
+        blobs = np.split(np.asarray(state["runners"], np.uint8), np.cumsum(state["sizes"])[:-1])
+        self._runners = []
+        for blob in blobs[: len(state["sizes"])]:
+            runner = roadrunner.RoadRunner()
+            runner.loadStateS(blob.tobytes())
+            self._runners.append(runner)
+        self.time = float(state["time"][0])
+
+    def add_cells(self, mother_indices):
+        mothers = self._cell_indices(mother_indices, "add_cells")
+        self._runners.extend(self._copy(self._runners[i]) for i in mothers)
+
+    def remove_cells(self, indices):
+        keep = self._kept_cells(indices)
+        self._runners = [runner for runner, kept in zip(self._runners, keep) if kept]

@@ -1,0 +1,140 @@
+"""Reading gene circuits: SBML (Level 2 or 3) or Antimony text, validated by libsbml."""
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import libsbml
+
+from morphosim.genes.errors import SBMLError
+
+ANTIMONY_SUFFIXES = (".ant", ".antimony", ".txt")
+SBML_SUFFIXES = (".xml", ".sbml")
+
+
+@dataclass(frozen=True)
+class Species:
+    """A species as declared. `initial_value` is a concentration, or an amount when
+    `amount_only` (SBML hasOnlySubstanceUnits); it is NaN when only an initial assignment sets it."""
+
+    id: str
+    compartment: str
+    initial_value: float
+    amount_only: bool
+    boundary: bool
+    constant: bool
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A global parameter as declared; `rule` is None, "assignment" or "rate"."""
+
+    id: str
+    value: float
+    constant: bool
+    rule: str | None
+
+
+@dataclass(frozen=True)
+class Compartment:
+    id: str
+    size: float
+    constant: bool
+
+
+def one_line(text):
+    """Collapse libsbml/antimony multi-line messages into one line."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def read_sbml_text(source):
+    """Return (sbml_text, source_name) for an SBML/Antimony file path, SBML text or Antimony text."""
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source
+                                            and Path(source).suffix.lower() in SBML_SUFFIXES + ANTIMONY_SUFFIXES):
+        path = Path(source)
+        if not path.is_file():
+            raise SBMLError(f"{path}: no such model file; give an SBML (.xml) or Antimony (.ant) file")
+        text = path.read_text()
+        if path.suffix.lower() in ANTIMONY_SUFFIXES:
+            return antimony_to_sbml(text, str(path)), str(path)
+        return text, str(path)
+    if not isinstance(source, str):
+        raise SBMLError(f"model source must be a file path, SBML text or Antimony text, not {type(source).__name__}")
+    if "<sbml" in source:
+        return source, "<SBML text>"
+    return antimony_to_sbml(source, "<Antimony text>"), "<Antimony text>"
+
+
+def antimony_to_sbml(text, name):
+    import antimony
+
+    antimony.clearPreviousLoads()
+    if antimony.loadAntimonyString(text) < 0:
+        raise SBMLError(f"{name}: {one_line(antimony.getLastError())}")
+    return antimony.getSBMLString(antimony.getMainModuleName())
+
+
+def read_document(sbml_text, name):
+    """Parse and validate with libsbml (units and modelling-practice checks are advisory, so off).
+    Raises SBMLError naming the line and the element for the first error."""
+    document = libsbml.readSBMLFromString(sbml_text)
+    _raise_first_error(document, name)
+    if document.getModel() is None:
+        raise SBMLError(f"{name}: the SBML document has no <model>")
+    if document.isPackageEnabled("comp"):
+        properties = libsbml.ConversionProperties()
+        properties.addOption("flatten comp", True)
+        if document.convert(properties) != libsbml.LIBSBML_OPERATION_SUCCESS:
+            _raise_first_error(document, name)
+            raise SBMLError(f"{name}: could not flatten the hierarchical (comp) model")
+    document.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, False)
+    document.setConsistencyChecks(libsbml.LIBSBML_CAT_MODELING_PRACTICE, False)
+    document.checkConsistency()
+    _raise_first_error(document, name)
+    return document
+
+
+# Unit-definition problems do not change the dynamics (libRoadRunner accepts them too):
+# 10313 "dangling reference to a unit" is reported even with unit checks off.
+IGNORED_ERROR_IDS = {libsbml.DanglingUnitReference, libsbml.DanglingUnitSIdRef}
+
+
+def _raise_first_error(document, name):
+    for i in range(document.getNumErrors()):
+        error = document.getError(i)
+        if (error.isError() or error.isFatal()) and error.getErrorId() not in IGNORED_ERROR_IDS:
+            line = f"line {error.getLine()}: " if error.getLine() > 0 else ""
+            raise SBMLError(f"{name}: {line}{one_line(error.getShortMessage())}: {one_line(error.getMessage())}")
+
+
+def describe(model):
+    """(species, parameters, compartments): dicts id -> record, in SBML order."""
+    rule_kind = {}
+    for rule in model.getListOfRules():
+        if rule.isAssignment():
+            rule_kind[rule.getVariable()] = "assignment"
+        elif rule.isRate():
+            rule_kind[rule.getVariable()] = "rate"
+    compartments = {
+        c.getId(): Compartment(c.getId(), c.getSize() if c.isSetSize() else float("nan"), c.getConstant())
+        for c in model.getListOfCompartments()
+    }
+    species = {}
+    for s in model.getListOfSpecies():
+        volume = compartments[s.getCompartment()].size
+        amount_only = s.getHasOnlySubstanceUnits()
+        if s.isSetInitialConcentration():
+            value = s.getInitialConcentration() * (volume if amount_only else 1.0)
+        elif s.isSetInitialAmount():
+            value = s.getInitialAmount() / (1.0 if amount_only else volume)
+        else:
+            value = float("nan")
+        species[s.getId()] = Species(s.getId(), s.getCompartment(), value, amount_only,
+                                     s.getBoundaryCondition(), s.getConstant())
+    parameters = {
+        p.getId(): Parameter(p.getId(), p.getValue() if p.isSetValue() else float("nan"), p.getConstant(),
+                             rule_kind.get(p.getId()))
+        for p in model.getListOfParameters()
+    }
+    return species, parameters, compartments

@@ -1,0 +1,94 @@
+"""What the batched solver cannot compile is refused, naming the construct and the element, and
+pointing to `solver: tellurium`, which does run these models."""
+
+import antimony
+import libsbml
+import numpy as np
+import pytest
+
+from morphosim.genes import UnsupportedSBMLError, load
+from tests.genes.conftest import ROADRUNNER_TESTS
+
+BASE = """
+model base
+  compartment C = 1
+  species S in C, P in C
+  J0: S -> P; k * S
+  S = 1; P = 0; k = 0.5
+end
+"""
+
+
+def _sbml(antimony_text):
+    antimony.clearPreviousLoads()
+    assert antimony.loadAntimonyString(antimony_text) >= 0, antimony.getLastError()
+    return antimony.getSBMLString(antimony.getMainModuleName())
+
+
+def _edited(edit, level=3, version=2):
+    """BASE as SBML of this level/version, changed by edit(model)."""
+    document = libsbml.readSBMLFromString(_sbml(BASE))
+    document.setLevelAndVersion(level, version, False)
+    edit(document.getModel())
+    return libsbml.writeSBMLToString(document)
+
+
+def _add_constraint(model):
+    constraint = model.createConstraint()
+    constraint.setMath(libsbml.parseL3Formula("S >= 0"))
+
+
+def _make_fast(model):
+    model.getReaction("J0").setFast(True)
+
+
+def _add_conversion_factor(model):
+    model.getSpecies("S").setConversionFactor("k")
+
+
+def _variable_stoichiometry(model):
+    product = model.getReaction("J0").getProduct(0)
+    product.setId("n_P")
+    product.setConstant(False)
+    rule = model.createAssignmentRule()
+    rule.setVariable("n_P")
+    rule.setMath(libsbml.parseL3Formula("1 + S"))
+
+
+def _stoichiometry_math(model):
+    model.getReaction("J0").getProduct(0).createStoichiometryMath().setMath(libsbml.parseL3Formula("2"))
+
+
+REFUSED = {
+    "event": (BASE.replace("end", "  E1: at (time > 1): S = 1\nend"), r"event 'E1'"),
+    "delay": (BASE.replace("k * S", "k * delay(S, 0.5)"), r"delay\(\) in the kinetic law of reaction 'J0'"),
+    "algebraic rule": (BASE.replace("end", "  species Q in C\n  0 = Q + S - 2\nend"), r"algebraic rule \(.*Q.*\)"),
+    "variable compartment": (BASE.replace("end", "  C' = 0.1\nend"), r"rule on compartment 'C' \(variable volume\)"),
+    "rateOf": (BASE.replace("end", "  flux := rateOf(S)\nend"), r"rateOf\(\) in the assignment rule for 'flux'"),
+    "constraint": (_edited(_add_constraint), r"constraint \(S >= 0\)"),
+    "fast reaction": (_edited(_make_fast, 3, 1), r"fast reaction 'J0'"),
+    "conversion factor": (_edited(_add_conversion_factor), r"conversion factor of species 'S'"),
+    "variable stoichiometry": (_edited(_variable_stoichiometry), r"variable stoichiometry of 'P' in reaction 'J0'"),
+    "stoichiometryMath": (_edited(_stoichiometry_math, 2, 4), r"variable stoichiometry of 'P' in reaction 'J0'"),
+    "distrib package": (ROADRUNNER_TESTS / "test_data" / "normalDistrib.xml", r"required SBML package 'distrib'"),
+}
+
+
+@pytest.mark.parametrize("construct", REFUSED)
+def test_batched_solver_refuses_with_a_message(construct):
+    source, message = REFUSED[construct]
+    net = load(source)
+    with pytest.raises(UnsupportedSBMLError, match=message) as caught:
+        net.population(2, solver="batched")
+    text = str(caught.value)
+    assert "is not supported by the batched solver; use `solver: tellurium`" in text
+    assert "\n" not in text
+
+
+def test_tellurium_solver_runs_a_refused_model():
+    """The event resets S to 1 at t = 1: the fallback solver really handles it."""
+    net = load(REFUSED["event"][0])
+    population = net.population(2, solver="tellurium", rtol=1e-10, atol=1e-12)
+    population.advance(2.0)
+    s = population.state[:, population.species_names.index("S")]
+    np.testing.assert_allclose(s, np.exp(-0.5 * 1.0), rtol=1e-6)
