@@ -15,7 +15,7 @@ test: setup
 
 bench: setup
 	.venv/bin/python -m pip install --quiet -e ".[bench]"
-	for script in bench/*/bench_*.py; do .venv/bin/python $$script || exit 1; done
+	.venv/bin/morphosim bench
 
 clean:
 	rm -rf .venv out

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from morphosim.errors import InputError
+
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -88,6 +90,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmark scripts of the source checkout (bench/<scale>/bench_*.py)."""
+    import subprocess
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "bench"
+    scripts = sorted(folder.glob(f"{args.scale or '*'}/bench_*.py"))
+    if not scripts:
+        raise InputError(f"no benchmarks found under {folder}/{args.scale or '*'}/ "
+                         "(they live in the source checkout; choose one of cells, genes, tissue, coupling)")
+    failed = 0
+    for script in scripts:
+        print(f"== {script.relative_to(folder.parent)}", flush=True)
+        failed |= subprocess.run([sys.executable, str(script), *(["--quick"] if args.quick else [])]).returncode
+    return EXIT_RUN_FAILED if failed else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="morphosim",
@@ -110,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run)
     validate.set_defaults(handler=cmd_validate)
 
+    bench = commands.add_parser("bench", help="run the benchmarks (bench/) against their reference tools")
+    bench.add_argument("scale", nargs="?", choices=("cells", "genes", "tissue", "coupling"),
+                       help="only this scale's benchmarks")
+    bench.add_argument("--quick", action="store_true", help="smaller sizes")
+    bench.set_defaults(handler=cmd_bench)
+
     from viz.cli import add_commands  # view | render | plot | export (pyvista loads on use)
 
     add_commands(commands)
@@ -117,8 +142,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from morphosim.errors import InputError
-
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

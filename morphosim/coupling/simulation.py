@@ -15,6 +15,9 @@ One coupling step Δt (DESIGN.md, "Time stepping"):
 
 from __future__ import annotations
 
+import time as clock
+from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,7 +79,14 @@ class Simulation:
         self.accumulated_strain = np.zeros(n)         # ∫ tr ε dt along each cell's path
         self.dying = np.zeros(n, bool)
         self.n_t1 = 0
+        self.timings: dict[str, float] = defaultdict(float)   # seconds spent per phase
         self._apply_gene_outputs()
+
+    @contextmanager
+    def _timed(self, phase: str):
+        start = clock.perf_counter()
+        yield
+        self.timings[phase] += clock.perf_counter() - start
 
     @property
     def time(self) -> float:
@@ -135,29 +145,46 @@ class Simulation:
 
     # ------------------------------------------------------------------ one step
     def step(self, dt: float) -> None:
+        """One coupling step; a breakdown in any scale becomes a SimulationFailure."""
+        try:
+            self._step(dt)
+        except SimulationFailure:
+            raise
+        except (RuntimeError, FloatingPointError, ValueError) as error:
+            raise SimulationFailure(f"step {self.step_index + 1} (t = {self.time + dt:g}): {error}") from error
+
+    def _step(self, dt: float) -> None:
         self.dt = dt
         if self.genes is not None:
-            self._advance_genes(dt)
+            with self._timed("genes"):
+                self._advance_genes(dt)
         h = dt / self.cell_substeps
         for _ in range(self.cell_substeps):
             self._move_cells(h)
         if self.transport is not None:
-            self._advance_fields(dt)
-        self._apply_topology()
+            with self._timed("fields"):
+                self._advance_fields(dt)
+        with self._timed("topology"):
+            self._apply_topology()
         self.step_index += 1
-        self._check()
+        with self._timed("checks"):
+            self._check()
 
     def _move_cells(self, h: float) -> None:
         sheet = self.sheet
-        if self.flow is None:
-            self.integrator.step(sheet, h)
-            return
-        forces = self.model.forces(sheet)
-        tissue_velocity = self.flow.vertex_velocity(sheet.positions, forces)
-        self.integrator.step(sheet, h, v_ext=tissue_velocity)
-        geometry = compute_geometry(sheet)
-        self.strain_rates = self.flow.strain_rate_at(geometry.centroid[: sheet.n_cells])
-        self.accumulated_strain += h * np.trace(self.strain_rates, axis1=1, axis2=2)
+        tissue_velocity = None
+        if self.flow is not None:
+            with self._timed("cells"):
+                forces = self.model.forces(sheet)
+            with self._timed("tissue"):
+                tissue_velocity = self.flow.vertex_velocity(sheet.positions, forces)
+        with self._timed("cells"):
+            self.integrator.step(sheet, h, v_ext=tissue_velocity)
+        if self.flow is not None:
+            with self._timed("tissue"):
+                geometry = compute_geometry(sheet)
+                self.strain_rates = self.flow.strain_rate_at(geometry.centroid[: sheet.n_cells])
+                self.accumulated_strain += h * np.trace(self.strain_rates, axis1=1, axis2=2)
 
     def _advance_fields(self, dt: float) -> None:
         geometry = compute_geometry(self.sheet)

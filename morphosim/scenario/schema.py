@@ -92,29 +92,27 @@ class Number(Spec):
 
 
 @dataclass
-class Boolean(Spec):
+class Scalar(Spec):
+    """A YAML scalar of one Python type (see Boolean and Text)."""
+
+    kind: type
+    description: str
     default: Any = _MISSING
-    description = "true or false"
 
     def check(self, node, path, context):
         value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
-        if not isinstance(value, bool):
-            context.report(path, node, f"expected true or false, got {_shown(node)}")
+        if not isinstance(value, self.kind):
+            context.report(path, node, f"expected {self.description}, got {_shown(node)}")
             return None
         return value
 
 
-@dataclass
-class Text(Spec):
-    default: Any = _MISSING
-    description = "a string"
+def Boolean(default: Any = _MISSING) -> Scalar:
+    return Scalar(bool, "true or false", default)
 
-    def check(self, node, path, context):
-        value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
-        if not isinstance(value, str):
-            context.report(path, node, f"expected a string, got {_shown(node)}")
-            return None
-        return value
+
+def Text(default: Any = _MISSING) -> Scalar:
+    return Scalar(str, "a string", default)
 
 
 @dataclass
