@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+import pytest
 
 import morphosim
 from tests.coupling.stores import assert_identical_stores, run_cli
@@ -64,3 +65,43 @@ def test_a_failing_run_keeps_its_frames_and_names_the_cause(write_scenario, tmp_
     run = morphosim.open_run(tmp_path / "out" / "run.zarr")
     assert len(run) >= 1
     assert np.isfinite(run.frame(-1).vertices).all()
+
+
+def _wait_for_frames(path, count, process, timeout=120):
+    import time
+    started = time.monotonic()
+    while time.monotonic() - started < timeout and process.poll() is None:
+        try:
+            if len(morphosim.open_run(path)) >= count:
+                return True
+        except Exception:   # the store is being created
+            pass
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGINT"])
+def test_a_killed_run_leaves_a_store_with_every_frame_written(write_scenario, tmp_path, signal_name):
+    import signal
+    import subprocess
+    import sys
+
+    scenario = write_scenario(FLOW_SHEET.replace("end: 0.6", "end: 100.0").replace("record_every: 0.1",
+                                                                                    "record_every: 0.05"))
+    process = subprocess.Popen([sys.executable, "-m", "morphosim.cli", "run", str(scenario), "--quiet"],
+                               cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    store = tmp_path / "out" / "run.zarr"
+    assert _wait_for_frames(store, 3, process), "the run did not record 3 frames"
+    process.send_signal(getattr(signal, signal_name))
+    _, stderr = process.communicate(timeout=60)
+    run = morphosim.open_run(store)
+    assert len(run) >= 3
+    for k in range(len(run)):                       # every frame opens, complete
+        frame = run.frame(k)
+        assert len(frame.cells) == len(frame.cell_ids) and np.isfinite(frame.vertices).all()
+    if signal_name == "SIGINT":
+        assert process.returncode == 1 and "interrupted" in stderr and "Traceback" not in stderr
+        resumed = run_cli("run", scenario, "--quiet", "--resume", "--set", "time.end=" + str(run.times[-1] + 0.1),
+                          cwd=tmp_path)
+        assert resumed.returncode == 0, resumed.stderr
+        assert len(morphosim.open_run(store)) >= len(run) + 1
