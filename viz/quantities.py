@@ -35,8 +35,9 @@ def polygon_area_perimeter(vertices: np.ndarray, cells: list[np.ndarray]) -> tup
 
 
 def cell_quantities(frame) -> dict[str, np.ndarray]:
-    """Every per-cell quantity of a frame, species first: {name: (Nc,)}."""
-    values = {**frame.species, **frame.cell_data}
+    """Every per-cell scalar of a frame, species first: {name: (Nc,)} (vectors such as the
+    centroid are left out: they colour nothing)."""
+    values = {name: array for name, array in {**frame.species, **frame.cell_data}.items() if array.ndim == 1}
     if "area" not in values or "perimeter" not in values:
         area, perimeter = polygon_area_perimeter(frame.vertices, frame.cells)
         values.setdefault("area", area)

@@ -65,9 +65,10 @@ class Simulation:
                  flow: FlowCoupling | None = None, transport=None, topology: TopologyRules | None = None,
                  cell_substeps: int = 1):
         self.sheet, self.model, self.xi = sheet, model, xi
-        self.integrator = Overdamped(model, xi)
         self.genes, self.flow, self.transport = genes, flow, transport
         self.topology = topology or TopologyRules()
+        # edges shorter than the T1 threshold are about to swap: they do not set the step bound
+        self.integrator = Overdamped(model, xi, min_edge_length=self.topology.t1_length or 0.0)
         self.cell_substeps = int(cell_substeps)
         self.step_index = 0
         self.dt = None

@@ -1,0 +1,35 @@
+"""Cell scale of morphosim: a numba vertex model on planar sheets and curved shells.
+
+    sheet = Sheet.voronoi(200, box=(14, 14), periodic=True, lloyd=3, seed=1)
+    model = VertexModel(K=1.0, A0=1.0, Gamma=0.04, Lambda=0.12)
+    integrator = Overdamped(model, xi=1.0)
+    for step in range(100):
+        integrator.step(sheet, dt=0.05)                 # dr/dt = F/xi (+ v_ext)
+        events = apply_topology(sheet, t1_length=0.05, division_area=2.0)
+        model.carry(events)                             # only needed for per-cell parameter arrays
+
+Layout: :mod:`.sheet` (half-edge arrays, constructors, check), :mod:`.geometry` (areas, perimeters,
+centroids, shape tensors, adjacency), :mod:`.energy` (energy terms, forces), :mod:`.dynamics`
+(overdamped integrator, FIRE), :mod:`.topology` (T1, division, extrusion, lineage).
+This package imports no other morphosim scale.
+
+Kernels are serial ``@njit(cache=True)`` loops written so that every iteration writes only its
+own cell or vertex slot (ready for ``prange``). They are serial on purpose: on the shared 2-core
+machine, numba's OpenMP layer stalled ~7 ms in every parallel call and the workqueue layer gave
+no gain over one thread (see bench/cells/bench_vertex.py).
+"""
+
+from .dynamics import Overdamped, move_vertices, relax
+from .energy import AreaElasticity, Coefficients, LineTension, ParameterError, PerimeterContractility, VertexModel
+from .geometry import (Geometry, cell_areas, cell_centroids, cell_normals, cell_perimeters, compute_geometry,
+                       edge_lengths, edge_vectors, long_axes, neighbours, shape_tensors, surface_normals)
+from .sheet import Sheet, SheetError
+from .topology import TopologyEvents, apply_topology, divide_cell, extrude_cell, t1_swap
+
+__all__ = [
+    "Sheet", "SheetError", "VertexModel", "AreaElasticity", "PerimeterContractility", "LineTension",
+    "Coefficients", "ParameterError", "Overdamped", "move_vertices", "relax", "Geometry", "compute_geometry",
+    "cell_areas", "cell_perimeters", "cell_centroids", "cell_normals", "edge_lengths", "edge_vectors",
+    "shape_tensors", "long_axes", "neighbours", "surface_normals", "TopologyEvents", "apply_topology",
+    "t1_swap", "divide_cell", "extrude_cell",
+]

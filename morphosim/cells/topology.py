@@ -1,0 +1,513 @@
+"""Topology events on the half-edge sheet: T1 swaps, division, T2 extrusion (and apoptosis).
+
+One call per time step, :func:`apply_topology`, runs in this order and returns a
+:class:`TopologyEvents` record:
+
+1. T1 swaps of every edge shorter than ``t1_length`` (between two cells, both ends 3-fold,
+   neither cell a triangle). The new edge is perpendicular, centred on the old midpoint, of
+   length ``t1_new_length`` (default 1.5 x ``t1_length``), and may not swap again during the
+   next ``t1_cooldown`` calls: no immediate flip-back.
+2. Divisions of the cells with area > ``division_area`` or flagged in ``divide``. The cleavage
+   edge passes through the centroid perpendicular to the spindle axis (the cell's long axis by
+   default, Hertwig's rule, or ``division_axis``). Both daughters get new ids with
+   parent_id = the mother's id; one keeps the mother's slot, the other gets a new slot.
+3. Extrusions of the cells with area < ``extrusion_area`` or flagged in ``extrude``: T1 swaps on
+   the cell's own edges reduce it to a triangle, then a T2 collapses the triangle into one vertex.
+   Apoptosis = drive the cell's A0 to 0 (see :class:`~morphosim.cells.energy.AreaElasticity`);
+   it shrinks and is extruded once smaller than ``extrusion_area``. Cells on the outer boundary
+   of an open sheet, and cells whose neighbours are triangles, are not extruded (retried later).
+
+Slot bookkeeping
+----------------
+During a call removed elements are only marked; at the end the vertex, half-edge and cell
+arrays are compacted in order (survivors keep their relative order). The record gives the
+maps ``old_to_new`` (cell slot before the call -> slot after, -1 if removed) and
+``vertex_old_to_new``; daughter slots in ``divisions`` are slots after the call.
+``TopologyEvents.carry(values)`` remaps any per-cell array (daughters copy their mother).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from .geometry import compute_geometry, edge_vector, long_axes, project_on_ellipsoid, surface_normal, wrap_vertex
+from .sheet import INDEX, N_CELLS, N_HALF_EDGES, N_VERTICES, NEXT_CELL_ID, TOPOLOGY_CALLS, Sheet
+
+
+@dataclass
+class TopologyEvents:
+    """What one :func:`apply_topology` call did (slots after the call unless said otherwise)."""
+
+    n_t1: int
+    divisions: np.ndarray  # (k, 2) int: (mother's slot, new daughter's slot)
+    division_ids: np.ndarray  # (k, 2) int: new ids of the cells in those two slots
+    mother_ids: np.ndarray  # (k,) int: id the mother had before dividing
+    removed_ids: np.ndarray  # ids of extruded cells
+    removed_slots: np.ndarray  # their slots before the call
+    old_to_new: np.ndarray  # (n_cells before,) slot after the call, -1 if removed
+    vertex_old_to_new: np.ndarray  # (n_vertices before,) vertex index after, -1 if removed
+    n_cells: int  # number of cells after the call
+
+    def carry(self, values: np.ndarray) -> np.ndarray:
+        """Per-cell array over the slots before the call -> over the slots after it; daughters
+        take their mother's value."""
+        values = np.asarray(values)
+        out = np.empty((self.n_cells,) + values.shape[1:], values.dtype)
+        kept = self.old_to_new >= 0
+        out[self.old_to_new[kept]] = values[: len(self.old_to_new)][kept]
+        out[self.divisions[:, 1]] = out[self.divisions[:, 0]]
+        return out
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.n_t1 or len(self.divisions) or len(self.removed_ids))
+
+
+def apply_topology(sheet: Sheet, *, t1_length: float | None = None, t1_new_length: float | None = None,
+                   t1_cooldown: int = 5, division_area: float | None = None, divide=None, division_axis=None,
+                   extrusion_area: float | None = None, extrude=None) -> TopologyEvents:
+    """Apply all topology events of one step (see the module docstring); returns the record.
+
+    divide, extrude : optional boolean arrays over the current cell slots.
+    division_axis   : spindle axis, a 3-vector for all cells or an (n_cells, 3) array.
+    """
+    nc0, nv0 = sheet.n_cells, sheet.n_vertices
+    for name, mask in (("divide", divide), ("extrude", extrude)):
+        if mask is not None and np.shape(mask) != (nc0,):
+            raise ValueError(f"{name} must be a boolean array with one entry per cell ({nc0}), got shape {np.shape(mask)}")
+    call = int(sheet.counts[TOPOLOGY_CALLS])
+    sheet.counts[TOPOLOGY_CALLS] += 1
+    mesh = sheet.mesh()
+    n_t1 = 0
+    if t1_length is not None:
+        if not t1_length > 0:
+            raise ValueError(f"t1_length must be positive, got {t1_length}")
+        new_length = 1.5 * t1_length if t1_new_length is None else t1_new_length
+        n_t1 = _t1_pass(mesh, t1_length, new_length, sheet.box, sheet.periodic, sheet.radii, call, t1_cooldown)
+
+    geometry = compute_geometry(sheet)
+    area = geometry.area[:nc0]
+    dividing = np.zeros(nc0, bool) if divide is None else np.asarray(divide, bool).copy()
+    if division_area is not None:
+        dividing |= area > division_area
+    mothers = np.flatnonzero(dividing).astype(INDEX)
+    axes = _spindle_axes(sheet, mothers, division_axis)
+    sheet.reserve(nv0 + 2 * len(mothers), sheet.n_half_edges + 6 * len(mothers), nc0 + len(mothers))
+    mother_ids = sheet.cell_id[mothers].copy()
+    daughters = np.full(len(mothers), -1, INDEX)
+    _divide_cells(sheet.mesh(), mothers, axes, sheet.box, sheet.periodic, sheet.radii, daughters)
+    done = daughters >= 0
+    mothers, daughters, mother_ids = mothers[done], daughters[done], mother_ids[done]
+
+    dying = np.zeros(nc0, bool) if extrude is None else np.asarray(extrude, bool).copy()
+    if extrusion_area is not None:
+        dying |= area < extrusion_area
+    dying[mothers] = False
+    candidates = np.flatnonzero(dying).astype(INDEX)
+    removed = np.zeros(len(candidates), np.bool_)
+    removed_ids = sheet.cell_id[candidates].copy()
+    _extrude_cells(sheet.mesh(), candidates, sheet.box, sheet.periodic, sheet.radii, call, t1_cooldown, removed)
+
+    cell_map = np.arange(sheet.n_cells, dtype=INDEX)
+    vertex_map = np.arange(sheet.n_vertices, dtype=INDEX)
+    if removed.any():
+        edge_map = np.empty(sheet.n_half_edges, INDEX)
+        _compact(sheet.mesh(), vertex_map, edge_map, cell_map)
+    divisions = np.stack([cell_map[mothers], cell_map[daughters]], axis=1).reshape(-1, 2)
+    return TopologyEvents(
+        n_t1=int(n_t1), divisions=divisions, division_ids=sheet.cell_id[divisions].reshape(-1, 2),
+        mother_ids=mother_ids, removed_ids=removed_ids[removed], removed_slots=candidates[removed],
+        old_to_new=cell_map[:nc0].copy(), vertex_old_to_new=vertex_map[:nv0].copy(), n_cells=sheet.n_cells)
+
+
+def _spindle_axes(sheet: Sheet, mothers: np.ndarray, division_axis) -> np.ndarray:
+    if division_axis is None:
+        return long_axes(sheet)[mothers] if len(mothers) else np.zeros((0, 3))
+    axis = np.asarray(division_axis, float)
+    if axis.shape == (3,):
+        return np.tile(axis, (len(mothers), 1))
+    if axis.shape == (sheet.n_cells, 3):
+        return axis[mothers]
+    raise ValueError(f"division_axis must be a 3-vector or an (n_cells, 3) array, got shape {axis.shape}")
+
+
+# ---------------------------------------------------------------------- single events (Python API)
+def t1_swap(sheet: Sheet, half_edge: int, new_length: float | None = None, cooldown: int = 0) -> bool:
+    """Swap the edge of ``half_edge`` (T1) if the configuration allows it; returns whether it did.
+    ``new_length`` defaults to the current edge length."""
+    if not 0 <= half_edge < sheet.n_half_edges:
+        raise ValueError(f"half_edge must be in [0, {sheet.n_half_edges}), got {half_edge}")
+    if new_length is None:
+        e = sheet.vertices[sheet.origin[sheet.twin[half_edge]]] - sheet.vertices[sheet.origin[half_edge]]
+        if sheet.periodic:
+            e[:2] -= sheet.box[:2] * np.round(e[:2] / sheet.box[:2])
+        new_length = float(np.linalg.norm(e))
+    call = int(sheet.counts[TOPOLOGY_CALLS])
+    return bool(_t1(sheet.mesh(), half_edge, new_length, sheet.box, sheet.periodic, sheet.radii, call, cooldown))
+
+
+def divide_cell(sheet: Sheet, slot: int, axis=None) -> TopologyEvents:
+    """Divide one cell (spindle along ``axis``, default its long axis)."""
+    mask = np.zeros(sheet.n_cells, bool)
+    mask[slot] = True
+    return apply_topology(sheet, divide=mask, division_axis=axis)
+
+
+def extrude_cell(sheet: Sheet, slot: int) -> TopologyEvents:
+    """Extrude one cell (T1s down to a triangle, then T2)."""
+    mask = np.zeros(sheet.n_cells, bool)
+    mask[slot] = True
+    return apply_topology(sheet, extrude=mask)
+
+
+# ---------------------------------------------------------------------- numba kernels
+# ``mesh`` is Sheet.mesh(): (vertices, origin, twin, next, face, vertex_edge, cell_edge, cell_id,
+# parent_id, t1_block, counts). Removed elements are marked with -1 (origin, vertex_edge,
+# cell_edge) until _compact.
+
+@njit(cache=True)
+def _loop_length(next_, start):
+    k, h = 1, next_[start]
+    while h != start:
+        k += 1
+        h = next_[h]
+    return k
+
+
+@njit(cache=True)
+def _previous(next_, h):
+    p = h
+    while next_[p] != h:
+        p = next_[p]
+    return p
+
+
+@njit(cache=True)
+def _degree(twin, next_, vertex_edge, v):
+    h0 = vertex_edge[v]
+    k, h = 1, next_[twin[h0]]
+    while h != h0:
+        k += 1
+        h = next_[twin[h]]
+    return k
+
+
+@njit(cache=True)
+def _place(vertices, v, x, y, z, box, periodic, radii):
+    vertices[v, 0], vertices[v, 1], vertices[v, 2] = x, y, z
+    if radii[0] > 0.0:
+        project_on_ellipsoid(vertices, v, radii)
+    wrap_vertex(vertices, v, box, periodic)
+
+
+@njit(cache=True)
+def _t1_allowed(mesh, h):
+    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    t = twin[h]
+    a, b = face[h], face[t]
+    if a < 0 or b < 0 or a == b:
+        return False
+    if _degree(twin, next_, vertex_edge, origin[h]) != 3 or _degree(twin, next_, vertex_edge, origin[t]) != 3:
+        return False
+    if _loop_length(next_, h) <= 3 or _loop_length(next_, t) <= 3:
+        return False
+    n_a, n_b = next_[h], next_[t]
+    c, d = face[twin[n_b]], face[twin[n_a]]
+    if c == d or c == a or c == b or d == a or d == b:
+        return False
+    # the two vertices that i and j will join must differ from their current neighbours
+    if origin[twin[n_a]] == origin[twin[n_b]] or origin[_previous(next_, h)] == origin[_previous(next_, t)]:
+        return False
+    return True
+
+
+@njit(cache=True)
+def _t1(mesh, h, new_length, box, periodic, radii, call, cooldown):
+    """T1 swap of edge h (i -> j, cell a on its left, b on the right). Around i the cells are
+    a, b, c; around j they are a, b, d. Afterwards i is shared by a, c, d and j by b, c, d: the
+    edge separates c from d. Returns False (and changes nothing) if the swap is not allowed."""
+    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    if not _t1_allowed(mesh, h):
+        return False
+    t = twin[h]
+    a, b = face[h], face[t]
+    i, j = origin[h], origin[t]
+    p_a, n_a = _previous(next_, h), next_[h]
+    p_b, n_b = _previous(next_, t), next_[t]
+    c, d = face[twin[n_b]], face[twin[n_a]]
+    origin[n_a] = i  # a: x_a -> i -> y_a
+    origin[n_b] = j  # b: x_b -> j -> y_b
+    next_[p_a] = n_a
+    next_[p_b] = n_b
+    next_[twin[n_a]] = h  # d: y_a -> i -> j -> x_b
+    next_[h] = twin[p_b]
+    face[h] = d
+    next_[twin[n_b]] = t  # c: y_b -> j -> i -> x_a
+    next_[t] = twin[p_a]
+    face[t] = c
+    if cell_edge[a] == h:
+        cell_edge[a] = n_a
+    if cell_edge[b] == t:
+        cell_edge[b] = n_b
+    vertex_edge[i] = h
+    vertex_edge[j] = t
+    # new edge perpendicular to the old one through its midpoint, i on a's side (left of i -> j)
+    ex, ey, ez = edge_vector(vertices, i, j, box, periodic)
+    mx, my, mz = vertices[i, 0] + 0.5 * ex, vertices[i, 1] + 0.5 * ey, vertices[i, 2] + 0.5 * ez
+    nx, ny, nz = surface_normal(mx, my, mz, radii)
+    lx, ly, lz = ny * ez - nz * ey, nz * ex - nx * ez, nx * ey - ny * ex
+    norm = np.sqrt(lx * lx + ly * ly + lz * lz)
+    half = 0.5 * new_length / norm
+    _place(vertices, i, mx + half * lx, my + half * ly, mz + half * lz, box, periodic, radii)
+    _place(vertices, j, mx - half * lx, my - half * ly, mz - half * lz, box, periodic, radii)
+    t1_block[h] = t1_block[t] = call + 1 + cooldown
+    return True
+
+
+@njit(cache=True)
+def _t1_pass(mesh, threshold, new_length, box, periodic, radii, call, cooldown):
+    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    n = 0
+    for h in range(counts[N_HALF_EDGES]):
+        t = twin[h]
+        if h > t or t1_block[h] > call or face[h] < 0 or face[t] < 0:
+            continue
+        ex, ey, ez = edge_vector(vertices, origin[h], origin[t], box, periodic)
+        if ex * ex + ey * ey + ez * ez < threshold * threshold:
+            if _t1(mesh, h, new_length, box, periodic, radii, call, cooldown):
+                n += 1
+    return n
+
+
+@njit(cache=True)
+def _split_edge(mesh, h, x, y, z, box, periodic, radii):
+    """Insert a new vertex at (x, y, z) on edge h (p -> q); h becomes p -> v. Returns v."""
+    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    v = counts[N_VERTICES]
+    h2, t2 = counts[N_HALF_EDGES], counts[N_HALF_EDGES] + 1
+    counts[N_VERTICES] += 1
+    counts[N_HALF_EDGES] += 2
+    t = twin[h]
+    origin[h2], face[h2], next_[h2] = v, face[h], next_[h]
+    next_[h] = h2
+    origin[t2], face[t2], next_[t2] = v, face[t], next_[t]
+    next_[t] = t2
+    twin[h], twin[t2] = t2, h
+    twin[h2], twin[t] = t, h2
+    t1_block[h2] = t1_block[t2] = t1_block[h]
+    vertex_edge[v] = h2
+    vertices[v, 0], vertices[v, 1], vertices[v, 2] = x, y, z
+    wrap_vertex(vertices, v, box, periodic)
+    return v
+
+
+@njit(cache=True)
+def _divide(mesh, a, sx, sy, sz, box, periodic, radii):
+    """Split cell a by the line through its centroid perpendicular to the spindle s. The new
+    vertices lie on the cut edges, so the areas of a's neighbours do not change. Returns the
+    daughter's slot (the side s points to), or -1 if the cut was not found."""
+    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    start = cell_edge[a]
+    first = origin[start]
+    # vertex positions relative to the first vertex (unwrapped) and their mean
+    k = 0
+    px = py = pz = cx = cy = cz = 0.0
+    h = start
+    while True:
+        cx += px
+        cy += py
+        cz += pz
+        ex, ey, ez = edge_vector(vertices, origin[h], origin[next_[h]], box, periodic)
+        px, py, pz = px + ex, py + ey, pz + ez
+        k += 1
+        h = next_[h]
+        if h == start:
+            break
+    cx, cy, cz = cx / k, cy / k, cz / k
+    # edges where the signed distance to the cleavage line changes sign, nearest the centroid
+    best_up = best_down = -1
+    dist_up = dist_down = np.inf
+    t_up = t_down = 0.5
+    px = py = pz = 0.0
+    h = start
+    while True:
+        ex, ey, ez = edge_vector(vertices, origin[h], origin[next_[h]], box, periodic)
+        d0 = (px - cx) * sx + (py - cy) * sy + (pz - cz) * sz
+        d1 = d0 + ex * sx + ey * sy + ez * sz
+        if (d0 < 0.0) != (d1 < 0.0):
+            f = d0 / (d0 - d1)
+            qx, qy, qz = px + f * ex - cx, py + f * ey - cy, pz + f * ez - cz
+            dist = qx * qx + qy * qy + qz * qz
+            if d0 < 0.0 and dist < dist_up:
+                best_up, dist_up, t_up = h, dist, f
+            elif d0 >= 0.0 and dist < dist_down:
+                best_down, dist_down, t_down = h, dist, f
+        px, py, pz = px + ex, py + ey, pz + ez
+        h = next_[h]
+        if h == start:
+            break
+    if best_up < 0 or best_down < 0:
+        return -1
+    # keep the new vertices off the old ones (no zero-length edges); still on the cut edges
+    new_vertex = np.empty(2, np.int64)
+    for m in range(2):
+        e = best_up if m == 0 else best_down
+        f = min(max(t_up if m == 0 else t_down, 0.1), 0.9)
+        i = origin[e]
+        ex, ey, ez = edge_vector(vertices, i, origin[next_[e]], box, periodic)
+        new_vertex[m] = _split_edge(mesh, e, vertices[i, 0] + f * ex, vertices[i, 1] + f * ey,
+                                    vertices[i, 2] + f * ez, box, periodic, radii)
+    n1, n2 = counts[N_HALF_EDGES], counts[N_HALF_EDGES] + 1
+    counts[N_HALF_EDGES] += 2
+    out_up, out_down = next_[best_up], next_[best_down]
+    origin[n1], origin[n2] = new_vertex[0], new_vertex[1]
+    twin[n1], twin[n2] = n2, n1
+    next_[best_up], next_[n1] = n1, out_down  # mother: negative side
+    next_[best_down], next_[n2] = n2, out_up  # daughter: positive side
+    t1_block[n1] = t1_block[n2] = 0
+    d = counts[N_CELLS]
+    counts[N_CELLS] += 1
+    face[n1] = a
+    cell_edge[a] = n1
+    cell_edge[d] = n2
+    h = n2
+    while True:
+        face[h] = d
+        h = next_[h]
+        if h == n2:
+            break
+    mother_id = cell_id[a]
+    cell_id[a], cell_id[d] = counts[NEXT_CELL_ID], counts[NEXT_CELL_ID] + 1
+    counts[NEXT_CELL_ID] += 2
+    parent_id[a] = parent_id[d] = mother_id
+    return d
+
+
+@njit(cache=True)
+def _divide_cells(mesh, mothers, axes, box, periodic, radii, daughters):
+    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    for m in range(mothers.shape[0]):
+        a = mothers[m]
+        sx, sy, sz = axes[m, 0], axes[m, 1], axes[m, 2]
+        if radii[0] > 0.0:  # spindle in the tangent plane at the first vertex of the cell
+            v = origin[cell_edge[a]]
+            nx, ny, nz = surface_normal(vertices[v, 0], vertices[v, 1], vertices[v, 2], radii)
+            sn = sx * nx + sy * ny + sz * nz
+            sx, sy, sz = sx - sn * nx, sy - sn * ny, sz - sn * nz
+        else:
+            sz = 0.0
+        if sx * sx + sy * sy + sz * sz == 0.0:
+            continue
+        daughters[m] = _divide(mesh, a, sx, sy, sz, box, periodic, radii)
+
+
+@njit(cache=True)
+def _t2(mesh, a, box, periodic, radii):
+    """Collapse triangular cell a (vertices v0, v1, v2, all 3-fold, three distinct neighbour
+    cells with more than 3 sides) into one vertex at its centroid. Returns whether it did."""
+    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    h0 = cell_edge[a]
+    h1 = next_[h0]
+    h2 = next_[h1]
+    if next_[h2] != h0:
+        return False
+    v0, v1, v2 = origin[h0], origin[h1], origin[h2]
+    t0, t1, t2 = twin[h0], twin[h1], twin[h2]
+    n0, n1, n2 = face[t0], face[t1], face[t2]
+    if n0 < 0 or n1 < 0 or n2 < 0 or n0 == n1 or n1 == n2 or n0 == n2:
+        return False
+    for v in (v0, v1, v2):
+        if _degree(twin, next_, vertex_edge, v) != 3:
+            return False
+    for t in (t0, t1, t2):
+        if _loop_length(next_, t) <= 3:
+            return False
+    o0, o1, o2 = next_[t0], next_[t1], next_[t2]  # the edges leaving the triangle
+    e1x, e1y, e1z = edge_vector(vertices, v0, v1, box, periodic)
+    e2x, e2y, e2z = edge_vector(vertices, v0, v2, box, periodic)
+    next_[twin[o1]] = o0
+    next_[twin[o2]] = o1
+    next_[twin[o0]] = o2
+    origin[o1] = origin[o2] = v0
+    if cell_edge[n0] == t0:
+        cell_edge[n0] = o0
+    if cell_edge[n1] == t1:
+        cell_edge[n1] = o1
+    if cell_edge[n2] == t2:
+        cell_edge[n2] = o2
+    vertex_edge[v0] = o0
+    vertex_edge[v1] = vertex_edge[v2] = -1
+    for h in (h0, h1, h2, t0, t1, t2):
+        origin[h] = -1
+    cell_edge[a] = -1
+    _place(vertices, v0, vertices[v0, 0] + (e1x + e2x) / 3, vertices[v0, 1] + (e1y + e2y) / 3,
+           vertices[v0, 2] + (e1z + e2z) / 3, box, periodic, radii)
+    return True
+
+
+@njit(cache=True)
+def _extrude(mesh, a, box, periodic, radii, call, cooldown):
+    """T1-swap the shortest swappable edge of cell a until it is a triangle, then T2."""
+    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    while _loop_length(next_, cell_edge[a]) > 3:
+        best, best_length = -1, np.inf
+        start = h = cell_edge[a]
+        while True:
+            ex, ey, ez = edge_vector(vertices, origin[h], origin[next_[h]], box, periodic)
+            l = np.sqrt(ex * ex + ey * ey + ez * ez)
+            if l < best_length and _t1_allowed(mesh, h):
+                best, best_length = h, l
+            h = next_[h]
+            if h == start:
+                break
+        if best < 0:
+            return False
+        _t1(mesh, best, best_length, box, periodic, radii, call, cooldown)  # a loses one side
+    return _t2(mesh, a, box, periodic, radii)
+
+
+@njit(cache=True)
+def _extrude_cells(mesh, cells, box, periodic, radii, call, cooldown, removed):
+    for m in range(cells.shape[0]):
+        removed[m] = _extrude(mesh, cells[m], box, periodic, radii, call, cooldown)
+
+
+@njit(cache=True)
+def _compact(mesh, vertex_map, edge_map, cell_map):
+    """Drop marked vertices, half-edges and cells, keeping survivors in order; fill the maps."""
+    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    nv, ne, nc = counts[N_VERTICES], counts[N_HALF_EDGES], counts[N_CELLS]
+    kv = ke = kc = 0
+    for v in range(nv):
+        vertex_map[v] = kv if vertex_edge[v] >= 0 else -1
+        kv += vertex_edge[v] >= 0
+    for h in range(ne):
+        edge_map[h] = ke if origin[h] >= 0 else -1
+        ke += origin[h] >= 0
+    for c in range(nc):
+        cell_map[c] = kc if cell_edge[c] >= 0 else -1
+        kc += cell_edge[c] >= 0
+    # new index <= old index, so moving forwards never overwrites an unread entry
+    for v in range(nv):
+        nv_ = vertex_map[v]
+        if nv_ >= 0:
+            vertices[nv_] = vertices[v]
+            vertex_edge[nv_] = edge_map[vertex_edge[v]]
+    for h in range(ne):
+        nh = edge_map[h]
+        if nh >= 0:
+            origin[nh] = vertex_map[origin[h]]
+            twin[nh] = edge_map[twin[h]]
+            next_[nh] = edge_map[next_[h]]
+            face[nh] = cell_map[face[h]] if face[h] >= 0 else -1
+            t1_block[nh] = t1_block[h]
+    for c in range(nc):
+        nc_ = cell_map[c]
+        if nc_ >= 0:
+            cell_edge[nc_] = edge_map[cell_edge[c]]
+            cell_id[nc_] = cell_id[c]
+            parent_id[nc_] = parent_id[c]
+    counts[N_VERTICES], counts[N_HALF_EDGES], counts[N_CELLS] = kv, ke, kc
