@@ -19,6 +19,11 @@ INPUTS = {
     "repressilator": ("alpha", [150.0, 216.0, 300.0]),
     "ring10": ("alpha", [2.0, 4.0, 8.0]),
     "toggle_switch": ("a1", [1.0, 3.0, 5.0]),
+    # the scenario library's circuits
+    "morphogen_french_flag": ("morphogen", [0.05, 0.2, 0.5]),
+    "excitable_myosin": ("x", [0.0, 12.9, 13.8]),
+    "positional_switch": ("signal", [0.0, 1.9, 3.0]),
+    "gastrulation_pattern": ("z", [0.0, 6.3, 8.0]),
 }
 
 # libroadrunner's own test models, chosen for the SBML features they exercise

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 
@@ -26,6 +27,16 @@ def x_display(monkeypatch):
     with os.fdopen(read_end) as announced:
         display = announced.readline().strip()     # Xvfb writes the display number once it is ready
     assert display, "Xvfb did not start"
+    # wait until the server accepts connections (VTK falls back to EGL if the first one fails)
+    deadline = time.monotonic() + 20
+    while True:
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(f"/tmp/.X11-unix/X{display}")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "Xvfb does not accept connections"
+                time.sleep(0.05)
     monkeypatch.setenv("DISPLAY", f":{display}")
     yield
     server.terminate()
