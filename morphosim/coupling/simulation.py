@@ -80,6 +80,10 @@ class Simulation:
         self.accumulated_strain = np.zeros(n)         # ∫ tr ε dt along each cell's path
         self.dying = np.zeros(n, bool)
         self.n_t1 = 0
+        # strain rates at centroids cost a point location per step: track them only when a gene
+        # input reads them (frames sample them when recorded)
+        self.tracks_strain_rates = flow is not None and genes is not None and any(
+            source.startswith("strain_rate.") or source == "strain.accumulated" for source in genes.inputs.values())
         self.timings: dict[str, float] = defaultdict(float)   # seconds spent per phase
         self._apply_gene_outputs()
 
@@ -181,11 +185,14 @@ class Simulation:
                 tissue_velocity = self.flow.vertex_velocity(sheet.positions, forces)
         with self._timed("cells"):
             self.integrator.step(sheet, h, v_ext=tissue_velocity)
-        if self.flow is not None:
+        if self.tracks_strain_rates:
             with self._timed("tissue"):
-                geometry = compute_geometry(sheet)
-                self.strain_rates = self.flow.strain_rate_at(geometry.centroid[: sheet.n_cells])
+                self._sample_strain_rates()
                 self.accumulated_strain += h * np.trace(self.strain_rates, axis1=1, axis2=2)
+
+    def _sample_strain_rates(self) -> None:
+        geometry = compute_geometry(self.sheet)
+        self.strain_rates = self.flow.strain_rate_at(geometry.centroid[: self.sheet.n_cells])
 
     def _advance_fields(self, dt: float) -> None:
         geometry = compute_geometry(self.sheet)
@@ -245,10 +252,13 @@ class Simulation:
         for name in MECHANICAL_PARAMETERS:
             ragged[f"cell_data/{name}"] = np.broadcast_to(getattr(self.model, name), (n,)).copy()
         if self.flow is not None:
+            if not self.tracks_strain_rates:
+                self._sample_strain_rates()
             trace, anisotropy = strain_rate_measures(self.strain_rates, cell_normals(sheet))
             ragged["cell_data/strain_rate_trace"] = trace
             ragged["cell_data/strain_rate_anisotropy"] = anisotropy
-            ragged["cell_data/accumulated_strain"] = self.accumulated_strain.copy()
+            if self.tracks_strain_rates:   # integrated every step only when an input reads it
+                ragged["cell_data/accumulated_strain"] = self.accumulated_strain.copy()
         if self.genes is not None:
             for k, name in enumerate(self.genes.population.species_names):
                 ragged[f"species/{name}"] = self.genes.population.state[:, k].copy()
