@@ -38,9 +38,11 @@ find_python() {
     for name in python3.13 python3.12 python3.14 python3; do
         command -v "$name" >/dev/null 2>&1 && candidates+=("$(command -v "$name")")
     done
+    # pyenv installs, newest first
+    while read -r name; do candidates+=("$name"); done < <(
+        ls -d "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV)
     local pattern
-    for pattern in "$HOME/.pyenv/versions/3.1[2-9]*/bin/python3" \
-                   "${CONDA_PREFIX:-/nonexistent}/bin/python3" \
+    for pattern in "${CONDA_PREFIX:-/nonexistent}/bin/python3" \
                    "$HOME"/{miniforge3,miniconda3,mambaforge,anaconda3}/bin/python3 \
                    /usr/local/bin/python3.1[2-9] /usr/bin/python3.1[2-9] \
                    "$BUILT_PY/bin/python3.13"; do
