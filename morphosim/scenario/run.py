@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
+import signal
 import sys
+import threading
 import time as clock
 from pathlib import Path
 
@@ -62,6 +64,28 @@ class Progress:
     def close(self) -> None:
         if self.enabled:
             print(file=sys.stderr)
+
+
+class StopOnInterrupt:
+    """Ctrl-C (SIGINT) ends the run between two steps, never inside a solver or a store write;
+    a second Ctrl-C interrupts at once."""
+
+    def __enter__(self):
+        self.requested = False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
 
 
 def _write_checkpoint(writer: StoreWriter, sim: Simulation, frame: int) -> None:
@@ -124,11 +148,14 @@ def run_scenario(scenario: dict, *, resume: bool = False, progress: bool = True)
 
     bar = Progress(n_steps, progress)
     try:
-        while sim.step_index < n_steps:
-            sim.step(dt)
-            if sim.step_index % stride == 0 or sim.step_index == n_steps:
-                _record(writer, sim)
-            bar.update(sim.step_index, sim.time, sim.sheet.n_cells)
+        with StopOnInterrupt() as interrupt:
+            while sim.step_index < n_steps:
+                if interrupt.requested:
+                    raise KeyboardInterrupt
+                sim.step(dt)
+                if sim.step_index % stride == 0 or sim.step_index == n_steps:
+                    _record(writer, sim)
+                bar.update(sim.step_index, sim.time, sim.sheet.n_cells)
     finally:
         bar.close()
         writer.set_attribute("status", "complete" if sim.step_index >= n_steps else "stopped")
