@@ -20,12 +20,29 @@ def polygon_faces(cells: list[np.ndarray]) -> np.ndarray:
 
 def cell_polydata(frame) -> pv.PolyData:
     """The cells as polygons, with every cell quantity, `cell_id` and `parent_id` as cell data."""
-    sheet = pv.PolyData(np.asarray(frame.vertices, dtype=float), faces=polygon_faces(frame.cells))
+    if frame.periodic_box is None:
+        sheet = pv.PolyData(np.asarray(frame.vertices, dtype=float), faces=polygon_faces(frame.cells))
+    else:
+        points, cells = unwrapped_cells(frame.vertices, frame.cells, frame.periodic_box)
+        sheet = pv.PolyData(points, faces=polygon_faces(cells))
     for name, values in cell_quantities(frame).items():
         sheet.cell_data[name] = values
     sheet.cell_data["cell_id"] = frame.cell_ids
     sheet.cell_data["parent_id"] = frame.parent_ids
     return with_smooth_normals(sheet)
+
+
+def unwrapped_cells(vertices: np.ndarray, cells: list[np.ndarray], box) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each cell of a periodic sheet with its own copy of its vertices, moved by whole box lengths
+    next to the cell's first vertex (minimum image): a cell on the seam is drawn whole, sticking
+    out of the box, instead of stretched across it."""
+    vertices, box = np.asarray(vertices, dtype=float), np.asarray(box, dtype=float)
+    counts = np.array([len(cell) for cell in cells])
+    flat = np.concatenate(cells)
+    first = np.repeat(flat[np.cumsum(counts) - counts], counts)
+    points = vertices[flat]
+    points[:, :2] -= box * np.round((points[:, :2] - vertices[first, :2]) / box)
+    return points, np.split(np.arange(len(flat)), np.cumsum(counts)[:-1])
 
 
 def with_smooth_normals(surface: pv.PolyData) -> pv.PolyData:

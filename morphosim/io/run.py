@@ -30,6 +30,7 @@ class Frame:
     mesh_points: np.ndarray | None = None                            # (Np, 3)
     mesh_cells: np.ndarray | None = None                             # (Nt, 3)
     fields: dict[str, np.ndarray] = field(default_factory=dict)      # {name: (Np,) or (Np, 3)}
+    periodic_box: np.ndarray | None = None   # (Lx, Ly) of a periodic sheet, whose vertices are wrapped into it
 
 
 def cells_from_flat(counts: np.ndarray, flat: np.ndarray) -> list[np.ndarray]:
@@ -68,6 +69,7 @@ class Run:
         k = self._store.frame_index(k)
         ragged = lambda name: self._store.ragged(name, k)  # noqa: E731
         mesh_points, mesh_cells = self._mesh
+        box = self.attributes.get("periodic_box")
         return Frame(
             time=float(self.times[k]),
             vertices=ragged("vertices"),
@@ -81,6 +83,7 @@ class Run:
             mesh_cells=mesh_cells,
             fields={name.split("/", 1)[1]: self._store.series(name, k)
                     for name in self._store.names("series", "fields/")},
+            periodic_box=None if box is None else np.asarray(box, float),
         )
 
 

@@ -138,8 +138,10 @@ def run_scenario(scenario: dict, *, resume: bool = False, progress: bool = True)
         writer.truncate(info["frame"] + 1)   # frames after the checkpoint are recomputed
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
+        sheet = sim.sheet
         writer = StoreWriter(path, {"scenario": public, "seed": scenario["seed"], "units": scenario["units"],
-                                    "versions": _versions(), "dt": dt})
+                                    "versions": _versions(), "dt": dt,
+                                    "periodic_box": sheet.box[:2].tolist() if sheet.periodic else None})
         if sim.flow is not None:
             writer.set_static("mesh_points", sim.flow.mesh_points)
             writer.set_static("mesh_cells", sim.flow.mesh_triangles)

@@ -61,3 +61,24 @@ def test_labels_carry_the_run_units():
     assert label("speed", units) == "speed [µm/min]"
     assert label("D", units) == "D"
     assert label("area", {}) == "area"
+
+
+def test_periodic_cells_are_drawn_whole_across_the_seam():
+    """Every cell of a periodic sheet is drawn with its true area and no wider than a cell,
+    including the cells whose vertices are wrapped to opposite sides of the box."""
+    from morphosim.cells import Sheet
+    from morphosim.io.run import Frame
+    from viz.meshes import cell_polydata
+
+    sheet = Sheet.hexagonal(4, 6, periodic=True)
+    sheet.vertices[: sheet.n_vertices, :2] += 0.3    # shift so that cells straddle both seams
+    sheet.vertices[: sheet.n_vertices, :2] %= sheet.box[:2]
+    n = sheet.n_cells
+    frame = Frame(time=0.0, vertices=sheet.positions, cells=sheet.cells(), cell_ids=sheet.ids,
+                  parent_ids=sheet.parents, periodic_box=sheet.box[:2])
+    polygons = cell_polydata(frame).compute_cell_sizes(length=False, volume=False)
+    assert np.allclose(polygons.cell_data["Area"], 1.0)            # hexagonal(): unit cell area
+    widths = [np.ptp(polygons.get_cell(c).points[:, :2], axis=0) for c in range(n)]
+    assert np.max(widths) < 1.5
+    straddling = [c for c in range(n) if np.ptp(sheet.positions[frame.cells[c], 0]) > 0.5 * sheet.box[0]]
+    assert straddling                                              # the seam is really crossed
