@@ -49,6 +49,15 @@ def model_problems(scenario: dict, root) -> list:
         check(f"genes.outputs.{target}.species", output["species"], species, "a species")
     for name in genes["initial"]:
         check(f"genes.initial.{name}", name, species, "a species")
+    for name in genes["parameters"]:
+        key_path = f"genes.parameters.{name}"
+        check(key_path, name, parameters, "a parameter")
+        if network.rule_of(name):
+            problems.append(problem_at(scenario, root, key_path, f"{name!r} is set by an {network.rule_of(name)} "
+                                       "rule of the model; give a value to the parameters the rule reads"))
+        if name in genes["inputs"]:
+            problems.append(problem_at(scenario, root, key_path, f"{name!r} is also in genes.inputs, which sets "
+                                       "it every step; remove it from one of the two"))
     for name, spec in ((scenario.get("tissue") or {}).get("fields") or {}).items():
         if spec.get("secreted_by"):
             check(f"tissue.fields.{name}.secreted_by", spec["secreted_by"], species, "a species")
@@ -134,6 +143,8 @@ def build_simulation(scenario: dict) -> Simulation:
         if spec["solver"] == "batched":
             tolerances["method"] = spec["method"]
         population = load_network(spec).population(n, solver=spec["solver"], **tolerances)
+        for name, value in spec["parameters"].items():
+            population.set_parameter(name, value)
         initial_gene_states(population, spec["initial"], rng)
         parameter_maps, triggers = outputs_from_scenario(spec["outputs"])
         secretion = {name: field["secreted_by"] for name, field in

@@ -88,6 +88,7 @@ GENES = Mapping(
         "method": Choice(("explicit", "stiff"), default="explicit"),   # batched integrator
         "rtol": POSITIVE, "atol": POSITIVE,
         "initial": Dictionary(INITIAL_VALUE, default={}),
+        "parameters": Dictionary(Number(), default={}),   # SBML parameter values for every cell
         "inputs": Dictionary(Text(), default={}),
         "outputs": Dictionary(Either((PARAMETER_OUTPUT, TRIGGER)), default={}),
     },

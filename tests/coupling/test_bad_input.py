@@ -46,6 +46,10 @@ CASES = {
                         "scenario.yaml:10: genes.outputs.Lambda.species: 'Notch' is not a species of the model"),
     "unknown parameter": (GOOD.replace("D_nbr: neighbours", "delta_in: neighbours"),
                           "scenario.yaml:9: genes.inputs.delta_in: 'delta_in' is not a parameter of the model"),
+    "unknown parameter value": (GOOD.replace("  inputs:", "  parameters: {k_delta: 2.0}\n  inputs:"),
+                                "scenario.yaml:9: genes.parameters.k_delta: 'k_delta' is not a parameter of the model"),
+    "parameter value of an input": (GOOD.replace("  inputs:", "  parameters: {D_nbr: 2.0}\n  inputs:"),
+                                    "scenario.yaml:9: genes.parameters.D_nbr: 'D_nbr' is also in genes.inputs"),
     "unknown input source": (GOOD.replace("neighbours.mean.D", "neighbours.median.D"),
                              "scenario.yaml:9: genes.inputs.D_nbr: unknown input source 'neighbours.median.D'"),
 }

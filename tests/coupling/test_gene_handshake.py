@@ -85,3 +85,28 @@ def test_neighbour_means_match_a_direct_count():
         assert np.isclose(weighted[cell], np.dot(lengths, values[around]) / lengths.sum(), rtol=1e-14)
     # contact lengths add up to the perimeters (a periodic sheet has no outside)
     np.testing.assert_allclose(np.add.reduceat(contact, indptr[:-1]), cell_perimeters(sheet), rtol=1e-12)
+
+
+def test_scenario_parameter_values_replace_the_models(tmp_path):
+    """genes.parameters sets an SBML parameter in every cell:
+    dX/dt = k - X from X = 0 gives X(t) = k (1 - exp(-t))."""
+    text = """\
+name: constant_production
+time: {end: 1.0, dt: 0.1}
+cells:
+  geometry: {kind: hexagonal, rows: 4, cols: 4, periodic: true}
+  mechanics: {K: 1.0, A0: 1.0, Gamma: 0.04, Lambda: 0.12}
+genes:
+  antimony: |
+    model production
+      J0: -> X; k
+      J1: X -> ; X
+      k = 1; X = 0
+    end
+  parameters: {k: 3.5}
+output: {path: out.zarr}
+"""
+    sim = build(tmp_path, text)
+    for _ in range(10):
+        sim.step(0.1)
+    np.testing.assert_allclose(sim.genes.species("X"), 3.5 * (1 - np.exp(-1.0)), rtol=1e-5)
