@@ -9,7 +9,7 @@
         model.carry(events)                             # only needed for per-cell parameter arrays
 
 Layout: :mod:`.sheet` (half-edge arrays, constructors, check), :mod:`.geometry` (areas, perimeters,
-centroids, shape tensors, adjacency), :mod:`.energy` (energy terms, forces), :mod:`.dynamics`
+centroids, shape tensors, adjacency), :mod:`.energy` (energy terms, forces), :mod:`.planar_polarity` (planar-polarised tension), :mod:`.dynamics`
 (overdamped integrator, FIRE), :mod:`.topology` (T1, division, extrusion, lineage).
 This package imports no other morphosim scale.
 
@@ -21,6 +21,7 @@ no gain over one thread (see bench/cells/bench_vertex.py).
 
 from .dynamics import Overdamped, move_vertices, relax
 from .energy import AreaElasticity, Coefficients, LineTension, ParameterError, PerimeterContractility, VertexModel
+from .planar_polarity import PlanarPolarisedTension
 from .geometry import (Geometry, cell_areas, cell_centroids, cell_normals, cell_perimeters, compute_geometry,
                        edge_lengths, edge_vectors, long_axes, neighbours, shape_tensors, surface_normals)
 from .sheet import Sheet, SheetError
@@ -28,7 +29,7 @@ from .topology import TopologyEvents, apply_topology, divide_cell, extrude_cell,
 
 __all__ = [
     "Sheet", "SheetError", "VertexModel", "AreaElasticity", "PerimeterContractility", "LineTension",
-    "Coefficients", "ParameterError", "Overdamped", "move_vertices", "relax", "Geometry", "compute_geometry",
+    "PlanarPolarisedTension", "Coefficients", "ParameterError", "Overdamped", "move_vertices", "relax", "Geometry", "compute_geometry",
     "cell_areas", "cell_perimeters", "cell_centroids", "cell_normals", "edge_lengths", "edge_vectors",
     "shape_tensors", "long_axes", "neighbours", "surface_normals", "TopologyEvents", "apply_topology",
     "t1_swap", "divide_cell", "extrude_cell",

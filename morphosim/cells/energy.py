@@ -176,8 +176,15 @@ class VertexModel:
     def __init__(self, K=1.0, A0=1.0, Gamma=0.0, Lambda=0.0, terms=None):
         self.terms = list(terms) if terms is not None else [
             AreaElasticity(K, A0), PerimeterContractility(Gamma), LineTension(Lambda)]
+        # cell terms feed the fused kernel; edge terms (add_forces) add their own forces
+        self.cell_terms = [term for term in self.terms if not hasattr(term, "add_forces")]
+        self.edge_terms = [term for term in self.terms if hasattr(term, "add_forces")]
         self.geometry = Geometry(0)
         self.coefficients = Coefficients(0)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(name for term in self.terms for name in term.parameters)
 
     # parameters ---------------------------------------------------------------------------
     def _owner(self, name):
@@ -187,7 +194,7 @@ class VertexModel:
         raise ParameterError(f"no energy term has a parameter named {name!r}")
 
     def __getattr__(self, name):  # model.K, model.A0, ... read the owning term's array
-        if name in ("terms", "geometry", "coefficients"):
+        if name in ("terms", "cell_terms", "edge_terms", "geometry", "coefficients"):
             raise AttributeError(name)
         for term in self.terms:
             if name in term.parameters:
@@ -224,14 +231,15 @@ class VertexModel:
         if self.coefficients.capacity < n:
             self.coefficients = Coefficients(sheet.cell_edge.shape[0])
         self.coefficients.zero(n)
-        for term in self.terms:
+        for term in self.cell_terms:
             term.accumulate(self.geometry, n, self.coefficients)
         return self.geometry
 
     def energy(self, sheet: Sheet) -> float:
         geometry = compute_geometry(sheet, self.geometry)
         self.geometry = geometry
-        return float(sum(term.energy(geometry, sheet.n_cells) for term in self.terms))
+        return float(sum(term.energy(geometry, sheet.n_cells) for term in self.cell_terms)
+                     + sum(term.edge_energy(sheet) for term in self.edge_terms))
 
     def forces(self, sheet: Sheet, out: np.ndarray | None = None) -> np.ndarray:
         """F = -dE/dr for every active vertex, (n_vertices, 3). Not projected on shells."""
@@ -242,6 +250,8 @@ class VertexModel:
         _vertex_forces(sheet.vertices, sheet.origin, sheet.twin, sheet.next, sheet.face, sheet.vertex_edge,
                        sheet.n_vertices, sheet.box, sheet.periodic, sheet.is_shell, self.geometry.centroid,
                        self.geometry.centroid_gradient, c.dE_dA, c.dE_dP, c.line_tension, out)
+        for term in self.edge_terms:
+            term.add_forces(sheet, out)
         return out
 
     def stiffness_bound(self, sheet: Sheet, edge_floor: float = 0.0) -> float:
@@ -262,7 +272,8 @@ class VertexModel:
         shell_factor = 2.0 if sheet.is_shell else 1.0
         per_cell_max = _stiffness_bound(g.n_sides, g.sum_squared_edges, g.shortest_edge, c.dE_dA, c.d2E_dA2,
                                         c.dE_dP, c.d2E_dP2, c.line_tension, sheet.n_cells, shell_factor, edge_floor)
-        return float(sheet.counts[MAX_DEGREE]) * per_cell_max
+        return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
+                + sum(term.stiffness_bound(sheet, edge_floor) for term in self.edge_terms))
 
 
 @njit(cache=True)

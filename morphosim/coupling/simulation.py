@@ -29,9 +29,6 @@ from .flow import FlowCoupling
 from .gene_inputs import neighbour_mean, shape_anisotropy, strain_rate_measures
 from .gene_outputs import ParameterMap, Trigger
 
-MECHANICAL_PARAMETERS = ("K", "A0", "Gamma", "Lambda")
-
-
 class SimulationFailure(RuntimeError):
     """The run cannot go on; the message names the step, the time, the cells and the cause."""
 
@@ -75,7 +72,7 @@ class Simulation:
         n = sheet.n_cells
         # mechanical parameters before genes act on them (per cell, follow divisions)
         self.base = {name: np.broadcast_to(np.asarray(getattr(model, name), float), (n,)).copy()
-                     for name in MECHANICAL_PARAMETERS}
+                     for name in model.parameter_names}
         self.strain_rates = np.zeros((n, 3, 3))      # ε(v) at centroids, last flow solve
         self.accumulated_strain = np.zeros(n)         # ∫ tr ε dt along each cell's path
         self.dying = np.zeros(n, bool)
@@ -131,7 +128,7 @@ class Simulation:
 
     def _apply_gene_outputs(self) -> None:
         """Per-cell mechanics from the base values, gene outputs and apoptosis."""
-        values = {name: self.base[name].copy() for name in MECHANICAL_PARAMETERS}
+        values = {name: base.copy() for name, base in self.base.items()}
         if self.genes is not None:
             for parameter_map in self.genes.parameter_maps:
                 values[parameter_map.target] = parameter_map(self.genes.species(parameter_map.species))
@@ -209,8 +206,7 @@ class Simulation:
         self.n_t1 += events.n_t1
         if not (len(events.divisions) or len(events.removed_ids)):
             return
-        for name in MECHANICAL_PARAMETERS:
-            self.base[name] = events.carry(self.base[name])
+        self.base = {name: events.carry(base) for name, base in self.base.items()}
         self.strain_rates = events.carry(self.strain_rates)
         self.accumulated_strain = events.carry(self.accumulated_strain)
         self.dying = events.carry(self.dying)
@@ -249,7 +245,7 @@ class Simulation:
             "cell_data/shape_index": perimeter / np.sqrt(np.maximum(area, 1e-300)),
             "cell_data/centroid": geometry.centroid[:n].copy(),
         }
-        for name in MECHANICAL_PARAMETERS:
+        for name in self.base:
             ragged[f"cell_data/{name}"] = np.broadcast_to(getattr(self.model, name), (n,)).copy()
         if self.flow is not None:
             if not self.tracks_strain_rates:
@@ -276,7 +272,7 @@ class Simulation:
         run repeats the uninterrupted one bit for bit)."""
         state = {f"sheet/{name}": getattr(self.sheet, name) for name in self.SHEET_ARRAYS}
         state.update({f"base/{name}": values for name, values in self.base.items()})
-        state.update({f"model/{name}": np.asarray(getattr(self.model, name)) for name in MECHANICAL_PARAMETERS})
+        state.update({f"model/{name}": np.asarray(getattr(self.model, name)) for name in self.base})
         state.update({"strain_rates": self.strain_rates, "accumulated_strain": self.accumulated_strain,
                       "dying": self.dying, "step": np.array([self.step_index, self.n_t1])})
         if self.genes is not None:
@@ -290,8 +286,8 @@ class Simulation:
     def load_state(self, state: dict[str, np.ndarray], dt: float) -> None:
         for name in self.SHEET_ARRAYS:
             setattr(self.sheet, name, np.array(state[f"sheet/{name}"]))
-        self.base = {name: np.array(state[f"base/{name}"]) for name in MECHANICAL_PARAMETERS}
-        self.model.set_parameters(**{name: np.array(state[f"model/{name}"]) for name in MECHANICAL_PARAMETERS})
+        self.base = {name: np.array(state[f"base/{name}"]) for name in self.base}
+        self.model.set_parameters(**{name: np.array(state[f"model/{name}"]) for name in self.base})
         self.strain_rates = np.array(state["strain_rates"])
         self.accumulated_strain = np.array(state["accumulated_strain"])
         self.dying = np.array(state["dying"])

@@ -24,7 +24,7 @@ INPUT_SOURCES = ("strain.areal", "strain.anisotropy", "strain_rate.trace",
                  "strain_rate.anisotropy", "strain.accumulated", "position.x", "position.y", "position.z")
 INPUT_PREFIXES = ("field.", "neighbours.mean.", "neighbours.contact_mean.")
 # Gene outputs: species mapped onto per-cell mechanics, or triggers of division and death.
-PARAMETER_OUTPUTS = ("K", "A0", "Gamma", "Lambda")
+PARAMETER_OUTPUTS = ("K", "A0", "Gamma", "Lambda", "Lambda_planar")
 TRIGGER_OUTPUTS = ("divide", "die")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from morphosim.cells import Sheet, VertexModel
+from morphosim.cells import AreaElasticity, LineTension, PerimeterContractility, PlanarPolarisedTension, Sheet, VertexModel
 from morphosim.coupling.gene_outputs import outputs_from_scenario
 from morphosim.coupling.simulation import GeneCoupling, Simulation, TopologyRules
 from morphosim.errors import InputError
@@ -129,12 +129,25 @@ def build_tissue(scenario: dict, sheet: Sheet):
     return FlowCoupling(flow), transport
 
 
+def build_model(scenario: dict, n_cells: int) -> VertexModel:
+    """The standard vertex energy with per-cell parameters, plus planar-polarised tension when the
+    scenario sets it (cells.mechanics.Lambda_planar or a gene output onto it)."""
+    mechanics = scenario["cells"]["mechanics"]
+    per_cell = lambda name: np.full(n_cells, float(mechanics.get(name, 0.0)))  # noqa: E731
+    terms = [AreaElasticity(per_cell("K"), per_cell("A0")), PerimeterContractility(per_cell("Gamma")),
+             LineTension(per_cell("Lambda"))]
+    outputs = (scenario.get("genes") or {}).get("outputs") or {}
+    if "Lambda_planar" in mechanics or "Lambda_planar" in outputs:
+        terms.append(PlanarPolarisedTension(per_cell("Lambda_planar"), mechanics.get("planar_axis", (1.0, 0.0, 0.0))))
+    return VertexModel(terms=terms)
+
+
 def build_simulation(scenario: dict) -> Simulation:
     sheet = build_sheet(scenario)
     cells = scenario["cells"]
     mechanics = cells["mechanics"]
     n = sheet.n_cells
-    model = VertexModel(**{name: np.full(n, float(mechanics[name])) for name in ("K", "A0", "Gamma", "Lambda")})
+    model = build_model(scenario, n)
     rng = np.random.default_rng(scenario["seed"])
     genes = None
     if scenario.get("genes"):

@@ -38,6 +38,8 @@ MECHANICS = Mapping(
         "A0": NON_NEGATIVE,         # target area
         "Gamma": NON_NEGATIVE,      # perimeter contractility
         "Lambda": Number(),         # line tension (may be negative: adhesion)
+        "Lambda_planar": Number(),  # planar-polarised tension on junctions across planar_axis
+        "planar_axis": ListOf(Number(), length=3),
         "xi": POSITIVE,             # vertex friction
         "t1_length": POSITIVE,      # T1 swap threshold
     },

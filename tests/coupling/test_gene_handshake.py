@@ -110,3 +110,17 @@ output: {path: out.zarr}
     for _ in range(10):
         sim.step(0.1)
     np.testing.assert_allclose(sim.genes.species("X"), 3.5 * (1 - np.exp(-1.0)), rtol=1e-5)
+
+
+def test_a_species_sets_planar_polarised_tension(tmp_path):
+    """genes.outputs.Lambda_planar adds the planar-polarised term with the scenario's axis and sets
+    its per-cell tension from the species; its forces reach the vertices."""
+    text = STRETCH_LOOP.replace("t1_length: 0.01}", "t1_length: 0.01, planar_axis: [0, 1, 0]}").replace(
+        "outputs: {Lambda:", "outputs: {Lambda_planar: {species: myosin, base: 0.1, gain: 2.0}, Lambda:")
+    sim = build(tmp_path, text)
+    planar = sim.model.edge_terms[0]
+    np.testing.assert_allclose(planar.axis, [0, 1, 0])
+    np.testing.assert_allclose(sim.model.Lambda_planar, 0.1 + 2.0 * sim.genes.species("myosin"), rtol=1e-12)
+    with_planar = sim.model.forces(sim.sheet).copy()
+    sim.model.set_parameters(Lambda_planar=np.zeros(sim.sheet.n_cells))
+    assert np.abs(with_planar - sim.model.forces(sim.sheet)).max() > 0.05
