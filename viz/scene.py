@@ -103,7 +103,9 @@ class Scene:
             raise InputError(f"--zoom {options.zoom}: the zoom factor must be positive")
         if options.window_size is not None and min(options.window_size) < 16:
             raise InputError(f"--size {options.window_size[0]} {options.window_size[1]}: pictures need at least 16 x 16 pixels")
-        self.flow = options.flow if FLOW_FIELD in first.fields and self.ranges.max_speed > 0 else "none"
+        # a flow slower than round-off (a tissue at rest) has no direction worth drawing
+        moving = self.ranges.max_speed > 1e-9 * self.ranges.size
+        self.flow = options.flow if FLOW_FIELD in first.fields and moving else "none"
 
         panels = 1 + len(self.fields)
         width, height = options.window_size or (896 * panels if panels > 1 else 1024, 768)   # multiples of 16 for video codecs

@@ -70,3 +70,30 @@ def test_mp4_has_one_frame_per_recorded_frame(shell_store, tmp_path):
     out = render(shell_store.path, tmp_path / "movie.mp4", ViewOptions(window_size=(320, 240)), fps=2)
     frames = list(iio.imiter(out, plugin="FFMPEG"))
     assert len(frames) == len(run.times)
+
+
+def test_a_tissue_at_rest_gets_no_flow_arrows(tmp_path):
+    """Regular hexagons at their target area: the flow is round-off (< 1e-12), and drawing it as
+    arrows scaled to its largest value would show noise; the scene draws no flow instead."""
+    from morphosim.scenario import load_scenario
+    from morphosim.scenario.run import run_scenario
+
+    path = tmp_path / "rest.yaml"
+    path.write_text("""\
+name: rest
+time: {end: 0.2, dt: 0.1}
+cells:
+  geometry: {kind: hexagonal, rows: 4, cols: 4, periodic: true}
+  mechanics: {K: 1.0, A0: 1.0, Gamma: 0.0, Lambda: 0.0}
+tissue:
+  flow: {mu: 1.0, gamma: 0.1, mesh_size: 0.8}
+output: {path: rest.zarr}
+""")
+    run = morphosim.open_run(run_scenario(load_scenario(path), progress=False))
+    speed = np.linalg.norm(run.frame(-1).fields["velocity"], axis=1).max()
+    assert 0 < speed < 1e-12          # round-off, not zero
+    scene = Scene(run, ViewOptions(color="area", flow="arrows", window_size=(200, 150)), [-1], off_screen=True)
+    try:
+        assert scene.flow == "none"
+    finally:
+        scene.close()
