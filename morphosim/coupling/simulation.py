@@ -55,6 +55,9 @@ class TopologyRules:
     extrusion_area: float | None = None
 
 
+EVENT_NAMES = ("t1_swaps", "divisions", "extrusions")
+
+
 class Simulation:
     """All scales of one run and the per-cell state that belongs to none of them alone."""
 
@@ -76,7 +79,8 @@ class Simulation:
         self.strain_rates = np.zeros((n, 3, 3))      # ε(v) at centroids, last flow solve
         self.accumulated_strain = np.zeros(n)         # ∫ tr ε dt along each cell's path
         self.dying = np.zeros(n, bool)
-        self.n_t1 = 0
+        # cumulative topology events: T1 swaps, divisions, extrusions (recorded with every frame)
+        self.event_counts = np.zeros(3, np.int64)
         # strain rates at centroids cost a point location per step: track them only when a gene
         # input reads them (frames sample them when recorded)
         self.tracks_strain_rates = flow is not None and genes is not None and any(
@@ -203,7 +207,7 @@ class Simulation:
         events = apply_topology(self.sheet, t1_length=rules.t1_length, division_area=rules.division_area,
                                 divide=self._divide_flags(), division_axis=rules.division_axis,
                                 extrusion_area=rules.extrusion_area)
-        self.n_t1 += events.n_t1
+        self.event_counts += (events.n_t1, len(events.divisions), len(events.removed_ids))
         if not (len(events.divisions) or len(events.removed_ids)):
             return
         self.base = {name: events.carry(base) for name, base in self.base.items()}
@@ -258,7 +262,7 @@ class Simulation:
         if self.genes is not None:
             for k, name in enumerate(self.genes.population.species_names):
                 ragged[f"species/{name}"] = self.genes.population.state[:, k].copy()
-        series = {}
+        series = {f"events/{name}": count for name, count in zip(EVENT_NAMES, self.event_counts)}
         if self.flow is not None:
             series.update(self.flow.fields_on_mesh(self.transport))
         return ragged, series
@@ -274,7 +278,8 @@ class Simulation:
         state.update({f"base/{name}": values for name, values in self.base.items()})
         state.update({f"model/{name}": np.asarray(getattr(self.model, name)) for name in self.base})
         state.update({"strain_rates": self.strain_rates, "accumulated_strain": self.accumulated_strain,
-                      "dying": self.dying, "step": np.array([self.step_index, self.n_t1])})
+                      "dying": self.dying, "step": np.array([self.step_index]),
+                      "event_counts": self.event_counts})
         if self.genes is not None:
             state.update({f"genes/{name}": values
                           for name, values in self.genes.population.solver_state().items()})
@@ -291,7 +296,8 @@ class Simulation:
         self.strain_rates = np.array(state["strain_rates"])
         self.accumulated_strain = np.array(state["accumulated_strain"])
         self.dying = np.array(state["dying"])
-        self.step_index, self.n_t1 = (int(value) for value in state["step"])
+        self.step_index = int(state["step"][0])
+        self.event_counts = np.array(state["event_counts"])
         self.dt = dt
         if self.genes is not None:
             self.genes.population.set_solver_state(

@@ -55,6 +55,13 @@ class Run:
     def seed(self) -> int:
         return self.attributes.get("seed", 0)
 
+    @cached_property
+    def events(self) -> dict[str, np.ndarray]:
+        """Cumulative topology event counts at each recorded frame: {"t1_swaps", "divisions",
+        "extrusions"}: (T,) each."""
+        return {name.split("/", 1)[1]: self._store.root[f"series/{name}"][: len(self.times)]
+                for name in self._store.names("series", "events/")}
+
     def __len__(self) -> int:
         return len(self.times)
 
