@@ -9,7 +9,8 @@ reports its energy and adds its per-cell coefficients to a :class:`Coefficients`
 
     E_c = a2/2 A^2 + a1 A + p2/2 P^2 + p1 P + lambda L   (+ a constant),
 
-and one fused numba kernel, :func:`_ring_forces`, makes a single pass over the cells: geometry,
+and one fused numba kernel (:func:`_planar_forces`, :func:`_shell_forces`) makes a single pass
+over the cells, reading each through its contiguous ring (:mod:`.rings`): geometry,
 dE/dA = a2 A + a1, dE/dP = p2 P + p1, the stable step bound, and the force on every vertex of the
 cell, scattered into the vertex forces
 
@@ -18,7 +19,8 @@ cell, scattered into the vertex forces
 (w_s = 1/2 for an edge shared with another cell, 1 on the outer boundary, so that the two cells
 of an edge together give its line tension Lambda_ij). A new quadratic term (e.g. a different
 preferred area law) only needs ``energy`` and ``accumulate``; a term of another kind (substrate
-adhesion, bending) would add its own force kernel and be summed in :meth:`VertexModel.forces`.
+adhesion, bending) would add its own force kernel and be summed in
+:meth:`VertexModel.forces_and_bound`.
 
 Units: with lengths in µm and energies in nN·µm, K is nN/µm^3, Gamma nN/µm, Lambda nN.
 """
@@ -231,7 +233,9 @@ class VertexModel:
 
     def forces_and_bound(self, sheet: Sheet, out: np.ndarray, edge_floor: float = 0.0) -> float:
         """Write the forces into ``out`` (n_vertices, 3) and return :meth:`stiffness_bound`, both
-        from one pass over the cells (the integrator's hot call)."""
+        from one pass over the cells (the integrator's hot call). Refreshes the scalar fields of
+        ``self.geometry`` (area, perimeter, line_length, n_sides, ...); the vector fields
+        (centroid, normal) are refreshed by :meth:`update` and :func:`compute_geometry`."""
         n = sheet.n_cells
         coefficients = self._coefficients(n)
         if self.geometry.capacity < n:
@@ -299,50 +303,52 @@ def _stiffness_bound(n_sides, sum_squared_edges, shortest_edge, area, perimeter,
 # The force kernels make one pass: edge lengths, then per cell its geometry (scalar fields stored
 # into ``geometry``), its energy derivatives, its stiffness bound and the gradient of its energy
 # scattered onto its vertices (serially, so the sum is deterministic). They return the largest
-# per-cell stiffness bound. Tuples are unpacked once, outside the loops (see store_scalars);
-# planar and shell sheets have separate kernels (see compute_geometry).
+# per-cell stiffness bound. Planar and shell sheets have separate kernels (see compute_geometry).
 
-@njit(cache=True, error_model="numpy")
+@njit(inline="always")
+def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_floor, coefficients, geometry):
+    """Store cell c's scalar geometry; return its (dE/dA, dE/dP, lambda, stiffness bound)."""
+    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_ = coefficients
+    area_, signed_area, perimeter_, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
+    store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
+                  n_sides, sum_squared_edges, shortest_edge)
+    dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension = cell_derivatives(
+        area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_, c, area, perimeter)
+    stiffness = cell_stiffness(n, squares, shortest, dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension, shell, edge_floor)
+    return dE_dA, dE_dP, line_tension, stiffness
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _planar_forces(vertices, n_vertices, rings, n_cells, box, periodic, coefficients, edge_floor, geometry, scratch,
                    out):
     cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
-    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_ = coefficients
-    area_, signed_area, perimeter_, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
     out[:n_vertices] = 0.0
     edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, False)
     worst = 0.0
     for c in range(n_cells):
-        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c)
-        n = cell_start[c + 1] - cell_start[c]
-        store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
-                      n_sides, sum_squared_edges, shortest_edge)
-        dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension = cell_derivatives(
-            area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_, c, area, perimeter)
-        worst = max(worst, cell_stiffness(n, squares, shortest, dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension, False,
-                                          edge_floor))
-        _scatter_planar_cell(cell_start, ring_vertex, ring_code, edge_data, c, dE_dA, dE_dP, line_tension, out)
+        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c, scratch)
+        dE_dA, dE_dP, line_tension, stiffness = _cell_response(
+            c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, False, edge_floor,
+            coefficients, geometry)
+        worst = max(worst, stiffness)
+        _scatter_planar_cell(cell_start, ring_vertex, c, scratch, dE_dA, dE_dP, line_tension, out)
     return worst
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _shell_forces(vertices, n_vertices, rings, n_cells, box, periodic, coefficients, edge_floor, geometry, scratch,
                   out):
     cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
-    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_ = coefficients
-    area_, signed_area, perimeter_, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
     out[:n_vertices] = 0.0
     edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, True)
     worst = 0.0
     for c in range(n_cells):
         (area, perimeter, line, ox, oy, oz, ax, ay, az, gx, gy, gz, squares,
          shortest) = shell_cell(cell_start, ring_code, edge_data, c, scratch)
-        n = cell_start[c + 1] - cell_start[c]
-        store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
-                      n_sides, sum_squared_edges, shortest_edge)
-        dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension = cell_derivatives(
-            area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_, c, area, perimeter)
-        worst = max(worst, cell_stiffness(n, squares, shortest, dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension, True,
-                                          edge_floor))
+        dE_dA, dE_dP, line_tension, stiffness = _cell_response(
+            c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, True, edge_floor,
+            coefficients, geometry)
+        worst = max(worst, stiffness)
         _scatter_shell_cell(cell_start, ring_vertex, ring_code, edge_data, c, scratch, gx, gy, gz, dE_dA, dE_dP,
                             line_tension, out)
     return worst
@@ -353,17 +359,19 @@ def _shell_forces(vertices, n_vertices, rings, n_cells, box, periodic, coefficie
 # dE/dP + w lambda (w = 1/2 shared, 1 on the outer boundary).
 
 @njit(inline="always")
-def _scatter_planar_cell(cell_start, ring_vertex, ring_code, edge_data, c, dE_dA, dE_dP, line_tension, out):
-    """Add -dE_c/dr to the vertices of planar cell c. Shoelace: dA/dr_i = perp(r_i+1 - r_i-1) / 2
-    with perp(x, y) = (y, -x) and r_i+1 - r_i-1 = e_i-1 + e_i."""
-    start, end = cell_start[c], cell_start[c + 1]
-    pux, puy, puz, plength, pweight = ring_side(ring_code, edge_data, end - 1)
-    previous_tension = dE_dP + pweight * line_tension
+def _scatter_planar_cell(cell_start, ring_vertex, c, scratch, dE_dA, dE_dP, line_tension, out):
+    """Add -dE_c/dr to the vertices of planar cell c (sides in ``scratch`` as left by planar_cell).
+    Shoelace: dA/dr_i = perp(r_i+1 - r_i-1) / 2 with perp(x, y) = (y, -x), r_i+1 - r_i-1 = e_i-1 + e_i."""
+    start = cell_start[c]
+    n = cell_start[c + 1] - start
+    last = n - 1
+    pux, puy, plength = scratch[0, last], scratch[1, last], scratch[2, last]
+    previous_tension = dE_dP + scratch[3, last] * line_tension
     half_pressure = 0.5 * dE_dA
-    for k in range(start, end):
-        ux, uy, uz, length, weight = ring_side(ring_code, edge_data, k)
-        tension = dE_dP + weight * line_tension
-        v = ring_vertex[k]
+    for i in range(n):
+        ux, uy, length = scratch[0, i], scratch[1, i], scratch[2, i]
+        tension = dE_dP + scratch[3, i] * line_tension
+        v = ring_vertex[start + i]
         out[v, 0] += tension * ux - previous_tension * pux - half_pressure * (length * uy + plength * puy)
         out[v, 1] += tension * uy - previous_tension * puy + half_pressure * (length * ux + plength * pux)
         pux, puy, plength, previous_tension = ux, uy, length, tension

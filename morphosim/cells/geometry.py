@@ -90,7 +90,7 @@ class Geometry:
         return self.area.shape[0]
 
     def arrays(self) -> tuple:
-        """The arrays the numba kernels fill, in the order of :func:`store_cell`'s arguments."""
+        """The arrays the numba kernels fill, as one tuple (this order is unpacked by the kernels)."""
         return (self.area, self.signed_area, self.perimeter, self.line_length, self.centroid, self.normal,
                 self.centroid_gradient, self.n_sides, self.sum_squared_edges, self.shortest_edge)
 
@@ -147,13 +147,17 @@ def ring_side(ring_code, edge_data, k):
 
 
 @njit(inline="always")
-def planar_cell(cell_start, ring_code, edge_data, c):
+def planar_cell(cell_start, ring_code, edge_data, c, scratch):
     """Shoelace area, perimeter, line length, centroid offset from the cell's first vertex (x, y),
-    sum of squared sides and shortest side of planar cell c."""
+    sum of squared sides and shortest side of planar cell c. Leaves its sides (unit vector x, y,
+    length, line weight) in scratch[0:4] for the force scatter, which then reads them contiguously."""
+    start = cell_start[c]
+    n = cell_start[c + 1] - start
     px = py = sx = sy = twice_area = perimeter = line = squares = 0.0
     shortest = np.inf
-    for k in range(cell_start[c], cell_start[c + 1]):
-        ux, uy, uz, length, weight = ring_side(ring_code, edge_data, k)
+    for i in range(n):
+        ux, uy, uz, length, weight = ring_side(ring_code, edge_data, start + i)
+        scratch[0, i], scratch[1, i], scratch[2, i], scratch[3, i] = ux, uy, length, weight
         ex, ey = ux * length, uy * length
         sx += px
         sy += py
@@ -164,7 +168,6 @@ def planar_cell(cell_start, ring_code, edge_data, c):
         line += weight * length
         squares += length * length
         shortest = min(shortest, length)
-    n = cell_start[c + 1] - cell_start[c]
     return 0.5 * twice_area, perimeter, line, sx / n, sy / n, squares, shortest
 
 
@@ -220,8 +223,7 @@ def shell_cell(cell_start, ring_code, edge_data, c, scratch):
 @njit(inline="always")
 def store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
                   n_sides, sum_squared_edges, shortest_edge):
-    """Write cell c's scalar quantities into the Geometry arrays. Arrays are passed one by one:
-    unpacking a tuple of arrays inside a numba loop costs reference-count updates every iteration."""
+    """Write cell c's scalar quantities into the Geometry arrays."""
     area_[c] = signed_area[c] = area
     perimeter_[c] = perimeter
     line_length[c] = line
@@ -240,14 +242,14 @@ def cell_centroid(vertices, first, ox, oy, oz, box, periodic):
     return cx, cy, vertices[first, 2] + oz
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _planar_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch):
     cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
     (area_, signed_area, perimeter_, line_length, centroid, normal, centroid_gradient, n_sides, sum_squared_edges,
      shortest_edge) = geometry
     edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, False)
     for c in range(n_cells):
-        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c)
+        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c, scratch)
         store_scalars(c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, area_,
                       signed_area, perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
         centroid[c, 0], centroid[c, 1], centroid[c, 2] = cell_centroid(vertices, ring_vertex[cell_start[c]], ox, oy,
@@ -256,7 +258,7 @@ def _planar_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch)
         centroid_gradient[c, 0], centroid_gradient[c, 1], centroid_gradient[c, 2] = 0.0, 0.0, 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _shell_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch):
     cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
     (area_, signed_area, perimeter_, line_length, centroid, normal, centroid_gradient, n_sides, sum_squared_edges,
