@@ -82,7 +82,8 @@ class Overdamped:
         return substeps
 
 
-@njit(cache=True)
+# arcp: divisions by the (loop-invariant) radii become multiplications by their inverses
+@njit(cache=True, error_model="numpy", fastmath={"arcp", "contract"})
 def move_vertices(vertices, forces, velocity, n_vertices, h, inv_xi, box, periodic, radii):
     """r += h (F inv_xi + v); tangent projection and return onto the ellipsoid on shells."""
     external = velocity.shape[0] > 0

@@ -49,18 +49,18 @@ def surface_normal(x, y, z, radii):
     nx = x / (radii[0] * radii[0])
     ny = y / (radii[1] * radii[1])
     nz = z / (radii[2] * radii[2])
-    norm = np.sqrt(nx * nx + ny * ny + nz * nz)
-    return nx / norm, ny / norm, nz / norm
+    inverse = 1.0 / np.sqrt(nx * nx + ny * ny + nz * nz)
+    return nx * inverse, ny * inverse, nz * inverse
 
 
 @njit(inline="always")
 def project_on_ellipsoid(vertices, v, radii):
     """Put vertex v back on the ellipsoid along the ray from its centre (a retraction)."""
-    s = np.sqrt((vertices[v, 0] / radii[0]) ** 2 + (vertices[v, 1] / radii[1]) ** 2
-                + (vertices[v, 2] / radii[2]) ** 2)
-    vertices[v, 0] /= s
-    vertices[v, 1] /= s
-    vertices[v, 2] /= s
+    x, y, z = vertices[v, 0] / radii[0], vertices[v, 1] / radii[1], vertices[v, 2] / radii[2]
+    inverse = 1.0 / np.sqrt(x * x + y * y + z * z)
+    vertices[v, 0] *= inverse
+    vertices[v, 1] *= inverse
+    vertices[v, 2] *= inverse
 
 
 # ---------------------------------------------------------------------- per-cell geometry
