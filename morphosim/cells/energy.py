@@ -3,16 +3,24 @@
     E = sum_cells [ K/2 (A - A0)^2 + Gamma/2 P^2 ] + sum_edges Lambda_ij l_ij,
     Lambda_ij = (lambda_i + lambda_j) / 2   (lambda of the one cell on the sheet's outer boundary)
 
-Each term is a separate object whose energy depends on a cell only through its area A, its
-perimeter P and its edge lengths. A term reports its energy and adds its per-cell chain-rule
-coefficients (dE/dA, d2E/dA2, dE/dP, d2E/dP2 and the cell's line tension lambda) to a
-:class:`Coefficients` block; one fused numba kernel then turns the coefficients into vertex forces
+Each term is a separate object. A term whose energy is, per cell, a quadratic polynomial in the
+cell's area A and perimeter P plus a line tension times its line length L (every standard term)
+reports its energy and adds its per-cell coefficients to a :class:`Coefficients` block,
 
-    F_v = - sum_c dE/dA_c dA_c/dr_v - sum_edges (dE/dP_a + dE/dP_b + Lambda_ab) dl/dr_v .
+    E_c = a2/2 A^2 + a1 A + p2/2 P^2 + p1 P + lambda L   (+ a constant),
 
-A new term of the same kind (e.g. a different area law) only needs ``energy`` and
-``accumulate``; a term of another kind (substrate adhesion, bending) would add its own force
-kernel next to :func:`_vertex_forces` and be summed in :meth:`VertexModel.forces`.
+and one fused numba kernel (:func:`_planar_forces`, :func:`_shell_forces`) makes a single pass
+over the cells, reading each through its contiguous ring (:mod:`.rings`): geometry,
+dE/dA = a2 A + a1, dE/dP = p2 P + p1, the stable step bound, and the force on every vertex of the
+cell, scattered into the vertex forces
+
+    F_v = - sum_c [ dE/dA_c dA_c/dr_v + sum_{sides s of c} (dE/dP_c + w_s lambda_c) dl_s/dr_v ]
+
+(w_s = 1/2 for an edge shared with another cell, 1 on the outer boundary, so that the two cells
+of an edge together give its line tension Lambda_ij). A new quadratic term (e.g. a different
+preferred area law) only needs ``energy`` and ``accumulate``; a term of another kind (substrate
+adhesion, bending) would add its own force kernel and be summed in
+:meth:`VertexModel.forces_and_bound`.
 
 Units: with lengths in µm and energies in nN·µm, K is nN/µm^3, Gamma nN/µm, Lambda nN.
 """
@@ -22,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .geometry import Geometry, compute_geometry, edge_vector
+from .geometry import Geometry, compute_geometry, edge_pass, planar_cell, ring_side, shell_cell, store_scalars
 from .sheet import MAX_DEGREE, Sheet
 
 
@@ -53,21 +61,25 @@ def per_cell(values, c):
 
 
 class Coefficients:
-    """Per-cell chain-rule coefficients that the terms add to (preallocated, slot-indexed)."""
+    """Per-cell coefficients of E_c = a2/2 A^2 + a1 A + p2/2 P^2 + p1 P + lambda L that the terms
+    add to: ``area_stiffness`` a2, ``area_slope`` a1, ``perimeter_stiffness`` p2,
+    ``perimeter_slope`` p1, ``line_tension`` lambda. Each is a length-1 array (the same for every
+    cell) until a term adds a per-cell array, which makes it per-cell."""
 
-    NAMES = ("dE_dA", "d2E_dA2", "dE_dP", "d2E_dP2", "line_tension")
+    NAMES = ("area_stiffness", "area_slope", "perimeter_stiffness", "perimeter_slope", "line_tension")
 
-    def __init__(self, capacity: int):
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
         for name in self.NAMES:
-            setattr(self, name, np.zeros(capacity))
+            setattr(self, name, np.zeros(1))
 
-    @property
-    def capacity(self) -> int:
-        return self.dE_dA.shape[0]
+    def add(self, name: str, values: np.ndarray) -> None:
+        setattr(self, name, getattr(self, name) + values)
 
-    def zero(self, n: int) -> None:
-        for name in self.NAMES:
-            getattr(self, name)[:n] = 0.0
+    def arrays(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.NAMES)
 
 
 # ---------------------------------------------------------------------- energy terms
@@ -83,8 +95,9 @@ class AreaElasticity:
     def energy(self, geometry: Geometry, n: int) -> float:
         return _area_energy(geometry.area, self.K, self.A0, n)
 
-    def accumulate(self, geometry: Geometry, n: int, coefficients: Coefficients) -> None:
-        _area_coefficients(geometry.area, self.K, self.A0, n, coefficients.dE_dA, coefficients.d2E_dA2)
+    def accumulate(self, coefficients: Coefficients) -> None:
+        coefficients.add("area_stiffness", self.K)
+        coefficients.add("area_slope", -self.K * self.A0)
 
 
 class PerimeterContractility:
@@ -98,8 +111,8 @@ class PerimeterContractility:
     def energy(self, geometry: Geometry, n: int) -> float:
         return _perimeter_energy(geometry.perimeter, self.Gamma, n)
 
-    def accumulate(self, geometry: Geometry, n: int, coefficients: Coefficients) -> None:
-        _perimeter_coefficients(geometry.perimeter, self.Gamma, n, coefficients.dE_dP, coefficients.d2E_dP2)
+    def accumulate(self, coefficients: Coefficients) -> None:
+        coefficients.add("perimeter_stiffness", self.Gamma)
 
 
 class LineTension:
@@ -113,8 +126,8 @@ class LineTension:
     def energy(self, geometry: Geometry, n: int) -> float:
         return _line_energy(geometry.line_length, self.Lambda, n)
 
-    def accumulate(self, geometry: Geometry, n: int, coefficients: Coefficients) -> None:
-        _line_coefficients(self.Lambda, n, coefficients.line_tension)
+    def accumulate(self, coefficients: Coefficients) -> None:
+        coefficients.add("line_tension", self.Lambda)
 
 
 @njit(cache=True)
@@ -127,14 +140,6 @@ def _area_energy(area, K, A0, n):
 
 
 @njit(cache=True)
-def _area_coefficients(area, K, A0, n, dE_dA, d2E_dA2):
-    for c in range(n):
-        k = per_cell(K, c)
-        dE_dA[c] += k * (area[c] - per_cell(A0, c))
-        d2E_dA2[c] += k
-
-
-@njit(cache=True)
 def _perimeter_energy(perimeter, Gamma, n):
     total = 0.0
     for c in range(n):
@@ -143,25 +148,11 @@ def _perimeter_energy(perimeter, Gamma, n):
 
 
 @njit(cache=True)
-def _perimeter_coefficients(perimeter, Gamma, n, dE_dP, d2E_dP2):
-    for c in range(n):
-        g = per_cell(Gamma, c)
-        dE_dP[c] += g * perimeter[c]
-        d2E_dP2[c] += g
-
-
-@njit(cache=True)
 def _line_energy(line_length, Lambda, n):
     total = 0.0
     for c in range(n):
         total += per_cell(Lambda, c) * line_length[c]
     return total
-
-
-@njit(cache=True)
-def _line_coefficients(Lambda, n, line_tension):
-    for c in range(n):
-        line_tension[c] += per_cell(Lambda, c)
 
 
 # ---------------------------------------------------------------------- the model
@@ -180,7 +171,7 @@ class VertexModel:
         self.cell_terms = [term for term in self.terms if not hasattr(term, "add_forces")]
         self.edge_terms = [term for term in self.terms if hasattr(term, "add_forces")]
         self.geometry = Geometry(0)
-        self.coefficients = Coefficients(0)
+        self.coefficients = Coefficients()
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -222,18 +213,19 @@ class VertexModel:
 
     # evaluation ---------------------------------------------------------------------------
     def update(self, sheet: Sheet) -> Geometry:
-        """Recompute geometry and chain-rule coefficients for the current vertex positions."""
-        n = sheet.n_cells
+        """Recompute geometry and coefficients for the current vertex positions."""
+        self._coefficients(sheet.n_cells)
+        self.geometry = compute_geometry(sheet, self.geometry)
+        return self.geometry
+
+    def _coefficients(self, n: int) -> Coefficients:
+        self.coefficients.reset()
         for term in self.terms:
             for name in term.parameters:
                 check_length(name, getattr(term, name), n)
-        self.geometry = compute_geometry(sheet, self.geometry)
-        if self.coefficients.capacity < n:
-            self.coefficients = Coefficients(sheet.cell_edge.shape[0])
-        self.coefficients.zero(n)
         for term in self.cell_terms:
-            term.accumulate(self.geometry, n, self.coefficients)
-        return self.geometry
+            term.accumulate(self.coefficients)
+        return self.coefficients
 
     def energy(self, sheet: Sheet) -> float:
         geometry = compute_geometry(sheet, self.geometry)
@@ -243,16 +235,28 @@ class VertexModel:
 
     def forces(self, sheet: Sheet, out: np.ndarray | None = None) -> np.ndarray:
         """F = -dE/dr for every active vertex, (n_vertices, 3). Not projected on shells."""
-        self.update(sheet)
         if out is None:
             out = np.empty((sheet.n_vertices, 3))
-        c = self.coefficients
-        _vertex_forces(sheet.vertices, sheet.origin, sheet.twin, sheet.next, sheet.face, sheet.vertex_edge,
-                       sheet.n_vertices, sheet.box, sheet.periodic, sheet.is_shell, self.geometry.centroid,
-                       self.geometry.centroid_gradient, c.dE_dA, c.dE_dP, c.line_tension, out)
+        self.forces_and_bound(sheet, out)
+        return out
+
+    def forces_and_bound(self, sheet: Sheet, out: np.ndarray, edge_floor: float = 0.0) -> float:
+        """Write the forces into ``out`` (n_vertices, 3) and return :meth:`stiffness_bound`, both
+        from one pass over the cells (the integrator's hot call). Refreshes the scalar fields of
+        ``self.geometry`` (area, perimeter, line_length, n_sides, ...); the vector fields
+        (centroid, normal) are refreshed by :meth:`update` and :func:`compute_geometry`."""
+        n = sheet.n_cells
+        coefficients = self._coefficients(n)
+        if self.geometry.capacity < n:
+            self.geometry = Geometry(sheet.cell_edge.shape[0])
+        rings = sheet.rings()
+        kernel = _shell_forces if sheet.is_shell else _planar_forces
+        per_cell_max = kernel(sheet.vertices, sheet.n_vertices, rings.arrays(), n, sheet.box, sheet.periodic,
+                              coefficients.arrays(), edge_floor, self.geometry.arrays(), rings.scratch, out)
         for term in self.edge_terms:
             term.add_forces(sheet, out)
-        return out
+        return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
+                + sum(term.stiffness_bound(sheet, edge_floor) for term in self.edge_terms))
 
     def stiffness_bound(self, sheet: Sheet, edge_floor: float = 0.0) -> float:
         """Upper bound on the largest eigenvalue of the energy Hessian (energy / length^2) for the
@@ -268,83 +272,147 @@ class VertexModel:
         tension would otherwise shrink the bound, and the time step, geometrically towards zero
         (it is the T1 swap, not the integrator, that must resolve it).
         """
-        g, c = self.geometry, self.coefficients
-        shell_factor = 2.0 if sheet.is_shell else 1.0
-        per_cell_max = _stiffness_bound(g.n_sides, g.sum_squared_edges, g.shortest_edge, c.dE_dA, c.d2E_dA2,
-                                        c.dE_dP, c.d2E_dP2, c.line_tension, sheet.n_cells, shell_factor, edge_floor)
+        g = self.geometry
+        per_cell_max = _stiffness_bound(g.n_sides, g.sum_squared_edges, g.shortest_edge, g.area, g.perimeter,
+                                        self.coefficients.arrays(), sheet.n_cells, sheet.is_shell, edge_floor)
         return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
                 + sum(term.stiffness_bound(sheet, edge_floor) for term in self.edge_terms))
 
 
+@njit(inline="always")
+def cell_derivatives(area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, c, area,
+                     perimeter):
+    """(dE/dA, d2E/dA2, dE/dP, d2E/dP2, lambda) of cell c from its quadratic-form coefficients."""
+    a2 = per_cell(area_stiffness, c)
+    p2 = per_cell(perimeter_stiffness, c)
+    return (a2 * area + per_cell(area_slope, c), a2, p2 * perimeter + per_cell(perimeter_slope, c), p2,
+            per_cell(line_tension, c))
+
+
+@njit(inline="always")
+def cell_stiffness(n_sides, sum_squared_edges, shortest_edge, dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension,
+                   shell, edge_floor):
+    """Bound on the largest Hessian eigenvalue of one cell's energy (see stiffness_bound)."""
+    shell_factor = 2.0 if shell else 1.0
+    s = shell_factor * (d2E_dA2 * sum_squared_edges + abs(dE_dA))
+    s += d2E_dP2 * 4.0 * n_sides
+    s += 4.0 * max(dE_dP + line_tension, 0.0) / max(shortest_edge, edge_floor)
+    return s
+
+
 @njit(cache=True)
-def _stiffness_bound(n_sides, sum_squared_edges, shortest_edge, dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension,
-                     n_cells, shell_factor, edge_floor):
+def _stiffness_bound(n_sides, sum_squared_edges, shortest_edge, area, perimeter, coefficients, n_cells, shell,
+                     edge_floor):
+    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_ = coefficients
     worst = 0.0
     for c in range(n_cells):
-        s = shell_factor * (d2E_dA2[c] * sum_squared_edges[c] + abs(dE_dA[c]))
-        s += d2E_dP2[c] * 4.0 * n_sides[c]
-        s += 4.0 * max(dE_dP[c] + line_tension[c], 0.0) / max(shortest_edge[c], edge_floor)
-        worst = max(worst, s)
+        dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension = cell_derivatives(
+            area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_, c, area[c], perimeter[c])
+        worst = max(worst, cell_stiffness(n_sides[c], sum_squared_edges[c], shortest_edge[c], dE_dA, d2E_dA2,
+                                          dE_dP, d2E_dP2, line_tension, shell, edge_floor))
     return worst
 
 
-@njit(cache=True)
-def _vertex_forces(vertices, origin, twin, next_, face, vertex_edge, n_vertices, box, periodic, shell,
-                   centroid, centroid_gradient, dE_dA, dE_dP, line_tension, out):
-    """Gather the force on each vertex by turning around it (h -> next[twin[h]] visits every
-    half-edge leaving v). Each vertex writes only its own row (so the loop can run in parallel)."""
-    for v in range(n_vertices):
-        h0 = vertex_edge[v]
-        px, py, pz = edge_vector(vertices, v, origin[twin[h0]], box, periodic)  # previous leaving edge
-        fx = fy = fz = 0.0
-        h = h0
-        while True:
-            h = next_[twin[h]]
-            ex, ey, ez = edge_vector(vertices, v, origin[twin[h]], box, periodic)
-            l = np.sqrt(ex * ex + ey * ey + ez * ez)
-            a = face[h]
-            b = face[twin[h]]
-            # tension of the edge: perimeter terms of both cells + mean line tension
-            tension = 0.0
-            if a >= 0 and b >= 0:
-                tension = dE_dP[a] + dE_dP[b] + 0.5 * (line_tension[a] + line_tension[b])
-            elif a >= 0:
-                tension = dE_dP[a] + line_tension[a]
-            else:
-                tension = dE_dP[b] + line_tension[b]
-            fx += tension * ex / l
-            fy += tension * ey / l
-            fz += tension * ez / l
-            if a >= 0:  # area term of cell a, whose ring runs (prev) -> v -> (next) along h
-                pressure = dE_dA[a]
-                if not shell:  # shoelace: dA/dr_v = perp(r_next - r_prev) / 2, perp(x, y) = (y, -x)
-                    fx -= pressure * 0.5 * (ey - py)
-                    fy += pressure * 0.5 * (ex - px)
-                else:  # fan area: direct terms of the two triangles at v + centroid term
-                    mx = vertices[v, 0] - centroid[a, 0]
-                    my = vertices[v, 1] - centroid[a, 1]
-                    mz = vertices[v, 2] - centroid[a, 2]
-                    nx, ny, nz = ex + mx, ey + my, ez + mz  # r_next - c
-                    qx, qy, qz = px + mx, py + my, pz + mz  # r_prev - c
-                    # triangle (c, v, next): t = m x n, gradient n x unit(t) / 2
-                    tx, ty, tz = my * nz - mz * ny, mz * nx - mx * nz, mx * ny - my * nx
-                    t = np.sqrt(tx * tx + ty * ty + tz * tz)
-                    gx, gy, gz = centroid_gradient[a, 0], centroid_gradient[a, 1], centroid_gradient[a, 2]
-                    if t > 0.0:
-                        gx += 0.5 * (ny * tz - nz * ty) / t
-                        gy += 0.5 * (nz * tx - nx * tz) / t
-                        gz += 0.5 * (nx * ty - ny * tx) / t
-                    # triangle (c, prev, v): s = q x m, gradient unit(s) x q / 2
-                    sx, sy, sz = qy * mz - qz * my, qz * mx - qx * mz, qx * my - qy * mx
-                    s = np.sqrt(sx * sx + sy * sy + sz * sz)
-                    if s > 0.0:
-                        gx += 0.5 * (sy * qz - sz * qy) / s
-                        gy += 0.5 * (sz * qx - sx * qz) / s
-                        gz += 0.5 * (sx * qy - sy * qx) / s
-                    fx -= pressure * gx
-                    fy -= pressure * gy
-                    fz -= pressure * gz
-            px, py, pz = ex, ey, ez
-            if h == h0:
-                break
-        out[v, 0], out[v, 1], out[v, 2] = fx, fy, fz
+# The force kernels make one pass: edge lengths, then per cell its geometry (scalar fields stored
+# into ``geometry``), its energy derivatives, its stiffness bound and the gradient of its energy
+# scattered onto its vertices (serially, so the sum is deterministic). They return the largest
+# per-cell stiffness bound. Planar and shell sheets have separate kernels (see compute_geometry).
+
+@njit(inline="always")
+def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_floor, coefficients, geometry):
+    """Store cell c's scalar geometry; return its (dE/dA, dE/dP, lambda, stiffness bound)."""
+    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_ = coefficients
+    area_, signed_area, perimeter_, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
+    store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
+                  n_sides, sum_squared_edges, shortest_edge)
+    dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension = cell_derivatives(
+        area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_, c, area, perimeter)
+    stiffness = cell_stiffness(n, squares, shortest, dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension, shell, edge_floor)
+    return dE_dA, dE_dP, line_tension, stiffness
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _planar_forces(vertices, n_vertices, rings, n_cells, box, periodic, coefficients, edge_floor, geometry, scratch,
+                   out):
+    cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
+    out[:n_vertices] = 0.0
+    edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, False)
+    worst = 0.0
+    for c in range(n_cells):
+        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c, scratch)
+        dE_dA, dE_dP, line_tension, stiffness = _cell_response(
+            c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, False, edge_floor,
+            coefficients, geometry)
+        worst = max(worst, stiffness)
+        _scatter_planar_cell(cell_start, ring_vertex, c, scratch, dE_dA, dE_dP, line_tension, out)
+    return worst
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _shell_forces(vertices, n_vertices, rings, n_cells, box, periodic, coefficients, edge_floor, geometry, scratch,
+                  out):
+    cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
+    out[:n_vertices] = 0.0
+    edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, True)
+    worst = 0.0
+    for c in range(n_cells):
+        (area, perimeter, line, ox, oy, oz, ax, ay, az, gx, gy, gz, squares,
+         shortest) = shell_cell(cell_start, ring_code, edge_data, c, scratch)
+        dE_dA, dE_dP, line_tension, stiffness = _cell_response(
+            c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, True, edge_floor,
+            coefficients, geometry)
+        worst = max(worst, stiffness)
+        _scatter_shell_cell(cell_start, ring_vertex, ring_code, edge_data, c, scratch, gx, gy, gz, dE_dA, dE_dP,
+                            line_tension, out)
+    return worst
+
+
+# Side i of a ring runs from its vertex i to vertex i+1, so vertex i ends side i-1 (the "previous"
+# side) and starts side i: dl_i/dr_i = -u_i and dl_(i-1)/dr_i = +u_(i-1). A side's tension is
+# dE/dP + w lambda (w = 1/2 shared, 1 on the outer boundary).
+
+@njit(inline="always")
+def _scatter_planar_cell(cell_start, ring_vertex, c, scratch, dE_dA, dE_dP, line_tension, out):
+    """Add -dE_c/dr to the vertices of planar cell c (sides in ``scratch`` as left by planar_cell).
+    Shoelace: dA/dr_i = perp(r_i+1 - r_i-1) / 2 with perp(x, y) = (y, -x), r_i+1 - r_i-1 = e_i-1 + e_i."""
+    start = cell_start[c]
+    n = cell_start[c + 1] - start
+    last = n - 1
+    pux, puy, plength = scratch[0, last], scratch[1, last], scratch[2, last]
+    previous_tension = dE_dP + scratch[3, last] * line_tension
+    half_pressure = 0.5 * dE_dA
+    for i in range(n):
+        ux, uy, length = scratch[0, i], scratch[1, i], scratch[2, i]
+        tension = dE_dP + scratch[3, i] * line_tension
+        v = ring_vertex[start + i]
+        out[v, 0] += tension * ux - previous_tension * pux - half_pressure * (length * uy + plength * puy)
+        out[v, 1] += tension * uy - previous_tension * puy + half_pressure * (length * ux + plength * pux)
+        pux, puy, plength, previous_tension = ux, uy, length, tension
+
+
+@njit(inline="always")
+def _scatter_shell_cell(cell_start, ring_vertex, ring_code, edge_data, c, scratch, gx, gy, gz, dE_dA, dE_dP,
+                        line_tension, out):
+    """Add -dE_c/dr to the vertices of shell cell c (``scratch`` as left by shell_cell). The fan
+    area's gradient at r_i: the centroid term (gx, gy, gz) plus the direct terms of triangles
+    (c, r_i, r_i+1), (r_i+1 - c) x unit(t_i) / 2, and (c, r_i-1, r_i), unit(t_i-1) x (r_i-1 - c) / 2."""
+    start, end = cell_start[c], cell_start[c + 1]
+    n = end - start
+    pux, puy, puz, plength, pweight = ring_side(ring_code, edge_data, end - 1)
+    previous_tension = dE_dP + pweight * line_tension
+    for i in range(n):
+        ux, uy, uz, length, weight = ring_side(ring_code, edge_data, start + i)
+        tension = dE_dP + weight * line_tension
+        j, h = (i + 1) % n, (i - 1) % n
+        qx, qy, qz = scratch[0, j], scratch[1, j], scratch[2, j]  # r_i+1 - c
+        tx, ty, tz = scratch[3, i], scratch[4, i], scratch[5, i]  # unit normal of triangle i
+        mx, my, mz = scratch[0, h], scratch[1, h], scratch[2, h]  # r_i-1 - c
+        sx, sy, sz = scratch[3, h], scratch[4, h], scratch[5, h]  # unit normal of triangle i-1
+        ax = gx + 0.5 * (qy * tz - qz * ty + sy * mz - sz * my)
+        ay = gy + 0.5 * (qz * tx - qx * tz + sz * mx - sx * mz)
+        az = gz + 0.5 * (qx * ty - qy * tx + sx * my - sy * mx)
+        v = ring_vertex[start + i]
+        out[v, 0] += tension * ux - previous_tension * pux - dE_dA * ax
+        out[v, 1] += tension * uy - previous_tension * puy - dE_dA * ay
+        out[v, 2] += tension * uz - previous_tension * puz - dE_dA * az
+        pux, puy, puz, previous_tension = ux, uy, uz, tension

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .rings import ring_edge
 from .sheet import INDEX, Sheet
 
 
@@ -48,18 +49,18 @@ def surface_normal(x, y, z, radii):
     nx = x / (radii[0] * radii[0])
     ny = y / (radii[1] * radii[1])
     nz = z / (radii[2] * radii[2])
-    norm = np.sqrt(nx * nx + ny * ny + nz * nz)
-    return nx / norm, ny / norm, nz / norm
+    inverse = 1.0 / np.sqrt(nx * nx + ny * ny + nz * nz)
+    return nx * inverse, ny * inverse, nz * inverse
 
 
 @njit(inline="always")
 def project_on_ellipsoid(vertices, v, radii):
     """Put vertex v back on the ellipsoid along the ray from its centre (a retraction)."""
-    s = np.sqrt((vertices[v, 0] / radii[0]) ** 2 + (vertices[v, 1] / radii[1]) ** 2
-                + (vertices[v, 2] / radii[2]) ** 2)
-    vertices[v, 0] /= s
-    vertices[v, 1] /= s
-    vertices[v, 2] /= s
+    x, y, z = vertices[v, 0] / radii[0], vertices[v, 1] / radii[1], vertices[v, 2] / radii[2]
+    inverse = 1.0 / np.sqrt(x * x + y * y + z * z)
+    vertices[v, 0] *= inverse
+    vertices[v, 1] *= inverse
+    vertices[v, 2] *= inverse
 
 
 # ---------------------------------------------------------------------- per-cell geometry
@@ -88,90 +89,191 @@ class Geometry:
     def capacity(self) -> int:
         return self.area.shape[0]
 
+    def arrays(self) -> tuple:
+        """The arrays the numba kernels fill, as one tuple (this order is unpacked by the kernels)."""
+        return (self.area, self.signed_area, self.perimeter, self.line_length, self.centroid, self.normal,
+                self.centroid_gradient, self.n_sides, self.sum_squared_edges, self.shortest_edge)
+
 
 def compute_geometry(sheet: Sheet, out: Geometry | None = None) -> Geometry:
     """Fill (or allocate) a :class:`Geometry` for the sheet's active cells."""
     if out is None or out.capacity < sheet.n_cells:
         out = Geometry(sheet.cell_edge.shape[0])
-    _cell_geometry(sheet.vertices, sheet.origin, sheet.twin, sheet.next, sheet.face, sheet.cell_edge,
-                   sheet.n_cells, sheet.box, sheet.periodic, sheet.is_shell,
-                   out.area, out.signed_area, out.perimeter, out.line_length, out.centroid, out.normal,
-                   out.centroid_gradient, out.n_sides, out.sum_squared_edges, out.shortest_edge)
+    rings = sheet.rings()
+    # planar and shell cells in separate kernels: a loop body that also holds the other
+    # geometry's (unused) code compiles into a loop several times slower
+    kernel = _shell_geometry if sheet.is_shell else _planar_geometry
+    kernel(sheet.vertices, rings.arrays(), sheet.n_cells, sheet.box, sheet.periodic, out.arrays(), rings.scratch)
     return out
 
 
-@njit(cache=True)
-def _cell_geometry(vertices, origin, twin, next_, face, cell_edge, n_cells, box, periodic, shell,
-                   area, signed_area, perimeter, line_length, centroid, normal, centroid_gradient,
-                   n_sides, sum_squared_edges, shortest_edge):
+# ---------------------------------------------------------------------- ring kernels
+# The hot path reads the sheet through its rings (see :mod:`.rings`): one pass over the edges
+# computes every edge length once, then one pass over the cells reads its sides contiguously.
+# The helpers below are shared by the geometry kernel and the fused force kernel (energy.py).
+
+@njit(inline="always")
+def edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, shell):
+    """edge_data[:, e] = (unit vector tail -> head (x, y, z), length) for every edge, minimum image
+    on periodic sheets. Planar sheets live in z = 0: their z row is neither read nor written.
+
+    Two loops: a gather of the vertex pairs, then a branch-free loop over contiguous rows that
+    the compiler vectorises (square roots and divisions dominate this pass otherwise; ~4x)."""
+    ux, uy, uz, lengths = edge_data[0], edge_data[1], edge_data[2], edge_data[3]
+    for e in range(edge_tail.shape[0]):
+        ux[e], uy[e], dz = edge_vector(vertices, edge_tail[e], edge_head[e], box, periodic)
+        if shell:
+            uz[e] = dz
+    if shell:
+        for e in range(edge_tail.shape[0]):
+            lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e] + uz[e] * uz[e])
+            inverse = 1.0 / lengths[e]
+            ux[e] *= inverse
+            uy[e] *= inverse
+            uz[e] *= inverse
+    else:
+        for e in range(edge_tail.shape[0]):
+            lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e])
+            inverse = 1.0 / lengths[e]
+            ux[e] *= inverse
+            uy[e] *= inverse
+
+
+@njit(inline="always")
+def ring_side(ring_code, edge_data, k):
+    """Side k of a ring as the cell runs along it: (unit vector x, y, z, length, line weight)."""
+    e, sign, weight = ring_edge(ring_code[k])
+    return sign * edge_data[0, e], sign * edge_data[1, e], sign * edge_data[2, e], edge_data[3, e], weight
+
+
+@njit(inline="always")
+def planar_cell(cell_start, ring_code, edge_data, c, scratch):
+    """Shoelace area, perimeter, line length, centroid offset from the cell's first vertex (x, y),
+    sum of squared sides and shortest side of planar cell c. Leaves its sides (unit vector x, y,
+    length, line weight) in scratch[0:4] for the force scatter, which then reads them contiguously."""
+    start = cell_start[c]
+    n = cell_start[c + 1] - start
+    px = py = sx = sy = twice_area = perimeter = line = squares = 0.0
+    shortest = np.inf
+    for i in range(n):
+        ux, uy, uz, length, weight = ring_side(ring_code, edge_data, start + i)
+        scratch[0, i], scratch[1, i], scratch[2, i], scratch[3, i] = ux, uy, length, weight
+        ex, ey = ux * length, uy * length
+        sx += px
+        sy += py
+        twice_area += px * ey - py * ex  # p x (p + e) with p the vertex relative to the first
+        px += ex
+        py += ey
+        perimeter += length
+        line += weight * length
+        squares += length * length
+        shortest = min(shortest, length)
+    return 0.5 * twice_area, perimeter, line, sx / n, sy / n, squares, shortest
+
+
+@njit(inline="always")
+def shell_cell(cell_start, ring_code, edge_data, c, scratch):
+    """Fan geometry of shell cell c around its centroid. Returns (fan area, perimeter, line length,
+    centroid offset from the first vertex (3), area vector (3), centroid gradient of the fan area
+    divided by the number of sides (3), sum of squared sides, shortest side); leaves the vertices
+    relative to the centroid in scratch[0:3] and the unit triangle normals in scratch[3:6]."""
+    start, n = cell_start[c], cell_start[c + 1] - cell_start[c]
+    px = py = pz = sx = sy = sz = perimeter = line = squares = 0.0
+    shortest = np.inf
+    for i in range(n):
+        ux, uy, uz, length, weight = ring_side(ring_code, edge_data, start + i)
+        scratch[0, i], scratch[1, i], scratch[2, i] = px, py, pz
+        sx += px
+        sy += py
+        sz += pz
+        px += ux * length
+        py += uy * length
+        pz += uz * length
+        perimeter += length
+        line += weight * length
+        squares += length * length
+        shortest = min(shortest, length)
+    ox, oy, oz = sx / n, sy / n, sz / n
+    for i in range(n):
+        scratch[0, i] -= ox
+        scratch[1, i] -= oy
+        scratch[2, i] -= oz
+    fan = ax = ay = az = gx = gy = gz = 0.0
+    for i in range(n):  # triangle (centroid, r_i, r_i+1): t = m x q
+        j = i + 1 if i + 1 < n else 0
+        mx, my, mz = scratch[0, i], scratch[1, i], scratch[2, i]
+        qx, qy, qz = scratch[0, j], scratch[1, j], scratch[2, j]
+        tx, ty, tz = my * qz - mz * qy, mz * qx - mx * qz, mx * qy - my * qx
+        t = np.sqrt(tx * tx + ty * ty + tz * tz)
+        fan += 0.5 * t
+        ax += tx
+        ay += ty
+        az += tz
+        if t > 0.0:
+            tx, ty, tz = tx / t, ty / t, tz / t
+            # d|t|/dc summed over triangles: (r_i - r_i+1) x unit(t) / 2
+            dx, dy, dz = mx - qx, my - qy, mz - qz
+            gx += 0.5 * (dy * tz - dz * ty)
+            gy += 0.5 * (dz * tx - dx * tz)
+            gz += 0.5 * (dx * ty - dy * tx)
+        scratch[3, i], scratch[4, i], scratch[5, i] = tx, ty, tz
+    return (fan, perimeter, line, ox, oy, oz, ax, ay, az, gx / n, gy / n, gz / n, squares, shortest)
+
+
+@njit(inline="always")
+def store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
+                  n_sides, sum_squared_edges, shortest_edge):
+    """Write cell c's scalar quantities into the Geometry arrays."""
+    area_[c] = signed_area[c] = area
+    perimeter_[c] = perimeter
+    line_length[c] = line
+    n_sides[c] = n
+    sum_squared_edges[c] = squares
+    shortest_edge[c] = shortest
+
+
+@njit(inline="always")
+def cell_centroid(vertices, first, ox, oy, oz, box, periodic):
+    """Centroid from the cell's first vertex and the mean offset of its vertices from it."""
+    cx, cy = vertices[first, 0] + ox, vertices[first, 1] + oy
+    if periodic:
+        cx -= box[0] * np.floor(cx / box[0])
+        cy -= box[1] * np.floor(cy / box[1])
+    return cx, cy, vertices[first, 2] + oz
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _planar_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch):
+    cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
+    (area_, signed_area, perimeter_, line_length, centroid, normal, centroid_gradient, n_sides, sum_squared_edges,
+     shortest_edge) = geometry
+    edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, False)
     for c in range(n_cells):
-        start = cell_edge[c]
-        first = origin[start]
-        # walk once: positions relative to the first vertex (unwrapped), edges, shoelace sum
-        px = py = pz = 0.0
-        sx = sy = sz = 0.0
-        shoelace = length = weighted = squares = 0.0
-        shortest = np.inf
-        k = 0
-        h = start
-        while True:
-            ex, ey, ez = edge_vector(vertices, origin[h], origin[next_[h]], box, periodic)
-            sx += px
-            sy += py
-            sz += pz
-            qx, qy = px + ex, py + ey
-            shoelace += px * qy - qx * py
-            px, py, pz = qx, qy, pz + ez
-            l = np.sqrt(ex * ex + ey * ey + ez * ez)
-            length += l
-            weighted += 0.5 * l if face[twin[h]] >= 0 else l
-            squares += l * l
-            shortest = min(shortest, l)
-            k += 1
-            h = next_[h]
-            if h == start:
-                break
-        cx = vertices[first, 0] + sx / k
-        cy = vertices[first, 1] + sy / k
-        cz = vertices[first, 2] + sz / k
-        if periodic:
-            cx -= box[0] * np.floor(cx / box[0])
-            cy -= box[1] * np.floor(cy / box[1])
-        centroid[c, 0], centroid[c, 1], centroid[c, 2] = cx, cy, cz
-        perimeter[c] = length
-        line_length[c] = weighted
-        sum_squared_edges[c] = squares
-        shortest_edge[c] = shortest
-        n_sides[c] = k
-        if not shell:
-            area[c] = signed_area[c] = 0.5 * shoelace
-            normal[c, 0], normal[c, 1], normal[c, 2] = 0.0, 0.0, 1.0
-            continue
-        # fan triangles (c, r_k, r_k+1); shells are never periodic so plain differences are fine
-        fan = ax = ay = az = gx = gy = gz = 0.0
-        h = start
-        while True:
-            i, j = origin[h], origin[next_[h]]
-            mx, my, mz = vertices[i, 0] - cx, vertices[i, 1] - cy, vertices[i, 2] - cz
-            nx, ny, nz = vertices[j, 0] - cx, vertices[j, 1] - cy, vertices[j, 2] - cz
-            tx, ty, tz = my * nz - mz * ny, mz * nx - mx * nz, mx * ny - my * nx
-            t = np.sqrt(tx * tx + ty * ty + tz * tz)
-            fan += 0.5 * t
-            ax += tx
-            ay += ty
-            az += tz
-            if t > 0.0:  # d|t|/dc summed over triangles: (r_k - r_k+1) x unit(t) / 2
-                dx, dy, dz = mx - nx, my - ny, mz - nz
-                gx += 0.5 * (dy * tz - dz * ty) / t
-                gy += 0.5 * (dz * tx - dx * tz) / t
-                gz += 0.5 * (dx * ty - dy * tx) / t
-            h = next_[h]
-            if h == start:
-                break
-        area[c] = signed_area[c] = fan
+        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c, scratch)
+        store_scalars(c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, area_,
+                      signed_area, perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+        centroid[c, 0], centroid[c, 1], centroid[c, 2] = cell_centroid(vertices, ring_vertex[cell_start[c]], ox, oy,
+                                                                       0.0, box, periodic)
+        normal[c, 0], normal[c, 1], normal[c, 2] = 0.0, 0.0, 1.0
+        centroid_gradient[c, 0], centroid_gradient[c, 1], centroid_gradient[c, 2] = 0.0, 0.0, 0.0
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _shell_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch):
+    cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
+    (area_, signed_area, perimeter_, line_length, centroid, normal, centroid_gradient, n_sides, sum_squared_edges,
+     shortest_edge) = geometry
+    edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, True)
+    for c in range(n_cells):
+        (area, perimeter, line, ox, oy, oz, ax, ay, az, gx, gy, gz, squares,
+         shortest) = shell_cell(cell_start, ring_code, edge_data, c, scratch)
+        store_scalars(c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, area_,
+                      signed_area, perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+        centroid[c, 0], centroid[c, 1], centroid[c, 2] = cell_centroid(vertices, ring_vertex[cell_start[c]], ox, oy,
+                                                                       oz, box, periodic)
         norm = np.sqrt(ax * ax + ay * ay + az * az)
         normal[c, 0], normal[c, 1], normal[c, 2] = ax / norm, ay / norm, az / norm
-        centroid_gradient[c, 0], centroid_gradient[c, 1], centroid_gradient[c, 2] = gx / k, gy / k, gz / k
+        centroid_gradient[c, 0], centroid_gradient[c, 1], centroid_gradient[c, 2] = gx, gy, gz
 
 
 # ---------------------------------------------------------------------- public per-cell views

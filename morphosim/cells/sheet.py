@@ -78,6 +78,8 @@ class Sheet:
         self.cell_id = np.full(cap_c, -1, ID)
         self.parent_id = np.full(cap_c, -1, ID)
         self.counts = np.zeros(6, np.int64)
+        self.topology_version = 0  # bumped by every topology change (see topology_changed)
+        self._rings = None  # cached Rings of the current topology
         self.periodic = bool(periodic)
         self.box = np.zeros(3) if box is None else np.array([box[0], box[1], 0.0], float)
         self.radii = np.zeros(3) if radii is None else np.asarray(radii, float).copy()
@@ -123,6 +125,24 @@ class Sheet:
         return (self.vertices, self.origin, self.twin, self.next, self.face, self.vertex_edge,
                 self.cell_edge, self.cell_id, self.parent_id, self.t1_block, self.counts)
 
+    def topology_changed(self) -> None:
+        """Record that the half-edge arrays changed (the topology module calls this; call it too
+        after editing origin/twin/next/face/cell_edge by hand) so that derived rings are rebuilt."""
+        self.topology_version += 1
+
+    def rings(self):
+        """Contiguous per-cell rings of the current topology (:class:`~.rings.Rings`), built on
+        first use and rebuilt after :meth:`topology_changed` or when the arrays are replaced."""
+        from .rings import Rings  # local: rings imports this module
+
+        source = (self.origin, self.twin, self.next, self.face, self.cell_edge)
+        key = (self.topology_version, self.n_half_edges, self.n_cells)
+        cached = self._rings
+        if cached is None or cached[0] != key or any(a is not b for a, b in zip(cached[1], source)):
+            rings = Rings(*source, self.n_half_edges, self.n_cells)
+            self._rings = cached = (key, source, rings)
+        return cached[2]
+
     def reserve(self, n_vertices: int, n_half_edges: int, n_cells: int) -> None:
         """Make sure there is room for at least this many active entries (grows by doubling)."""
         def grow(name, need, fill):
@@ -159,6 +179,7 @@ class Sheet:
         new = Sheet.__new__(Sheet)
         for key, value in self.__dict__.items():
             new.__dict__[key] = value.copy() if isinstance(value, np.ndarray) else value
+        new._rings = None
         return new
 
     # ------------------------------------------------------------------ validation

@@ -87,6 +87,8 @@ def apply_topology(sheet: Sheet, *, t1_length: float | None = None, t1_new_lengt
             raise ValueError(f"t1_length must be positive, got {t1_length}")
         new_length = 1.5 * t1_length if t1_new_length is None else t1_new_length
         n_t1 = _t1_pass(mesh, t1_length, new_length, sheet.box, sheet.periodic, sheet.radii, call, t1_cooldown)
+        if n_t1:
+            sheet.topology_changed()
 
     geometry = compute_geometry(sheet)
     area = geometry.area[:nc0]
@@ -111,6 +113,8 @@ def apply_topology(sheet: Sheet, *, t1_length: float | None = None, t1_new_lengt
     removed_ids = sheet.cell_id[candidates].copy()
     _extrude_cells(sheet.mesh(), candidates, sheet.box, sheet.periodic, sheet.radii, call, t1_cooldown, removed)
 
+    if len(mothers) or len(candidates):  # extrusions may swap edges even when they fail
+        sheet.topology_changed()
     cell_map = np.arange(sheet.n_cells, dtype=INDEX)
     vertex_map = np.arange(sheet.n_vertices, dtype=INDEX)
     if removed.any():
@@ -146,6 +150,7 @@ def t1_swap(sheet: Sheet, half_edge: int, new_length: float | None = None, coold
             e[:2] -= sheet.box[:2] * np.round(e[:2] / sheet.box[:2])
         new_length = float(np.linalg.norm(e))
     call = int(sheet.counts[TOPOLOGY_CALLS])
+    sheet.topology_changed()
     return bool(_t1(sheet.mesh(), half_edge, new_length, sheet.box, sheet.periodic, sheet.radii, call, cooldown))
 
 

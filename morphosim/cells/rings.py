@@ -1,0 +1,94 @@
+"""Cell rings: the half-edge mesh flattened into contiguous per-cell arrays for the hot kernels.
+
+Walking ``next`` links and turning around vertices through ``twin`` are chains of dependent loads;
+the geometry and force kernels instead read, for cell slot c, the ring entries
+``cell_start[c] : cell_start[c + 1]`` in counter-clockwise order:
+
+    ring_vertex[k]   vertex the k-th side starts from
+    ring_code[k]     (edge << 2) | (reversed << 1) | on_boundary   for that side, where ``edge``
+                     indexes the undirected edges (edge_tail[e] -> edge_head[e]), ``reversed``
+                     says the cell runs along it head -> tail, ``on_boundary`` that the other
+                     side is the outside of an open sheet
+
+Edges are numbered in order of first appearance along the rings, so the edges of neighbouring
+cells sit close in memory (cells and vertices are already numbered along a space-filling curve
+by the constructors). Rings depend on topology only; :meth:`Sheet.rings` rebuilds them after
+topology events (it keys the cache on ``Sheet.topology_version`` and the arrays themselves).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .sheet import INDEX
+
+
+class Rings:
+    """Contiguous ring arrays of one sheet topology (see the module docstring)."""
+
+    def __init__(self, origin, twin, next_, face, cell_edge, n_half_edges: int, n_cells: int):
+        n_sides = int(np.count_nonzero(face[:n_half_edges] >= 0))
+        self.cell_start = np.empty(n_cells + 1, INDEX)
+        self.ring_vertex = np.empty(n_sides, INDEX)
+        self.ring_code = np.empty(n_sides, INDEX)
+        edge_tail = np.empty(n_half_edges // 2, INDEX)
+        edge_head = np.empty(n_half_edges // 2, INDEX)
+        n_edges, self.max_sides = _build_rings(origin, twin, next_, face, cell_edge, n_half_edges, n_cells,
+                                               self.cell_start, self.ring_vertex, self.ring_code, edge_tail,
+                                               edge_head)
+        self.edge_tail = edge_tail[:n_edges]
+        self.edge_head = edge_head[:n_edges]
+        # work arrays, refreshed by every geometry pass: rows (unit vector x, y, z, length) over the
+        # edges; per side of one cell, positions relative to the centroid (3) and fan-triangle normals (3)
+        self.edge_data = np.zeros((4, n_edges))
+        self.scratch = np.empty((6, self.max_sides))
+
+    @property
+    def n_edges(self) -> int:
+        return self.edge_tail.shape[0]
+
+    def arrays(self) -> tuple:
+        """The arrays the kernels take, as one tuple."""
+        return (self.cell_start, self.ring_vertex, self.ring_code, self.edge_tail, self.edge_head, self.edge_data)
+
+
+@njit(inline="always")
+def ring_edge(code):
+    """Decode a ring entry: (edge index, +1.0 or -1.0 for the direction, line-length weight:
+    1 on the outer boundary, 1/2 for an edge shared with another cell)."""
+    # arithmetic rather than branches: the direction bit is close to random along a ring
+    sign = float(1 - (code & 2))
+    weight = 0.5 + 0.5 * (code & 1)
+    return code >> 2, sign, weight
+
+
+@njit(cache=True)
+def _build_rings(origin, twin, next_, face, cell_edge, n_half_edges, n_cells, cell_start, ring_vertex,
+                 ring_code, edge_tail, edge_head):
+    edge_of = np.full(n_half_edges, -1, np.int64)
+    n_edges = 0
+    k = 0
+    max_sides = 0
+    for c in range(n_cells):
+        cell_start[c] = k
+        start = h = cell_edge[c]
+        while True:
+            ring_vertex[k] = origin[h]
+            reversed_ = 0
+            if edge_of[h] < 0:  # first time this edge is met: it runs the way this cell does
+                edge_of[h] = edge_of[twin[h]] = n_edges
+                edge_tail[n_edges] = origin[h]
+                edge_head[n_edges] = origin[twin[h]]
+                n_edges += 1
+            else:
+                reversed_ = 1
+            on_boundary = 1 if face[twin[h]] < 0 else 0
+            ring_code[k] = (edge_of[h] << 2) | (reversed_ << 1) | on_boundary
+            k += 1
+            h = next_[h]
+            if h == start:
+                break
+        max_sides = max(max_sides, k - cell_start[c])
+    cell_start[n_cells] = k
+    return n_edges, max_sides
