@@ -8,6 +8,11 @@ triangle. Points inside a planar mesh project onto themselves; points on a curve
 sit slightly off the piecewise-flat surface are projected onto the nearest flat triangle, and
 those barycentric coordinates are then used as reference coordinates of the (possibly curved)
 cell, i.e. the point is moved along the triangle's normal onto the discrete surface.
+
+Moving points (cell vertices) travel much less than a triangle per step, so locate_points takes
+each point's triangle from the previous call as a guess: a point that still lies inside it, on
+the flat triangle and clear of its edges, is provably closest to it (no other triangle can be),
+and keeps it at the cost of one barycentric test; only the others search their bucket.
 """
 
 from __future__ import annotations
@@ -114,10 +119,19 @@ def build_bucket_grid(triangles, margin, max_buckets):
     return lo, size, shape, offsets, ids
 
 
+# a guessed triangle is kept when the point is this close to its plane (relative to the bucket
+# size, i.e. round-off) and every barycentric coordinate is at least this: then every other
+# triangle of a conforming mesh is farther, by about the coordinate times an altitude
+_ON_TRIANGLE = 1e-9
+_INSIDE = 1e-6
+
+
 @njit(cache=True)
-def locate_points(points, triangles, tie_keys, margin, search_radius, lo, size, shape, offsets, ids):
+def locate_points(points, triangles, tie_keys, margin, search_radius, lo, size, shape, offsets, ids, guess):
     """Closest triangle and barycentric coordinates for each point (n, 3).
 
+    guess: (n,) triangle index per point from a previous call, or -1 (new points). A point
+    inside its guessed flat triangle keeps it; the result is the same as without the guess.
     The bucket of a point lists every triangle within `margin` of it; a point farther than
     that from all of them (rare: off a curved surface, or outside a planar mesh) is compared
     with every triangle, and is left unlocated (-1) beyond search_radius.
@@ -131,6 +145,11 @@ def locate_points(points, triangles, tie_keys, margin, search_radius, lo, size, 
     distance = np.full(n, np.inf)
     for i in range(n):
         p = points[i]
+        if guess[i] >= 0:
+            _closer(i, guess[i], points, triangles, tie_keys, found, bary, distance)
+            if distance[i] <= _ON_TRIANGLE * size and min(bary[i, 0], bary[i, 1], bary[i, 2]) >= _INSIDE:
+                continue
+            found[i], distance[i] = -1, np.inf   # left its triangle: search as a new point
         k = 0
         outside = False
         for d in range(3):

@@ -23,8 +23,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from mpi4py import MPI
+from numba import njit
 
 from dolfinx import fem
+from morphosim.tissue.basis import TriangleBasis
 from morphosim.tissue.locate import build_bucket_grid, locate_points
 
 
@@ -45,6 +47,43 @@ class PointLocationError(ValueError):
 def _scalar_basix_element(space: fem.FunctionSpace):
     element = space.ufl_element()
     return element.sub_elements[0].basix_element if element.block_size > 1 else element.basix_element
+
+
+@njit(cache=True)
+def _point_matrix_csr(num_points, owned, cells, dofmap, basis, block_size, components):
+    """CSR arrays of B: row components·i + d of owned point i holds φ_j(X_i) at column dof_j·bs + d.
+
+    owned: (n_owned,) point indices, cells: (n_owned,) their cells, dofmap: (cells, dofs per cell),
+    basis: (n_owned, dofs per cell).
+    """
+    dofs_per_cell = basis.shape[1]
+    indptr = np.zeros(num_points * components + 1, dtype=np.int64)
+    for k in range(owned.size):
+        for d in range(block_size):
+            indptr[owned[k] * components + d + 1] = dofs_per_cell
+    for row in range(num_points * components):
+        indptr[row + 1] += indptr[row]
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    values = np.empty(indptr[-1])
+    for k in range(owned.size):
+        for d in range(block_size):
+            start = indptr[owned[k] * components + d]
+            for j in range(dofs_per_cell):
+                indices[start + j] = dofmap[cells[k], j] * block_size + d
+                values[start + j] = basis[k, j]
+    return indptr, indices, values
+
+
+@njit(cache=True)
+def _combine(basis, cells, cell_nodes, nodal_values):
+    """Σ_j basis[p, j] nodal_values[cell_nodes[cells[p], j], c]: (n, components)."""
+    out = np.zeros((basis.shape[0], nodal_values.shape[1]))
+    for p in range(basis.shape[0]):
+        for j in range(basis.shape[1]):
+            node = cell_nodes[cells[p], j]
+            for c in range(nodal_values.shape[1]):
+                out[p, c] += basis[p, j] * nodal_values[node, c]
+    return out
 
 
 class PointOperator:
@@ -71,7 +110,6 @@ class PointOperator:
         num_cells = mesh.topology.index_map(mesh.topology.dim).size_local
         geometry_nodes = mesh.geometry.dofmaps[0][:num_cells]
         self._geometry_nodes = geometry_nodes
-        self._geometry_element = mesh.ufl_domain().ufl_coordinate_element().sub_elements[0].basix_element
         x = mesh.geometry.x
         # the three vertices are the first three nodes of a P1 or P2 triangle
         triangles = np.ascontiguousarray(x[geometry_nodes[:, :3]])
@@ -85,13 +123,21 @@ class PointOperator:
         # small bucket margin: most points sit on (or within a sagitta of) the mesh
         self._margin = min(self.tolerance, 0.05 * largest_edge)
         self._grid = build_bucket_grid(triangles, self._margin, max(64, 8 * num_cells))
-        self._element = _scalar_basix_element(space)
+        self._bases: dict = {}   # basix element -> TriangleBasis
+        self._basis = self._basis_of(space)
+        self._geometry_basis = self._basis_of_element(
+            mesh.ufl_domain().ufl_coordinate_element().sub_elements[0].basix_element)
         self._tables: dict = {}
+        self._last_cells = np.zeros(0, dtype=np.int64)   # located triangle per point: next update's guess
         self.update(points)
 
     # ---------------------------------------------------------------- location
     def update(self, points: np.ndarray) -> None:
-        """Re-locate the (moved) points and rebuild B. Cost: one numba pass over the points."""
+        """Re-locate the (moved) points and rebuild B. Cost: one numba pass over the points.
+
+        Point i starts from the triangle point i had at the previous update (the points are
+        expected to keep their order; appended or reordered points are merely searched anew).
+        """
         points = np.asarray(points, dtype=float)
         if points.ndim != 2 or points.shape[1] != 3:
             raise ValueError(f"points must be an (N, 3) array, got shape {points.shape}")
@@ -100,9 +146,13 @@ class PointOperator:
         query = points.copy()
         if self.gdim == 2:
             query[:, 2] = 0.0
+        guess = np.full(len(query), -1, dtype=np.int64)
+        kept = min(len(query), len(self._last_cells))
+        guess[:kept] = self._last_cells[:kept]
         cells, bary, distance = locate_points(
-            query, self._triangles, self._cell_keys, self._margin, self.tolerance, *self._grid
+            query, self._triangles, self._cell_keys, self._margin, self.tolerance, *self._grid, guess
         )
+        self._last_cells = cells
         distance = np.where(cells >= 0, distance, np.inf)
         best = allreduce_array(self.comm, distance, op=MPI.MIN)
         # owner: the rank holding the closest cell, ties broken by the cell's input index, so the
@@ -123,36 +173,43 @@ class PointOperator:
         self.owned = np.flatnonzero(mine)
         self.cells = cells[self.owned]
         # reference coordinates of the projection: X = (λ1, λ2) on the reference triangle
-        self.reference_points = np.ascontiguousarray(bary[self.owned, 1:])
+        self.reference_points = bary[:, 1:].take(self.owned, axis=0)
         self._tables.clear()
-        geometry_basis = self._tabulate(self._geometry_element, 0)[0]
-        projected = np.zeros((self.num_points, 3))
-        projected[self.owned] = np.einsum("pj,pjd->pd", geometry_basis, self.mesh.geometry.x[self._geometry_nodes[self.cells]])
-        #: where each point was placed on the discrete mesh (the point itself inside a planar mesh)
-        self.projected_points = self._sum_over_ranks(projected)
+        self._projected_points = None
         self.matrix = self._build_matrix()
 
-    def _tabulate(self, element, derivatives: int) -> np.ndarray:
-        """Basis (and first derivatives) of a scalar basix element at the owned points' X."""
-        key = (id(element), derivatives)
+    @property
+    def projected_points(self) -> np.ndarray:
+        """Where each point was placed on the discrete mesh, (N, 3): the point itself inside a planar
+        mesh. Computed on first use after an update (collective: every rank must ask)."""
+        if self._projected_points is None:
+            projected = np.zeros((self.num_points, 3))
+            projected[self.owned] = _combine(self._tabulate(self._geometry_basis, 0)[0], self.cells,
+                                             self._geometry_nodes, self.mesh.geometry.x)
+            self._projected_points = self._sum_over_ranks(projected)
+        return self._projected_points
+
+    def _tabulate(self, basis: TriangleBasis, derivatives: int) -> np.ndarray:
+        """Basis (and first derivatives) of a scalar Lagrange basis at the owned points' X."""
+        key = (id(basis), derivatives)
         if key not in self._tables:
-            self._tables[key] = element.tabulate(derivatives, self.reference_points)[..., 0]
+            self._tables[key] = basis.tabulate(derivatives, self.reference_points)
         return self._tables[key]
+
+    def _basis_of_element(self, element) -> TriangleBasis:
+        if element not in self._bases:
+            self._bases[element] = TriangleBasis(element)
+        return self._bases[element]
+
+    def _basis_of(self, space: fem.FunctionSpace) -> TriangleBasis:
+        return self._basis_of_element(_scalar_basix_element(space))
 
     def _build_matrix(self) -> sp.csr_matrix:
         """CSR assembled directly: row 3i + d (or i) of an owned point holds φ_j(X_i) at dof j·bs + d."""
-        basis = self._tabulate(self._element, 0)[0]  # (n_owned, dofs per cell)
-        cell_dofs = self.space.dofmap.list[self.cells]  # (n_owned, dofs per cell)
-        bs, comps = self.block_size, self.components
-        dofs_per_cell = basis.shape[1]
-        counts = np.zeros((self.num_points, comps), dtype=np.int64)
-        counts[self.owned, :bs] = dofs_per_cell
-        indptr = np.concatenate([[0], np.cumsum(counts.ravel())])
-        indices = cell_dofs[:, None, :] * bs + np.arange(bs)[None, :, None]  # (n_owned, bs, dofs)
-        values = np.broadcast_to(basis[:, None, :], indices.shape)
-        return sp.csr_matrix(
-            (values.ravel(), indices.ravel(), indptr), shape=(self.num_points * comps, self.num_local_dofs)
-        )
+        basis = self._tabulate(self._basis, 0)[0]  # (n_owned, dofs per cell)
+        indptr, indices, values = _point_matrix_csr(self.num_points, self.owned, self.cells, self.space.dofmap.list,
+                                                    basis, self.block_size, self.components)
+        return sp.csr_matrix((values, indices, indptr), shape=(self.num_points * self.components, self.num_local_dofs))
 
     # ---------------------------------------------------------------- operations
     def spread(self, point_values: np.ndarray) -> np.ndarray:
@@ -178,10 +235,9 @@ class PointOperator:
             raise ValueError("function must live on the mesh the points were located in")
         space = function.function_space
         bs = space.dofmap.index_map_bs
-        basis = self._tabulate(_scalar_basix_element(space), 0)[0]
-        nodal = function.x.array.reshape(-1, bs)[space.dofmap.list[self.cells]]  # (n_owned, dofs, bs)
+        basis = self._tabulate(self._basis_of(space), 0)[0]
         out = np.zeros((self.num_points, 3 if bs > 1 else 1))
-        out[self.owned, :bs] = np.einsum("pj,pjc->pc", basis, nodal)
+        out[self.owned, :bs] = _combine(basis, self.cells, space.dofmap.list, function.x.array.reshape(-1, bs))
         out = self._sum_over_ranks(out)
         return out if bs > 1 else out[:, 0]
 
@@ -194,10 +250,10 @@ class PointOperator:
         space = function.function_space
         bs = space.dofmap.index_map_bs
         gdim = self.gdim
-        dphi = self._tabulate(_scalar_basix_element(space), 1)[1:3]  # (2, n_owned, dofs)
+        dphi = self._tabulate(self._basis_of(space), 1)[1:3]  # (2, n_owned, dofs)
         nodal = function.x.array.reshape(-1, bs)[space.dofmap.list[self.cells]]
         dv_dX = np.einsum("kpj,pjc->pck", dphi, nodal)  # (n_owned, bs, 2)
-        dgeo = self._tabulate(self._geometry_element, 1)[1:3]
+        dgeo = self._tabulate(self._geometry_basis, 1)[1:3]
         xnodes = self.mesh.geometry.x[self._geometry_nodes[self.cells], :gdim]
         jacobian = np.einsum("kpj,pjd->pdk", dgeo, xnodes)  # (n_owned, gdim, 2)
         jtj = np.einsum("pdk,pdl->pkl", jacobian, jacobian)
