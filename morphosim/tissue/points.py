@@ -75,15 +75,31 @@ def _point_matrix_csr(num_points, owned, cells, dofmap, basis, block_size, compo
 
 
 @njit(cache=True)
-def _combine(basis, cells, cell_nodes, nodal_values):
-    """Σ_j basis[p, j] nodal_values[cell_nodes[cells[p], j], c]: (n, components)."""
-    out = np.zeros((basis.shape[0], nodal_values.shape[1]))
-    for p in range(basis.shape[0]):
-        for j in range(basis.shape[1]):
-            node = cell_nodes[cells[p], j]
-            for c in range(nodal_values.shape[1]):
-                out[p, c] += basis[p, j] * nodal_values[node, c]
+def _combine(basis, owned, cells, cell_nodes, nodal_values, out):
+    """out[owned[k], c] = Σ_j basis[k, j] nodal_values[cell_nodes[cells[k], j], c] for c < components
+    of nodal_values. With the space's dofmap and blocked dof values this is B v (interpolation)."""
+    for k in range(owned.size):
+        cell = cells[k]
+        for c in range(nodal_values.shape[1]):
+            value = 0.0
+            for j in range(basis.shape[1]):
+                value += basis[k, j] * nodal_values[cell_nodes[cell, j], c]
+            out[owned[k], c] = value
     return out
+
+
+@njit(cache=True)
+def _spread(basis, owned, cells, dofmap, point_values, block_size, num_local_dofs):
+    """Bᵀ F, the transpose of _combine: the load on the blocked local dofs from the first
+    block_size components of the point values (N, >= block_size)."""
+    load = np.zeros(num_local_dofs)
+    for k in range(owned.size):
+        cell = cells[k]
+        for c in range(block_size):
+            value = point_values[owned[k], c]
+            for j in range(basis.shape[1]):
+                load[dofmap[cell, j] * block_size + c] += basis[k, j] * value
+    return load
 
 
 class PointOperator:
@@ -176,16 +192,15 @@ class PointOperator:
         self.reference_points = bary[:, 1:].take(self.owned, axis=0)
         self._tables.clear()
         self._projected_points = None
-        self.matrix = self._build_matrix()
+        self._matrix = None
 
     @property
     def projected_points(self) -> np.ndarray:
         """Where each point was placed on the discrete mesh, (N, 3): the point itself inside a planar
         mesh. Computed on first use after an update (collective: every rank must ask)."""
         if self._projected_points is None:
-            projected = np.zeros((self.num_points, 3))
-            projected[self.owned] = _combine(self._tabulate(self._geometry_basis, 0)[0], self.cells,
-                                             self._geometry_nodes, self.mesh.geometry.x)
+            projected = _combine(self._tabulate(self._geometry_basis, 0)[0], self.owned, self.cells,
+                                 self._geometry_nodes, self.mesh.geometry.x, np.zeros((self.num_points, 3)))
             self._projected_points = self._sum_over_ranks(projected)
         return self._projected_points
 
@@ -204,12 +219,20 @@ class PointOperator:
     def _basis_of(self, space: fem.FunctionSpace) -> TriangleBasis:
         return self._basis_of_element(_scalar_basix_element(space))
 
-    def _build_matrix(self) -> sp.csr_matrix:
-        """CSR assembled directly: row 3i + d (or i) of an owned point holds φ_j(X_i) at dof j·bs + d."""
-        basis = self._tabulate(self._basis, 0)[0]  # (n_owned, dofs per cell)
-        indptr, indices, values = _point_matrix_csr(self.num_points, self.owned, self.cells, self.space.dofmap.list,
-                                                    basis, self.block_size, self.components)
-        return sp.csr_matrix((values, indices, indptr), shape=(self.num_points * self.components, self.num_local_dofs))
+    @property
+    def matrix(self) -> sp.csr_matrix:
+        """B as a scipy CSR matrix: row 3i + d (or i) of an owned point holds φ_j(X_i) at dof j·bs + d.
+
+        Built on first use after an update; spread() and interpolate() apply B without it.
+        """
+        if self._matrix is None:
+            basis = self._tabulate(self._basis, 0)[0]  # (n_owned, dofs per cell)
+            indptr, indices, values = _point_matrix_csr(self.num_points, self.owned, self.cells,
+                                                        self.space.dofmap.list, basis, self.block_size,
+                                                        self.components)
+            self._matrix = sp.csr_matrix((values, indices, indptr),
+                                         shape=(self.num_points * self.components, self.num_local_dofs))
+        return self._matrix
 
     # ---------------------------------------------------------------- operations
     def spread(self, point_values: np.ndarray) -> np.ndarray:
@@ -218,28 +241,33 @@ class PointOperator:
         expected = (self.num_points, 3) if self.components == 3 else (self.num_points,)
         if point_values.shape != expected:
             raise ValueError(f"point values must have shape {expected}, got {point_values.shape}")
-        return self.matrix.T @ point_values.ravel()
+        return _spread(self._tabulate(self._basis, 0)[0], self.owned, self.cells, self.space.dofmap.list,
+                       point_values.reshape(self.num_points, -1), self.block_size, self.num_local_dofs)
 
     def _sum_over_ranks(self, values: np.ndarray) -> np.ndarray:
         return allreduce_array(self.comm, values) if self.comm.size > 1 else values
 
+    def _evaluate(self, space: fem.FunctionSpace, array: np.ndarray) -> np.ndarray:
+        """Values at the points of the function with dof values array in space: (N,) or (N, 3)."""
+        bs = space.dofmap.index_map_bs
+        basis = self._tabulate(self._basis_of(space), 0)[0]
+        out = _combine(basis, self.owned, self.cells, space.dofmap.list, array.reshape(-1, bs),
+                       np.zeros((self.num_points, 3 if bs > 1 else 1)))
+        out = self._sum_over_ranks(out)
+        return out if bs > 1 else out[:, 0]
+
     def interpolate(self, function: fem.Function | np.ndarray) -> np.ndarray:
         """B v: values of a function of this space at the points, (N, 3) or (N,)."""
-        array = function.x.array if isinstance(function, fem.Function) else np.asarray(function)
-        values = self._sum_over_ranks(self.matrix @ array)
-        return values.reshape(self.num_points, 3) if self.components == 3 else values
+        array = function.x.array if isinstance(function, fem.Function) else np.asarray(function, dtype=float)
+        if array.shape != (self.num_local_dofs,):
+            raise ValueError(f"dof values must have shape ({self.num_local_dofs},), got {array.shape}")
+        return self._evaluate(self.space, array)
 
     def field_values(self, function: fem.Function) -> np.ndarray:
         """Values at the points of a Lagrange function of any space on the same mesh: (N,) or (N, 3)."""
         if function.function_space.mesh is not self.mesh:
             raise ValueError("function must live on the mesh the points were located in")
-        space = function.function_space
-        bs = space.dofmap.index_map_bs
-        basis = self._tabulate(self._basis_of(space), 0)[0]
-        out = np.zeros((self.num_points, 3 if bs > 1 else 1))
-        out[self.owned, :bs] = _combine(basis, self.cells, space.dofmap.list, function.x.array.reshape(-1, bs))
-        out = self._sum_over_ranks(out)
-        return out if bs > 1 else out[:, 0]
+        return self._evaluate(function.function_space, function.x.array)
 
     def _gradients(self, function: fem.Function):
         """Physical gradient (n_owned, 3, 3) of a vector function and the unit normal (surfaces).
