@@ -27,7 +27,7 @@ from numba import njit
 
 from dolfinx import fem
 from morphosim.tissue.basis import TriangleBasis
-from morphosim.tissue.locate import build_bucket_grid, locate_points
+from morphosim.tissue.locate import build_bucket_grid, locate_points, triangle_altitudes
 
 
 def allreduce_array(comm: MPI.Comm, array: np.ndarray, op=MPI.SUM) -> np.ndarray:
@@ -135,6 +135,7 @@ class PointOperator:
         if not self.tolerance >= 0.0:
             raise ValueError(f"tolerance must be non-negative, got {tolerance!r}")
         self._triangles = triangles
+        self._altitudes = triangle_altitudes(triangles)
         self._cell_keys = np.asarray(mesh.topology.original_cell_index[:num_cells], dtype=np.int64)
         # small bucket margin: most points sit on (or within a sagitta of) the mesh
         self._margin = min(self.tolerance, 0.05 * largest_edge)
@@ -166,7 +167,7 @@ class PointOperator:
         kept = min(len(query), len(self._last_cells))
         guess[:kept] = self._last_cells[:kept]
         cells, bary, distance = locate_points(
-            query, self._triangles, self._cell_keys, self._margin, self.tolerance, *self._grid, guess
+            query, self._triangles, self._altitudes, self._cell_keys, self._margin, self.tolerance, *self._grid, guess
         )
         self._last_cells = cells
         distance = np.where(cells >= 0, distance, np.inf)
