@@ -10,7 +10,9 @@ spreads point forces into a load and interpolates the velocity back (DESIGN.md):
 so Σ F·(B v) = b·v exactly. Rows are point-major with three components per point for a vector
 space (row 3 i + d), also on planar meshes (the z row is empty there); one row per point for a
 scalar space. Columns are the local degree-of-freedom indices of the space (``Function.x.array``
-order, ghosts included).
+order, ghosts included). Each step applies B by numba loops over the points' cells (basis values
+at the points' reference coordinates times the cells' dofs) without forming a sparse matrix;
+`matrix` builds the scipy CSR form on demand.
 
 Parallel (MPI): each point is owned by exactly one rank (the lowest rank holding a cell closest
 to it); B has non-zero rows only for the owned points, so spread() returns this rank's
@@ -102,6 +104,70 @@ def _spread(basis, owned, cells, dofmap, point_values, block_size, num_local_dof
     return load
 
 
+@njit(cache=True)
+def _strain_rates(dphi, dgeo, owned, cells, dofmap, nodal, geometry_nodes, x, gdim, out):
+    """out[owned[k]] = sym ∇v at the points (n_owned of them), or P sym(∇_Γ v) P on a surface.
+
+    dphi, dgeo: (2, n_owned, dofs) reference derivatives of the velocity and geometry bases;
+    nodal: (dof blocks, bs) velocity values. The physical gradient is ∇v = (∂v/∂X) J⁺ with J⁺
+    the (pseudo-)inverse (JᵀJ)⁻¹Jᵀ of the gdim×2 Jacobian, exactly as UFL's grad (also on
+    manifolds); P = I − n nᵀ with the discrete normal n ∝ J₀ × J₁.
+    """
+    bs = nodal.shape[1]
+    jacobian = np.zeros((3, 2))
+    dv_dX = np.zeros((3, 2))
+    pseudo_inverse = np.zeros((2, 3))
+    grad = np.zeros((3, 3))
+    strain = np.zeros((3, 3))
+    projected = np.zeros((3, 3))   # P ε, then P ε P
+    normal = np.zeros(3)
+    for k in range(owned.size):
+        cell = cells[k]
+        jacobian[:] = 0.0
+        dv_dX[:] = 0.0
+        for r in range(2):
+            for j in range(dgeo.shape[2]):
+                node = geometry_nodes[cell, j]
+                for d in range(gdim):
+                    jacobian[d, r] += dgeo[r, k, j] * x[node, d]
+            for j in range(dphi.shape[2]):
+                dof = dofmap[cell, j]
+                for c in range(bs):
+                    dv_dX[c, r] += dphi[r, k, j] * nodal[dof, c]
+        g00, g01, g11 = 0.0, 0.0, 0.0   # JᵀJ
+        for d in range(gdim):
+            g00 += jacobian[d, 0] * jacobian[d, 0]
+            g01 += jacobian[d, 0] * jacobian[d, 1]
+            g11 += jacobian[d, 1] * jacobian[d, 1]
+        det = g00 * g11 - g01 * g01
+        for d in range(gdim):
+            pseudo_inverse[0, d] = (g11 * jacobian[d, 0] - g01 * jacobian[d, 1]) / det
+            pseudo_inverse[1, d] = (g00 * jacobian[d, 1] - g01 * jacobian[d, 0]) / det
+        grad[:] = 0.0
+        for c in range(bs):
+            for d in range(gdim):
+                grad[c, d] = dv_dX[c, 0] * pseudo_inverse[0, d] + dv_dX[c, 1] * pseudo_inverse[1, d]
+        for c in range(3):
+            for d in range(3):
+                strain[c, d] = 0.5 * (grad[c, d] + grad[d, c])
+        if gdim == 3:
+            nx = jacobian[1, 0] * jacobian[2, 1] - jacobian[2, 0] * jacobian[1, 1]
+            ny = jacobian[2, 0] * jacobian[0, 1] - jacobian[0, 0] * jacobian[2, 1]
+            nz = jacobian[0, 0] * jacobian[1, 1] - jacobian[1, 0] * jacobian[0, 1]
+            norm = np.sqrt(nx * nx + ny * ny + nz * nz)
+            normal[0], normal[1], normal[2] = nx / norm, ny / norm, nz / norm
+            for c in range(3):   # P ε with P = I − n nᵀ
+                for d in range(3):
+                    projected[c, d] = strain[c, d] - normal[c] * (normal[0] * strain[0, d] + normal[1] * strain[1, d]
+                                                                  + normal[2] * strain[2, d])
+            for c in range(3):   # (P ε) P
+                for d in range(3):
+                    strain[c, d] = projected[c, d] - (projected[c, 0] * normal[0] + projected[c, 1] * normal[1]
+                                                      + projected[c, 2] * normal[2]) * normal[d]
+        out[owned[k]] = strain
+    return out
+
+
 class PointOperator:
     """Locate points in a fixed mesh and build B for one function space (scalar or vector Lagrange).
 
@@ -150,7 +216,7 @@ class PointOperator:
 
     # ---------------------------------------------------------------- location
     def update(self, points: np.ndarray) -> None:
-        """Re-locate the (moved) points and rebuild B. Cost: one numba pass over the points.
+        """Re-locate the (moved) points (B follows them). Cost: one numba pass over the points.
 
         Point i starts from the triangle point i had at the previous update (the points are
         expected to keep their order; appended or reordered points are merely searched anew).
@@ -270,41 +336,14 @@ class PointOperator:
             raise ValueError("function must live on the mesh the points were located in")
         return self._evaluate(function.function_space, function.x.array)
 
-    def _gradients(self, function: fem.Function):
-        """Physical gradient (n_owned, 3, 3) of a vector function and the unit normal (surfaces).
-
-        On a surface the gradient is the tangential one, ∇_Γ v = (∂v/∂X) J⁺ with J⁺ the
-        pseudo-inverse of the 3×2 Jacobian, exactly as UFL's grad on a manifold.
-        """
-        space = function.function_space
-        bs = space.dofmap.index_map_bs
-        gdim = self.gdim
-        dphi = self._tabulate(self._basis_of(space), 1)[1:3]  # (2, n_owned, dofs)
-        nodal = function.x.array.reshape(-1, bs)[space.dofmap.list[self.cells]]
-        dv_dX = np.einsum("kpj,pjc->pck", dphi, nodal)  # (n_owned, bs, 2)
-        dgeo = self._tabulate(self._geometry_basis, 1)[1:3]
-        xnodes = self.mesh.geometry.x[self._geometry_nodes[self.cells], :gdim]
-        jacobian = np.einsum("kpj,pjd->pdk", dgeo, xnodes)  # (n_owned, gdim, 2)
-        jtj = np.einsum("pdk,pdl->pkl", jacobian, jacobian)
-        pseudo_inverse = np.linalg.solve(jtj, np.transpose(jacobian, (0, 2, 1)))  # (n_owned, 2, gdim)
-        grad = np.zeros((len(self.cells), 3, 3))
-        grad[:, :bs, :gdim] = dv_dX @ pseudo_inverse
-        normal = None
-        if gdim == 3:
-            normal = np.cross(jacobian[:, :, 0], jacobian[:, :, 1])
-            normal /= np.linalg.norm(normal, axis=1, keepdims=True)
-        return grad, normal
-
     def strain_rate(self, velocity: fem.Function) -> np.ndarray:
         """Strain-rate tensor ε(v) = sym ∇v at the points, (N, 3, 3) (1/time).
 
         On a surface: the surface strain rate P sym(∇_Γ v) P, P = I − n nᵀ with the discrete normal.
         """
-        grad, normal = self._gradients(velocity)
-        strain = 0.5 * (grad + np.transpose(grad, (0, 2, 1)))
-        if normal is not None:
-            projector = np.eye(3)[None] - normal[:, :, None] * normal[:, None, :]
-            strain = projector @ strain @ projector
-        out = np.zeros((self.num_points, 3, 3))
-        out[self.owned] = strain
+        space = velocity.function_space
+        bs = space.dofmap.index_map_bs
+        out = _strain_rates(self._tabulate(self._basis_of(space), 1)[1:3], self._tabulate(self._geometry_basis, 1)[1:3],
+                            self.owned, self.cells, space.dofmap.list, velocity.x.array.reshape(-1, bs),
+                            self._geometry_nodes, self.mesh.geometry.x, self.gdim, np.zeros((self.num_points, 3, 3)))
         return self._sum_over_ranks(out)
