@@ -64,8 +64,9 @@ class TriangleBasis:
                              f"degree <= {degree}; use a Lagrange element on triangles")
         lattice = self.exponents[:, ::-1] / max(degree, 1)   # (i/k, j/k), i + j <= k: unisolvent
         vandermonde = np.prod(lattice[:, None, :] ** self.exponents[None, :, :], axis=2)
-        #: (n_dofs, n_monomials)
-        self.coefficients = np.ascontiguousarray(np.linalg.solve(vandermonde, element.tabulate(0, lattice)[0, :, :, 0]).T)
+        values = element.tabulate(0, lattice)[0, :, :, 0]   # (lattice points, dofs)
+        #: C, (n_dofs, n_monomials)
+        self.coefficients = np.ascontiguousarray(np.linalg.solve(vandermonde, values).T)
 
     def tabulate(self, derivatives: int, reference_points: np.ndarray) -> np.ndarray:
         """Like basix's tabulate(derivatives, X)[..., 0] for derivatives 0 or 1: (1 or 3, n, dofs)."""

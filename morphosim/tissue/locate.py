@@ -158,7 +158,8 @@ def locate_points(points, triangles, altitudes, tie_keys, margin, search_radius,
         if t >= 0:
             _closer(i, t, points, triangles, tie_keys, found, bary, distance)
             # δ: distance of the projection from the triangle's edges
-            edge_distance = min(bary[i, 0] * altitudes[t, 0], bary[i, 1] * altitudes[t, 1], bary[i, 2] * altitudes[t, 2])
+            edge_distance = min(bary[i, 0] * altitudes[t, 0], bary[i, 1] * altitudes[t, 1],
+                                bary[i, 2] * altitudes[t, 2])
             if 2.0 * distance[i] + _ROUND_OFF * size < edge_distance:
                 continue
             found[i], distance[i] = -1, np.inf   # left its triangle: search as a new point
