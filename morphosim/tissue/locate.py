@@ -8,6 +8,14 @@ triangle. Points inside a planar mesh project onto themselves; points on a curve
 sit slightly off the piecewise-flat surface are projected onto the nearest flat triangle, and
 those barycentric coordinates are then used as reference coordinates of the (possibly curved)
 cell, i.e. the point is moved along the triangle's normal onto the discrete surface.
+
+Moving points (cell vertices) travel much less than a triangle per step, so locate_points takes
+each point's triangle from the previous call as a guess. A point p at distance d from its guess
+whose projection q falls inside it, at distance δ from its edges, keeps it at the cost of one
+test when 2d < δ: any other triangle's points y are at least δ from q (they lie beyond t's edges;
+this assumes no fold sharper than 90° and no other sheet of the surface within δ), so
+|p − y| >= δ − d > d. Inside a planar mesh d is round-off and the test is q inside t. The others
+search their bucket; the result is the same as without a guess.
 """
 
 from __future__ import annotations
@@ -114,10 +122,25 @@ def build_bucket_grid(triangles, margin, max_buckets):
     return lo, size, shape, offsets, ids
 
 
+# round-off allowance of the guess test (module doc), relative to the bucket size
+_ROUND_OFF = 1e-9
+
+
+def triangle_altitudes(triangles: np.ndarray) -> np.ndarray:
+    """(n, 3): distance from each vertex of triangles (n, 3, 3) to the line of the opposite edge."""
+    opposite = np.linalg.norm(triangles[:, [2, 0, 1]] - triangles[:, [1, 2, 0]], axis=2)
+    double_area = np.linalg.norm(np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0]), axis=1)
+    return double_area[:, None] / opposite
+
+
 @njit(cache=True)
-def locate_points(points, triangles, tie_keys, margin, search_radius, lo, size, shape, offsets, ids):
+def locate_points(points, triangles, altitudes, tie_keys, margin, search_radius, lo, size, shape, offsets, ids,
+                  guess):
     """Closest triangle and barycentric coordinates for each point (n, 3).
 
+    altitudes: triangle_altitudes(triangles). guess: (n,) triangle index per point from a
+    previous call, or -1 (new points); a point well inside its guess keeps it (module doc),
+    the result is the same as without the guess.
     The bucket of a point lists every triangle within `margin` of it; a point farther than
     that from all of them (rare: off a curved surface, or outside a planar mesh) is compared
     with every triangle, and is left unlocated (-1) beyond search_radius.
@@ -131,6 +154,15 @@ def locate_points(points, triangles, tie_keys, margin, search_radius, lo, size, 
     distance = np.full(n, np.inf)
     for i in range(n):
         p = points[i]
+        t = guess[i]
+        if t >= 0:
+            _closer(i, t, points, triangles, tie_keys, found, bary, distance)
+            # δ: distance of the projection from the triangle's edges
+            edge_distance = min(bary[i, 0] * altitudes[t, 0], bary[i, 1] * altitudes[t, 1],
+                                bary[i, 2] * altitudes[t, 2])
+            if 2.0 * distance[i] + _ROUND_OFF * size < edge_distance:
+                continue
+            found[i], distance[i] = -1, np.inf   # left its triangle: search as a new point
         k = 0
         outside = False
         for d in range(3):

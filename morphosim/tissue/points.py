@@ -10,7 +10,9 @@ spreads point forces into a load and interpolates the velocity back (DESIGN.md):
 so Σ F·(B v) = b·v exactly. Rows are point-major with three components per point for a vector
 space (row 3 i + d), also on planar meshes (the z row is empty there); one row per point for a
 scalar space. Columns are the local degree-of-freedom indices of the space (``Function.x.array``
-order, ghosts included).
+order, ghosts included). Each step applies B by numba loops over the points' cells (basis values
+at the points' reference coordinates times the cells' dofs) without forming a sparse matrix;
+`matrix` builds the scipy CSR form on demand.
 
 Parallel (MPI): each point is owned by exactly one rank (the lowest rank holding a cell closest
 to it); B has non-zero rows only for the owned points, so spread() returns this rank's
@@ -23,9 +25,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from mpi4py import MPI
+from numba import njit
 
 from dolfinx import fem
-from morphosim.tissue.locate import build_bucket_grid, locate_points
+from morphosim.tissue.basis import TriangleBasis
+from morphosim.tissue.locate import build_bucket_grid, locate_points, triangle_altitudes
 
 
 def allreduce_array(comm: MPI.Comm, array: np.ndarray, op=MPI.SUM) -> np.ndarray:
@@ -45,6 +49,123 @@ class PointLocationError(ValueError):
 def _scalar_basix_element(space: fem.FunctionSpace):
     element = space.ufl_element()
     return element.sub_elements[0].basix_element if element.block_size > 1 else element.basix_element
+
+
+@njit(cache=True)
+def _point_matrix_csr(num_points, owned, cells, dofmap, basis, block_size, components):
+    """CSR arrays of B: row components·i + d of owned point i holds φ_j(X_i) at column dof_j·bs + d.
+
+    owned: (n_owned,) point indices, cells: (n_owned,) their cells, dofmap: (cells, dofs per cell),
+    basis: (n_owned, dofs per cell).
+    """
+    dofs_per_cell = basis.shape[1]
+    indptr = np.zeros(num_points * components + 1, dtype=np.int64)
+    for k in range(owned.size):
+        for d in range(block_size):
+            indptr[owned[k] * components + d + 1] = dofs_per_cell
+    for row in range(num_points * components):
+        indptr[row + 1] += indptr[row]
+    indices = np.empty(indptr[-1], dtype=np.int64)
+    values = np.empty(indptr[-1])
+    for k in range(owned.size):
+        for d in range(block_size):
+            start = indptr[owned[k] * components + d]
+            for j in range(dofs_per_cell):
+                indices[start + j] = dofmap[cells[k], j] * block_size + d
+                values[start + j] = basis[k, j]
+    return indptr, indices, values
+
+
+@njit(cache=True)
+def _combine(basis, owned, cells, cell_nodes, nodal_values, out):
+    """out[owned[k], c] = Σ_j basis[k, j] nodal_values[cell_nodes[cells[k], j], c] for c < components
+    of nodal_values. With the space's dofmap and blocked dof values this is B v (interpolation)."""
+    for k in range(owned.size):
+        cell = cells[k]
+        for c in range(nodal_values.shape[1]):
+            value = 0.0
+            for j in range(basis.shape[1]):
+                value += basis[k, j] * nodal_values[cell_nodes[cell, j], c]
+            out[owned[k], c] = value
+    return out
+
+
+@njit(cache=True)
+def _spread(basis, owned, cells, dofmap, point_values, block_size, num_local_dofs):
+    """Bᵀ F, the transpose of _combine: the load on the blocked local dofs from the first
+    block_size components of the point values (N, >= block_size)."""
+    load = np.zeros(num_local_dofs)
+    for k in range(owned.size):
+        cell = cells[k]
+        for c in range(block_size):
+            value = point_values[owned[k], c]
+            for j in range(basis.shape[1]):
+                load[dofmap[cell, j] * block_size + c] += basis[k, j] * value
+    return load
+
+
+@njit(cache=True)
+def _strain_rates(dphi, dgeo, owned, cells, dofmap, nodal, geometry_nodes, x, gdim, out):
+    """out[owned[k]] = sym ∇v at the points (n_owned of them), or P sym(∇_Γ v) P on a surface.
+
+    dphi, dgeo: (2, n_owned, dofs) reference derivatives of the velocity and geometry bases;
+    nodal: (dof blocks, bs) velocity values. The physical gradient is ∇v = (∂v/∂X) J⁺ with J⁺
+    the (pseudo-)inverse (JᵀJ)⁻¹Jᵀ of the gdim×2 Jacobian, exactly as UFL's grad (also on
+    manifolds); P = I − n nᵀ with the discrete normal n ∝ J₀ × J₁.
+    """
+    bs = nodal.shape[1]
+    jacobian = np.zeros((3, 2))
+    dv_dX = np.zeros((3, 2))
+    pseudo_inverse = np.zeros((2, 3))
+    grad = np.zeros((3, 3))
+    strain = np.zeros((3, 3))
+    projected = np.zeros((3, 3))   # P ε, then P ε P
+    normal = np.zeros(3)
+    for k in range(owned.size):
+        cell = cells[k]
+        jacobian[:] = 0.0
+        dv_dX[:] = 0.0
+        for r in range(2):
+            for j in range(dgeo.shape[2]):
+                node = geometry_nodes[cell, j]
+                for d in range(gdim):
+                    jacobian[d, r] += dgeo[r, k, j] * x[node, d]
+            for j in range(dphi.shape[2]):
+                dof = dofmap[cell, j]
+                for c in range(bs):
+                    dv_dX[c, r] += dphi[r, k, j] * nodal[dof, c]
+        g00, g01, g11 = 0.0, 0.0, 0.0   # JᵀJ
+        for d in range(gdim):
+            g00 += jacobian[d, 0] * jacobian[d, 0]
+            g01 += jacobian[d, 0] * jacobian[d, 1]
+            g11 += jacobian[d, 1] * jacobian[d, 1]
+        det = g00 * g11 - g01 * g01
+        for d in range(gdim):
+            pseudo_inverse[0, d] = (g11 * jacobian[d, 0] - g01 * jacobian[d, 1]) / det
+            pseudo_inverse[1, d] = (g00 * jacobian[d, 1] - g01 * jacobian[d, 0]) / det
+        grad[:] = 0.0
+        for c in range(bs):
+            for d in range(gdim):
+                grad[c, d] = dv_dX[c, 0] * pseudo_inverse[0, d] + dv_dX[c, 1] * pseudo_inverse[1, d]
+        for c in range(3):
+            for d in range(3):
+                strain[c, d] = 0.5 * (grad[c, d] + grad[d, c])
+        if gdim == 3:
+            nx = jacobian[1, 0] * jacobian[2, 1] - jacobian[2, 0] * jacobian[1, 1]
+            ny = jacobian[2, 0] * jacobian[0, 1] - jacobian[0, 0] * jacobian[2, 1]
+            nz = jacobian[0, 0] * jacobian[1, 1] - jacobian[1, 0] * jacobian[0, 1]
+            norm = np.sqrt(nx * nx + ny * ny + nz * nz)
+            normal[0], normal[1], normal[2] = nx / norm, ny / norm, nz / norm
+            for c in range(3):   # P ε with P = I − n nᵀ
+                for d in range(3):
+                    projected[c, d] = strain[c, d] - normal[c] * (normal[0] * strain[0, d] + normal[1] * strain[1, d]
+                                                                  + normal[2] * strain[2, d])
+            for c in range(3):   # (P ε) P
+                for d in range(3):
+                    strain[c, d] = projected[c, d] - (projected[c, 0] * normal[0] + projected[c, 1] * normal[1]
+                                                      + projected[c, 2] * normal[2]) * normal[d]
+        out[owned[k]] = strain
+    return out
 
 
 class PointOperator:
@@ -71,7 +192,6 @@ class PointOperator:
         num_cells = mesh.topology.index_map(mesh.topology.dim).size_local
         geometry_nodes = mesh.geometry.dofmaps[0][:num_cells]
         self._geometry_nodes = geometry_nodes
-        self._geometry_element = mesh.ufl_domain().ufl_coordinate_element().sub_elements[0].basix_element
         x = mesh.geometry.x
         # the three vertices are the first three nodes of a P1 or P2 triangle
         triangles = np.ascontiguousarray(x[geometry_nodes[:, :3]])
@@ -81,17 +201,26 @@ class PointOperator:
         if not self.tolerance >= 0.0:
             raise ValueError(f"tolerance must be non-negative, got {tolerance!r}")
         self._triangles = triangles
+        self._altitudes = triangle_altitudes(triangles)
         self._cell_keys = np.asarray(mesh.topology.original_cell_index[:num_cells], dtype=np.int64)
         # small bucket margin: most points sit on (or within a sagitta of) the mesh
         self._margin = min(self.tolerance, 0.05 * largest_edge)
         self._grid = build_bucket_grid(triangles, self._margin, max(64, 8 * num_cells))
-        self._element = _scalar_basix_element(space)
+        self._bases: dict = {}   # basix element -> TriangleBasis
+        self._basis = self._basis_of(space)
+        self._geometry_basis = self._basis_of_element(
+            mesh.ufl_domain().ufl_coordinate_element().sub_elements[0].basix_element)
         self._tables: dict = {}
+        self._last_cells = np.zeros(0, dtype=np.int64)   # located triangle per point: next update's guess
         self.update(points)
 
     # ---------------------------------------------------------------- location
     def update(self, points: np.ndarray) -> None:
-        """Re-locate the (moved) points and rebuild B. Cost: one numba pass over the points."""
+        """Re-locate the (moved) points (B follows them). Cost: one numba pass over the points.
+
+        Point i starts from the triangle point i had at the previous update (the points are
+        expected to keep their order; appended or reordered points are merely searched anew).
+        """
         points = np.asarray(points, dtype=float)
         if points.ndim != 2 or points.shape[1] != 3:
             raise ValueError(f"points must be an (N, 3) array, got shape {points.shape}")
@@ -100,9 +229,13 @@ class PointOperator:
         query = points.copy()
         if self.gdim == 2:
             query[:, 2] = 0.0
+        guess = np.full(len(query), -1, dtype=np.int64)
+        kept = min(len(query), len(self._last_cells))
+        guess[:kept] = self._last_cells[:kept]
         cells, bary, distance = locate_points(
-            query, self._triangles, self._cell_keys, self._margin, self.tolerance, *self._grid
+            query, self._triangles, self._altitudes, self._cell_keys, self._margin, self.tolerance, *self._grid, guess
         )
+        self._last_cells = cells
         distance = np.where(cells >= 0, distance, np.inf)
         best = allreduce_array(self.comm, distance, op=MPI.MIN)
         # owner: the rank holding the closest cell, ties broken by the cell's input index, so the
@@ -123,36 +256,50 @@ class PointOperator:
         self.owned = np.flatnonzero(mine)
         self.cells = cells[self.owned]
         # reference coordinates of the projection: X = (λ1, λ2) on the reference triangle
-        self.reference_points = np.ascontiguousarray(bary[self.owned, 1:])
+        self.reference_points = bary[:, 1:].take(self.owned, axis=0)
         self._tables.clear()
-        geometry_basis = self._tabulate(self._geometry_element, 0)[0]
-        projected = np.zeros((self.num_points, 3))
-        projected[self.owned] = np.einsum("pj,pjd->pd", geometry_basis, self.mesh.geometry.x[self._geometry_nodes[self.cells]])
-        #: where each point was placed on the discrete mesh (the point itself inside a planar mesh)
-        self.projected_points = self._sum_over_ranks(projected)
-        self.matrix = self._build_matrix()
+        self._projected_points = None
+        self._matrix = None
 
-    def _tabulate(self, element, derivatives: int) -> np.ndarray:
-        """Basis (and first derivatives) of a scalar basix element at the owned points' X."""
-        key = (id(element), derivatives)
+    @property
+    def projected_points(self) -> np.ndarray:
+        """Where each point was placed on the discrete mesh, (N, 3): the point itself inside a planar
+        mesh. Computed on first use after an update (collective: every rank must ask)."""
+        if self._projected_points is None:
+            projected = _combine(self._tabulate(self._geometry_basis, 0)[0], self.owned, self.cells,
+                                 self._geometry_nodes, self.mesh.geometry.x, np.zeros((self.num_points, 3)))
+            self._projected_points = self._sum_over_ranks(projected)
+        return self._projected_points
+
+    def _tabulate(self, basis: TriangleBasis, derivatives: int) -> np.ndarray:
+        """Basis (and first derivatives) of a scalar Lagrange basis at the owned points' X."""
+        key = (id(basis), derivatives)
         if key not in self._tables:
-            self._tables[key] = element.tabulate(derivatives, self.reference_points)[..., 0]
+            self._tables[key] = basis.tabulate(derivatives, self.reference_points)
         return self._tables[key]
 
-    def _build_matrix(self) -> sp.csr_matrix:
-        """CSR assembled directly: row 3i + d (or i) of an owned point holds φ_j(X_i) at dof j·bs + d."""
-        basis = self._tabulate(self._element, 0)[0]  # (n_owned, dofs per cell)
-        cell_dofs = self.space.dofmap.list[self.cells]  # (n_owned, dofs per cell)
-        bs, comps = self.block_size, self.components
-        dofs_per_cell = basis.shape[1]
-        counts = np.zeros((self.num_points, comps), dtype=np.int64)
-        counts[self.owned, :bs] = dofs_per_cell
-        indptr = np.concatenate([[0], np.cumsum(counts.ravel())])
-        indices = cell_dofs[:, None, :] * bs + np.arange(bs)[None, :, None]  # (n_owned, bs, dofs)
-        values = np.broadcast_to(basis[:, None, :], indices.shape)
-        return sp.csr_matrix(
-            (values.ravel(), indices.ravel(), indptr), shape=(self.num_points * comps, self.num_local_dofs)
-        )
+    def _basis_of_element(self, element) -> TriangleBasis:
+        if element not in self._bases:
+            self._bases[element] = TriangleBasis(element)
+        return self._bases[element]
+
+    def _basis_of(self, space: fem.FunctionSpace) -> TriangleBasis:
+        return self._basis_of_element(_scalar_basix_element(space))
+
+    @property
+    def matrix(self) -> sp.csr_matrix:
+        """B as a scipy CSR matrix: row 3i + d (or i) of an owned point holds φ_j(X_i) at dof j·bs + d.
+
+        Built on first use after an update; spread() and interpolate() apply B without it.
+        """
+        if self._matrix is None:
+            basis = self._tabulate(self._basis, 0)[0]  # (n_owned, dofs per cell)
+            indptr, indices, values = _point_matrix_csr(self.num_points, self.owned, self.cells,
+                                                        self.space.dofmap.list, basis, self.block_size,
+                                                        self.components)
+            self._matrix = sp.csr_matrix((values, indices, indptr),
+                                         shape=(self.num_points * self.components, self.num_local_dofs))
+        return self._matrix
 
     # ---------------------------------------------------------------- operations
     def spread(self, point_values: np.ndarray) -> np.ndarray:
@@ -161,65 +308,42 @@ class PointOperator:
         expected = (self.num_points, 3) if self.components == 3 else (self.num_points,)
         if point_values.shape != expected:
             raise ValueError(f"point values must have shape {expected}, got {point_values.shape}")
-        return self.matrix.T @ point_values.ravel()
+        return _spread(self._tabulate(self._basis, 0)[0], self.owned, self.cells, self.space.dofmap.list,
+                       point_values.reshape(self.num_points, -1), self.block_size, self.num_local_dofs)
 
     def _sum_over_ranks(self, values: np.ndarray) -> np.ndarray:
         return allreduce_array(self.comm, values) if self.comm.size > 1 else values
 
+    def _evaluate(self, space: fem.FunctionSpace, array: np.ndarray) -> np.ndarray:
+        """Values at the points of the function with dof values array in space: (N,) or (N, 3)."""
+        bs = space.dofmap.index_map_bs
+        basis = self._tabulate(self._basis_of(space), 0)[0]
+        out = _combine(basis, self.owned, self.cells, space.dofmap.list, array.reshape(-1, bs),
+                       np.zeros((self.num_points, 3 if bs > 1 else 1)))
+        out = self._sum_over_ranks(out)
+        return out if bs > 1 else out[:, 0]
+
     def interpolate(self, function: fem.Function | np.ndarray) -> np.ndarray:
         """B v: values of a function of this space at the points, (N, 3) or (N,)."""
-        array = function.x.array if isinstance(function, fem.Function) else np.asarray(function)
-        values = self._sum_over_ranks(self.matrix @ array)
-        return values.reshape(self.num_points, 3) if self.components == 3 else values
+        array = function.x.array if isinstance(function, fem.Function) else np.asarray(function, dtype=float)
+        if array.shape != (self.num_local_dofs,):
+            raise ValueError(f"dof values must have shape ({self.num_local_dofs},), got {array.shape}")
+        return self._evaluate(self.space, array)
 
     def field_values(self, function: fem.Function) -> np.ndarray:
         """Values at the points of a Lagrange function of any space on the same mesh: (N,) or (N, 3)."""
         if function.function_space.mesh is not self.mesh:
             raise ValueError("function must live on the mesh the points were located in")
-        space = function.function_space
-        bs = space.dofmap.index_map_bs
-        basis = self._tabulate(_scalar_basix_element(space), 0)[0]
-        nodal = function.x.array.reshape(-1, bs)[space.dofmap.list[self.cells]]  # (n_owned, dofs, bs)
-        out = np.zeros((self.num_points, 3 if bs > 1 else 1))
-        out[self.owned, :bs] = np.einsum("pj,pjc->pc", basis, nodal)
-        out = self._sum_over_ranks(out)
-        return out if bs > 1 else out[:, 0]
-
-    def _gradients(self, function: fem.Function):
-        """Physical gradient (n_owned, 3, 3) of a vector function and the unit normal (surfaces).
-
-        On a surface the gradient is the tangential one, ∇_Γ v = (∂v/∂X) J⁺ with J⁺ the
-        pseudo-inverse of the 3×2 Jacobian, exactly as UFL's grad on a manifold.
-        """
-        space = function.function_space
-        bs = space.dofmap.index_map_bs
-        gdim = self.gdim
-        dphi = self._tabulate(_scalar_basix_element(space), 1)[1:3]  # (2, n_owned, dofs)
-        nodal = function.x.array.reshape(-1, bs)[space.dofmap.list[self.cells]]
-        dv_dX = np.einsum("kpj,pjc->pck", dphi, nodal)  # (n_owned, bs, 2)
-        dgeo = self._tabulate(self._geometry_element, 1)[1:3]
-        xnodes = self.mesh.geometry.x[self._geometry_nodes[self.cells], :gdim]
-        jacobian = np.einsum("kpj,pjd->pdk", dgeo, xnodes)  # (n_owned, gdim, 2)
-        jtj = np.einsum("pdk,pdl->pkl", jacobian, jacobian)
-        pseudo_inverse = np.linalg.solve(jtj, np.transpose(jacobian, (0, 2, 1)))  # (n_owned, 2, gdim)
-        grad = np.zeros((len(self.cells), 3, 3))
-        grad[:, :bs, :gdim] = dv_dX @ pseudo_inverse
-        normal = None
-        if gdim == 3:
-            normal = np.cross(jacobian[:, :, 0], jacobian[:, :, 1])
-            normal /= np.linalg.norm(normal, axis=1, keepdims=True)
-        return grad, normal
+        return self._evaluate(function.function_space, function.x.array)
 
     def strain_rate(self, velocity: fem.Function) -> np.ndarray:
         """Strain-rate tensor ε(v) = sym ∇v at the points, (N, 3, 3) (1/time).
 
         On a surface: the surface strain rate P sym(∇_Γ v) P, P = I − n nᵀ with the discrete normal.
         """
-        grad, normal = self._gradients(velocity)
-        strain = 0.5 * (grad + np.transpose(grad, (0, 2, 1)))
-        if normal is not None:
-            projector = np.eye(3)[None] - normal[:, :, None] * normal[:, None, :]
-            strain = projector @ strain @ projector
-        out = np.zeros((self.num_points, 3, 3))
-        out[self.owned] = strain
+        space = velocity.function_space
+        bs = space.dofmap.index_map_bs
+        out = _strain_rates(self._tabulate(self._basis_of(space), 1)[1:3], self._tabulate(self._geometry_basis, 1)[1:3],
+                            self.owned, self.cells, space.dofmap.list, velocity.x.array.reshape(-1, bs),
+                            self._geometry_nodes, self.mesh.geometry.x, self.gdim, np.zeros((self.num_points, 3, 3)))
         return self._sum_over_ranks(out)

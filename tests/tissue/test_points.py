@@ -91,3 +91,49 @@ def test_many_points_are_located_with_numba():
     field = linear_field(space, np.diag([1.0, 2.0, 0.0]), np.zeros(3))
     values = operator.interpolate(field)
     assert np.abs(values[:, :2] - points[:, :2] * [1.0, 2.0]).max() < 1e-11
+
+
+def same_matrix(a, b):
+    return (np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+            and np.array_equal(a.data, b.data))
+
+
+@pytest.mark.parametrize("surface", [False, True])
+def test_incremental_location_equals_a_fresh_location(surface):
+    """update() starts from each point's previous triangle; B must be bit for bit the one a fresh
+    operator builds, for small moves (most points stay), points moved onto mesh nodes and edges
+    (ties between triangles), large moves (most leave), and a changed number of points."""
+    rng = np.random.default_rng(11)
+    if surface:
+        radii = np.array([1.5, 1.0, 1.0])
+        mesh = ellipsoid_surface_mesh(tuple(radii), 0.25)
+        space = fem.functionspace(mesh, ("Lagrange", 2, (3,)))
+
+        def place(points):
+            return points / np.linalg.norm(points / radii, axis=1, keepdims=True)   # radially onto the ellipsoid
+
+        points = place(rng.normal(size=(1500, 3)))
+    else:
+        mesh = rectangle_mesh(4.0, 3.0, 0.2)
+        space = fem.functionspace(mesh, ("Lagrange", 2, (2,)))
+
+        def place(points):
+            return np.column_stack([np.clip(points[:, 0], 0, 4), np.clip(points[:, 1], 0, 3), 0 * points[:, 0]])
+
+        points = place(rng.uniform(0, 4, (1500, 3)))
+    nodes = mesh.geometry.x
+    edges = mesh.geometry.dofmaps[0][:, :2]   # two vertices of each triangle: one of its edges
+    operator = PointOperator(space, points)
+    for move in ["small", "onto nodes and edges", "large", "new count and order", "small"]:
+        if move == "onto nodes and edges":
+            points = points.copy()
+            points[:50] = nodes[rng.choice(len(nodes), 50, replace=False)]
+            points[50:100] = nodes[edges[:50]].mean(axis=1)
+        elif move == "new count and order":
+            points = np.vstack([points[:1000][::-1], place(rng.uniform(0, 3, (700, 3)))])
+        else:
+            points = place(points + rng.normal(0, 0.01 if move == "small" else 0.3, points.shape))
+        operator.update(points)
+        fresh = PointOperator(space, points)
+        assert same_matrix(operator.matrix, fresh.matrix), move
+        assert np.array_equal(operator.cells, fresh.cells), move
