@@ -1,22 +1,23 @@
-"""Batched integrators over all cells, compiled together with each model's generated right-hand side.
+"""Batched integrators over all cells, compiled together with each model's generated kernels.
 
 This file is not imported on its own: `codegen.py` appends its text to the source it generates for a
-model, which defines
+model (see kernel_source.py), which defines
 
-    N_STATE                      number of state variables per cell
+    N_STATE, N_PARAMETERS        state variables and parameters per cell
     USES_TIME                    whether the model's math reads the time symbol
-    N_TEMPORARIES                rows of scratch space the right-hand side needs
-    block_rhs(t, y, p, dydt, scratch)   dydt[:, c] = f(t, y[:, c], p[:, c]) for every column c
+    block_rhs(t, y, p, dydt)     dydt[:, c] = f(t, y[:, c], p[:, c]) for every column c
+    LANES, CHUNK, Y, Y_NEW, K_FIRST, K_LAST, P, ERROR    the chunked layout of a block
+    chunk_derivatives(work, n_chunks, t)                  K_FIRST = f(t, Y, P) in that layout
+    dopri_step(work, n_chunks, t, h, rtol, atol)          one fused Dormand–Prince step -> error norm
 
 so numba compiles (and caches) one module per model, with the right-hand side inlined into the
-integrator loops. State and parameters are laid out (variable, cell): the innermost loops run over
-cells, contiguous in memory, and vectorize.
+integrator loops. State and parameters are laid out (variable, cell).
 
-Cells are integrated in blocks of `block_size`: each block copies its cells into a small contiguous
-working set, advances it through the whole interval with its own adaptive step (error control across
-the block: the step is accepted when the worst cell of the block meets the tolerance), and copies it
-back. Blocks are independent, so running block ranges on several threads (the kernels release the
-GIL) gives the same numbers with any thread count.
+Cells are integrated in blocks of `block_size`: each block is copied into a small contiguous working
+set, advanced through the whole interval with its own adaptive step (error control across the block:
+the step is accepted when the worst cell of the block meets the tolerance), and copied back. Blocks
+are independent, so running block ranges on several threads (the kernels release the GIL) gives the
+same numbers with any thread count.
 """
 
 import math
@@ -25,8 +26,8 @@ import numpy as np
 from numba import njit
 
 from morphosim.genes.kernels_common import (
-    DOPRI_C, FD_FLOOR, STATUS_OK, STATUS_STEP_TOO_SMALL, STATUS_TOO_MANY_STEPS, combine, control_step, copy_block,
-    dopri_error_norm, dopri_stage, error_norm, initial_step, lu_factor, lu_solve_columns,
+    FD_FLOOR, STATUS_OK, STATUS_STEP_TOO_SMALL, STATUS_TOO_MANY_STEPS, combine, control_step, copy_block, error_norm,
+    initial_step, lu_factor, lu_solve_columns,
 )
 
 # RODAS3 (Sandu et al. 1997, Atmos. Env. 31:3459; stiffly accurate, L-stable, order 3(2)), in the form
@@ -44,51 +45,78 @@ RO_E = np.array([0.0, 0.0, 0.0, 1.0])
 FACTOR_MAX_EXPLICIT, FACTOR_MAX_STIFF = 10.0, 6.0
 
 
+@njit(cache=True, nogil=True)
+def pack_block(y, p, first, last, work):
+    """Copy cells [first, last) of y, p (variable, cell) into the chunked layout of `work`. Lanes past
+    the last cell repeat it: copies of a real cell leave the block's error, hence its steps, unchanged.
+    Returns the number of chunks."""
+    n_cells = last - first
+    n_chunks = -(-n_cells // LANES)
+    for s in range(N_STATE + N_PARAMETERS):
+        row = y[s] if s < N_STATE else p[s - N_STATE]
+        offset = Y + s * LANES if s < N_STATE else P + (s - N_STATE) * LANES
+        for i in range(n_chunks * LANES):
+            work[(i // LANES) * CHUNK + offset + i % LANES] = row[first + min(i, n_cells - 1)]
+    return n_chunks
+
+
+@njit(cache=True, nogil=True)
+def unpack_block(work, y, first, last):
+    """Copy the Y rows of a chunked block back into cells [first, last) of y."""
+    for s in range(N_STATE):
+        row = y[s]
+        for i in range(last - first):
+            row[first + i] = work[(i // LANES) * CHUNK + Y + s * LANES + i % LANES]
+
+
+@njit(cache=True, nogil=True)
+def accept_step(work, n_chunks):
+    """The new state becomes the state, its derivative the next step's first stage."""
+    for chunk in range(n_chunks):
+        first = chunk * CHUNK
+        for e in range(N_STATE * LANES):
+            work[first + Y + e] = work[first + Y_NEW + e]
+            work[first + K_FIRST + e] = work[first + K_LAST + e]
+
+
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def dopri_block(t0, interval, y, p, h, rtol, atol, max_steps):
-    """Advance one block y (N_STATE, B) from t0 by interval with Dormand–Prince 5(4).
-    Returns (status, final state array, next step size, accepted steps)."""
-    n, m = y.shape
-    k = np.empty((7, n, m))
-    stage, y_new, sum_sq = np.empty((n, m)), np.empty((n, m)), np.empty(m)
-    scratch = np.empty((N_TEMPORARIES, m))
+def dopri_block(t0, interval, work, n_chunks, h, rtol, atol, max_steps):
+    """Advance one chunked block from t0 by interval with Dormand–Prince 5(4).
+    Returns (status, next step size, accepted steps)."""
     t_end = t0 + interval
     t = t0
-    block_rhs(t, y, p, k[0], scratch)
+    chunk_derivatives(work, n_chunks, t)
     if h <= 0.0:
-        h = initial_step(y, k[0], rtol, atol, interval)
+        rows = work[: n_chunks * CHUNK].reshape(n_chunks, CHUNK)
+        h = initial_step(rows[:, Y: Y + N_STATE * LANES], rows[:, K_FIRST: K_FIRST + N_STATE * LANES],
+                         rtol, atol, interval)
     steps = 0
     rejected = False
     while t < t_end:
         if steps >= max_steps:
-            return STATUS_TOO_MANY_STEPS, y, h, steps
+            return STATUS_TOO_MANY_STEPS, h, steps
         # land exactly on t_end, and never leave a sliver shorter than 1% of a step
         h_step = t_end - t if h >= 0.99 * (t_end - t) else h
-        for i in range(1, 7):
-            dopri_stage(i, h_step, y, k, stage)
-            block_rhs(t + DOPRI_C[i] * h_step, stage, p, k[i], scratch)
-        y_new[:, :] = stage  # the last stage is the fifth-order solution
-        error = dopri_error_norm(h_step, y, y_new, k, rtol, atol, sum_sq)
+        error = dopri_step(work, n_chunks, t, h_step, rtol, atol)
         accepted, h, rejected = control_step(error, h, h_step, 5.0, FACTOR_MAX_EXPLICIT, rejected)
         if accepted:
             t = t_end if h_step == t_end - t else t + h_step
-            y, y_new = y_new, y
-            k[0] = k[6]
+            accept_step(work, n_chunks)
             steps += 1
         elif h <= 1.0e-14 * max(1.0, abs(t)):
-            return STATUS_STEP_TOO_SMALL, y, h, steps
-    return STATUS_OK, y, h, steps
+            return STATUS_STEP_TOO_SMALL, h, steps
+    return STATUS_OK, h, steps
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def jacobian_fd(t, y, p, f0, jac, shifted, f_shifted, scratch):
+def jacobian_fd(t, y, p, f0, jac, shifted, f_shifted):
     """jac[c, i, j] = d f_i / d y_j at cell c, by forward differences (one extra RHS per variable)."""
     n, m = y.shape
     shifted[:, :] = y
     for j in range(n):
         for c in range(m):
             shifted[j, c] = y[j, c] + math.sqrt(2.2e-16) * max(abs(y[j, c]), FD_FLOOR)
-        block_rhs(t, shifted, p, f_shifted, scratch)
+        block_rhs(t, shifted, p, f_shifted)
         for c in range(m):
             delta = shifted[j, c] - y[j, c]
             for i in range(n):
@@ -104,7 +132,7 @@ def rodas_block(t0, interval, y, p, h, rtol, atol, max_steps):
     f0, dfdt, stage, f_stage = np.empty((n, m)), np.zeros((n, m)), np.empty((n, m)), np.empty((n, m))
     k = np.empty((4, n, m))
     y_new, sum_sq, zero = np.empty((n, m)), np.empty(m), np.zeros((n, m))
-    err, scratch = np.empty((n, m)), np.empty((N_TEMPORARIES, m))
+    err = np.empty((n, m))
     jac, lu = np.empty((m, n, n)), np.empty((m, n, n))
     pivots = np.empty((m, n), dtype=np.int64)
     t_end = t0 + interval
@@ -116,11 +144,11 @@ def rodas_block(t0, interval, y, p, h, rtol, atol, max_steps):
         if steps >= max_steps:
             return STATUS_TOO_MANY_STEPS, y, h, steps
         if new_point:
-            block_rhs(t, y, p, f0, scratch)
-            jacobian_fd(t, y, p, f0, jac, stage, f_stage, scratch)
+            block_rhs(t, y, p, f0)
+            jacobian_fd(t, y, p, f0, jac, stage, f_stage)
             if USES_TIME:
                 dt_fd = math.sqrt(2.2e-16) * max(abs(t), 1.0)
-                block_rhs(t + dt_fd, y, p, dfdt, scratch)
+                block_rhs(t + dt_fd, y, p, dfdt)
                 for s in range(n):
                     for c in range(m):
                         dfdt[s, c] = (dfdt[s, c] - f0[s, c]) / dt_fd
@@ -143,7 +171,7 @@ def rodas_block(t0, interval, y, p, h, rtol, atol, max_steps):
         for i in range(4):
             if RO_NEW_F[i] and i > 0:
                 combine(y, 1.0, RO_A[i, :i], k, stage)
-                block_rhs(t + RO_ALPHA[i] * h_step, stage, p, f_stage, scratch)
+                block_rhs(t + RO_ALPHA[i] * h_step, stage, p, f_stage)
             elif i == 0:
                 f_stage[:, :] = f0
             combine(f_stage, 1.0 / h_step, RO_C[i, :i], k, k[i])
@@ -173,10 +201,12 @@ def advance_explicit(first_block, last_block, t0, interval, y, p, h_blocks, rtol
     disjoint block ranges on several threads."""
     status = np.zeros(last_block - first_block, dtype=np.int64)
     steps = np.zeros(last_block - first_block, dtype=np.int64)
+    work = np.empty(-(-block_size // LANES) * CHUNK)
     for b in range(first_block, last_block):
-        y_block, p_block = copy_block(y, p, b, block_size)
-        code, y_end, h_next, taken = dopri_block(t0, interval, y_block, p_block, h_blocks[b], rtol, atol, max_steps)
-        y[:, b * block_size: b * block_size + y_end.shape[1]] = y_end
+        first, last = b * block_size, min((b + 1) * block_size, y.shape[1])
+        n_chunks = pack_block(y, p, first, last, work)
+        code, h_next, taken = dopri_block(t0, interval, work, n_chunks, h_blocks[b], rtol, atol, max_steps)
+        unpack_block(work, y, first, last)
         status[b - first_block], h_blocks[b], steps[b - first_block] = code, h_next, taken
     return status, steps
 

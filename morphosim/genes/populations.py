@@ -28,13 +28,16 @@ _executor = ThreadPoolExecutor(max_workers=THREADS) if THREADS > 1 else None
 
 
 def run_block_ranges(kernel, n_blocks, arguments):
-    """kernel(first_block, last_block, *arguments) over contiguous block ranges, one per thread.
-    The kernels release the GIL and blocks are independent: same result with any thread count."""
-    n_chunks = min(THREADS, n_blocks)
-    if n_chunks <= 1:
+    """kernel(first_block, last_block, *arguments) over contiguous block ranges, one per thread (the
+    calling thread takes the last range). The kernels release the GIL and blocks are independent:
+    same result with any thread count."""
+    n_ranges = min(THREADS, n_blocks)
+    if n_ranges <= 1:
         return kernel(0, n_blocks, *arguments)
-    bounds = np.linspace(0, n_blocks, n_chunks + 1).astype(int)
-    results = list(_executor.map(lambda k: kernel(bounds[k], bounds[k + 1], *arguments), range(n_chunks)))
+    bounds = np.linspace(0, n_blocks, n_ranges + 1).astype(int)
+    others = [_executor.submit(kernel, bounds[k], bounds[k + 1], *arguments) for k in range(n_ranges - 1)]
+    last = kernel(bounds[-2], bounds[-1], *arguments)
+    results = [future.result() for future in others] + [last]
     return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
 
 
@@ -126,7 +129,7 @@ class BatchedPopulation(Population):
     def _update_assigned(self, time):
         module = self.compiled.module
         if module.HAS_ASSIGNED_SPECIES:
-            module.update_assigned(time, self._y, self._p, np.empty((module.N_TEMPORARIES, len(self))))
+            module.update_assigned(time, self._y, self._p)
 
     def _n_blocks(self):
         return -(-self._y.shape[1] // self.block_size)
