@@ -44,12 +44,18 @@ def cache_dir():
 class CompiledModel:
     state_ids: tuple          # species ids, then rate-rule parameter ids
     n_species: int
-    parameter_ids: tuple      # per-cell inputs: global parameters without rules, then compartments
+    parameter_ids: tuple      # settable per cell: global parameters without rules, then compartments
     n_global_parameters: int  # the first entries of parameter_ids are global parameters
     initial_state: np.ndarray
     parameter_defaults: np.ndarray
-    module: object            # generated: advance_explicit/advance_stiff(...), update_assigned(t, y, p)
-    source_path: Path
+    cell_math: CellMath
+
+    def module(self, per_cell=frozenset()):
+        """The generated numba module -- advance_explicit/advance_stiff(...), update_assigned(t, y, p) --
+        reading the parameters `per_cell` (ids) per cell, every other parameter a literal at its default
+        value. Generated and imported once per set; numba caches the machine code on disk."""
+        source = module_source(self.cell_math, per_cell, self.parameter_defaults, TEMPLATE_PATH.read_text())
+        return _load_module(source)
 
 
 def refuse(construct):
@@ -170,11 +176,9 @@ def compile_model(document):
     statements += [(f"r_{rid}", rate) for rid, rate in rates.items()]
     cell_math = CellMath(state_ids, parameter_ids, frozenset(assignment_rules) & set(state_ids), tuple(statements),
                          len(rule_order), tuple(derivatives[sid] for sid in state_ids), translator.uses_time)
-    source = module_source(cell_math, TEMPLATE_PATH.read_text())
-    module, path = _load_module(source)
     initial_state, defaults = _initial_values(model, state_ids, parameter_ids, assignment_rules, translator)
     return CompiledModel(state_ids, len(species), parameter_ids, len(global_inputs), initial_state, defaults,
-                         module, path)
+                         cell_math)
 
 
 def _reaction_rates(model, translator, global_name):
@@ -233,8 +237,8 @@ def _load_module(source):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    _loaded_modules[digest] = (module, path)
-    return module, path
+    _loaded_modules[digest] = module
+    return module
 
 
 def _initial_values(model, state_ids, parameter_ids, assignment_rules, translator):

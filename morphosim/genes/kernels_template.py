@@ -3,7 +3,8 @@
 This file is not imported on its own: `codegen.py` appends its text to the source it generates for a
 model (see kernel_source.py), which defines
 
-    N_STATE, N_PARAMETERS        state variables and parameters per cell
+    N_STATE                      state variables per cell
+    INPUT_ROWS                   the parameter rows read per cell (the others are literals)
     USES_TIME                    whether the model's math reads the time symbol
     block_rhs(t, y, p, dydt)     dydt[:, c] = f(t, y[:, c], p[:, c]) for every column c
     LANES, CHUNK, Y, Y_NEW, K_FIRST, K_LAST, P, ERROR    the chunked layout of a block
@@ -47,13 +48,13 @@ FACTOR_MAX_EXPLICIT, FACTOR_MAX_STIFF = 10.0, 6.0
 
 @njit(cache=True, nogil=True)
 def pack_block(y, p, first, last, work):
-    """Copy cells [first, last) of y, p (variable, cell) into the chunked layout of `work`. Lanes past
-    the last cell repeat it: copies of a real cell leave the block's error, hence its steps, unchanged.
-    Returns the number of chunks."""
+    """Copy cells [first, last) of y and of the input rows of p (variable, cell) into the chunked layout
+    of `work`. Lanes past the last cell repeat it: copies of a real cell leave the block's error, hence
+    its steps, unchanged. Returns the number of chunks."""
     n_cells = last - first
     n_chunks = -(-n_cells // LANES)
-    for s in range(N_STATE + N_PARAMETERS):
-        row = y[s] if s < N_STATE else p[s - N_STATE]
+    for s in range(N_STATE + INPUT_ROWS.size):
+        row = y[s] if s < N_STATE else p[INPUT_ROWS[s - N_STATE]]
         offset = Y + s * LANES if s < N_STATE else P + (s - N_STATE) * LANES
         for i in range(n_chunks * LANES):
             work[(i // LANES) * CHUNK + offset + i % LANES] = row[first + min(i, n_cells - 1)]

@@ -64,7 +64,7 @@ class Population:
                             f"valid species: {', '.join(self.species_names)}")
         return self.species_names.index(name)
 
-    def _per_cell(self, values, what):
+    def _per_cell_values(self, values, what):
         """A scalar or a (n_cells,) array of finite floats, broadcast to (n_cells,)."""
         array = np.asarray(values, dtype=float)
         if array.ndim == 0:
@@ -78,12 +78,13 @@ class Population:
     def _state_columns(self, values):
         """set_state input -> {species column: (n_cells,) values}."""
         if isinstance(values, dict):
-            return {self._species_index(name): self._per_cell(v, f"set_state['{name}']") for name, v in values.items()}
+            return {self._species_index(name): self._per_cell_values(v, f"set_state['{name}']")
+                    for name, v in values.items()}
         array = np.asarray(values, dtype=float)
         if array.shape != (len(self), len(self.species_names)):
             raise ValueError(f"set_state: expected shape ({len(self)}, {len(self.species_names)}) "
                              f"(cells, species {', '.join(self.species_names)}), got {array.shape}")
-        return {i: self._per_cell(array[:, i], f"set_state column '{name}'")
+        return {i: self._per_cell_values(array[:, i], f"set_state column '{name}'")
                 for i, name in enumerate(self.species_names)}
 
     def _cell_indices(self, indices, what):
@@ -103,9 +104,12 @@ class BatchedPopulation(Population):
 
     method: "explicit" (Dormand–Prince 5(4)) or "stiff" (RODAS3 with a finite-difference Jacobian).
     Cells are integrated in blocks of `block_size` cells with a shared adaptive step per block.
+    Parameters are compiled in as literals until set_parameter is called on them; from then on they are
+    read per cell (the first such call for a parameter loads another generated module, cached on disk).
+    `module` is the generated module in use.
     """
 
-    def __init__(self, compiled, n_cells, method="explicit", rtol=1e-6, atol=1e-10, block_size=256,
+    def __init__(self, compiled, n_cells, method="explicit", rtol=1e-6, atol=1e-10, block_size=64,
                  max_steps=1_000_000):
         super().__init__(compiled.state_ids[:compiled.n_species], compiled.parameter_ids, rtol, atol)
         if method not in ("explicit", "stiff"):
@@ -120,16 +124,22 @@ class BatchedPopulation(Population):
         self._y = np.ascontiguousarray(np.repeat(compiled.initial_state[:, None], int(n_cells), axis=1))
         self._p = np.ascontiguousarray(np.repeat(compiled.parameter_defaults[:, None], int(n_cells), axis=1))
         self._h = np.full(self._n_blocks(), -1.0)
+        self._use_inputs(np.zeros(len(compiled.parameter_ids), dtype=bool))
         self.steps_taken = 0   # accepted steps summed over blocks and calls (for benchmarks)
         self.block_steps = 0   # block-steps times cells per block = cell-steps
 
     def __len__(self):
         return self._y.shape[1]
 
+    def _use_inputs(self, inputs):
+        """Read the parameters flagged in `inputs` (one bool per parameter row) per cell; the others are
+        literals in the generated module."""
+        self._inputs = inputs
+        self.module = self.compiled.module(frozenset(np.array(self.parameter_names, dtype=object)[inputs]))
+
     def _update_assigned(self, time):
-        module = self.compiled.module
-        if module.HAS_ASSIGNED_SPECIES:
-            module.update_assigned(time, self._y, self._p)
+        if self.module.HAS_ASSIGNED_SPECIES:
+            self.module.update_assigned(time, self._y, self._p)
 
     def _n_blocks(self):
         return -(-self._y.shape[1] // self.block_size)
@@ -147,7 +157,10 @@ class BatchedPopulation(Population):
         self._update_assigned(self.time)
 
     def set_parameter(self, name, values):
-        self._p[self._parameter_index(name)] = self._per_cell(values, f"set_parameter('{name}')")
+        row = self._parameter_index(name)
+        self._p[row] = self._per_cell_values(values, f"set_parameter('{name}')")
+        if not self._inputs[row]:
+            self._use_inputs(self._inputs | (np.arange(len(self._inputs)) == row))
         self._update_assigned(self.time)
 
     def get_parameter(self, name):
@@ -157,7 +170,7 @@ class BatchedPopulation(Population):
         if not dt >= 0.0:
             raise ValueError(f"advance: dt must be >= 0, got {dt}")
         if dt > 0.0 and len(self) and self._y.shape[0]:
-            kernel = getattr(self.compiled.module, f"advance_{self.method}")
+            kernel = getattr(self.module, f"advance_{self.method}")
             arguments = (self.time, float(dt), self._y, self._p, self._h, self.rtol, self.atol,
                          self.block_size, self.max_steps)
             status, steps = run_block_ranges(kernel, self._n_blocks(), arguments)
@@ -188,12 +201,18 @@ class BatchedPopulation(Population):
     def solver_state(self):
         """Everything advance() depends on, as named arrays (for checkpoints): continuing from
         set_solver_state(solver_state()) repeats the original run bit for bit."""
-        return {"y": self._y, "p": self._p, "h": self._h, "time": np.array([self.time])}
+        return {"y": self._y, "p": self._p, "h": self._h, "time": np.array([self.time]),
+                "inputs": self._inputs}
 
     def set_solver_state(self, state):
         self._y, self._p = np.ascontiguousarray(state["y"]), np.ascontiguousarray(state["p"])
         self._h = np.array(state["h"], dtype=float)
         self.time = float(state["time"][0])
+        # checkpoints written before parameters were compiled in have no "inputs": every parameter that
+        # differs from its default somewhere was set per cell
+        defaults = self.compiled.parameter_defaults[:, None]
+        inputs = state["inputs"] if "inputs" in state else np.any(self._p != defaults, axis=1)
+        self._use_inputs(np.array(inputs, dtype=bool))
 
     def add_cells(self, mother_indices):
         mothers = self._cell_indices(mother_indices, "add_cells")
@@ -247,7 +266,7 @@ class TelluriumPopulation(Population):
 
     def set_parameter(self, name, values):
         self._parameter_index(name)
-        for runner, value in zip(self._runners, self._per_cell(values, f"set_parameter('{name}')")):
+        for runner, value in zip(self._runners, self._per_cell_values(values, f"set_parameter('{name}')")):
             runner.setValue(name, value)
 
     def get_parameter(self, name):
