@@ -3,7 +3,8 @@
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 STATUS_OK = 0
 STATUS_TOO_MANY_STEPS = 1
@@ -12,6 +13,20 @@ STATUS_STEP_TOO_SMALL = 2
 FD_FLOOR = 1.0e-4
 # step size control: h_new = h * clip(SAFETY * error^(-1/order), FACTOR_MIN, factor_max)
 SAFETY, FACTOR_MIN = 0.9, 0.2
+
+
+@intrinsic
+def claim(typingctx, counter):
+    """Atomically counter[0] += 1 (counter: int64 array); returns the value before. Threads that share
+    the counter each get distinct values: the blocks they integrate."""
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, signature, arguments):
+        array = context.make_array(signature.args[0])(context, builder, arguments[0])
+        return builder.atomic_rmw("add", array.data, context.get_constant(types.int64, 1), "monotonic")
+
+    return types.int64(counter), codegen
 
 
 @njit(cache=True, nogil=True)

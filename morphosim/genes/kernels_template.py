@@ -17,8 +17,8 @@ integrator loops. State and parameters are laid out (variable, cell).
 Cells are integrated in blocks of `block_size`: each block is copied into a small contiguous working
 set, advanced through the whole interval with its own adaptive step (error control across the block:
 the step is accepted when the worst cell of the block meets the tolerance), and copied back. Blocks
-are independent, so running block ranges on several threads (the kernels release the GIL) gives the
-same numbers with any thread count.
+are independent: several threads run advance_explicit/advance_stiff at once (they release the GIL),
+each claiming the next block from a shared counter, and get the same numbers with any thread count.
 """
 
 import math
@@ -27,8 +27,8 @@ import numpy as np
 from numba import njit
 
 from morphosim.genes.kernels_common import (
-    FD_FLOOR, STATUS_OK, STATUS_STEP_TOO_SMALL, STATUS_TOO_MANY_STEPS, combine, control_step, copy_block, error_norm,
-    initial_step, lu_factor, lu_solve_columns,
+    FD_FLOOR, STATUS_OK, STATUS_STEP_TOO_SMALL, STATUS_TOO_MANY_STEPS, claim, combine, control_step, copy_block,
+    error_norm, initial_step, lu_factor, lu_solve_columns,
 )
 
 # RODAS3 (Sandu et al. 1997, Atmos. Env. 31:3459; stiffly accurate, L-stable, order 3(2)), in the form
@@ -195,33 +195,30 @@ def rodas_block(t0, interval, y, p, h, rtol, atol, max_steps):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def advance_explicit(first_block, last_block, t0, interval, y, p, h_blocks, rtol, atol, block_size, max_steps):
-    """Advance blocks [first_block, last_block) of y (N_STATE, n_cells) in place with Dormand–Prince;
-    p (n_param, n_cells) per-cell parameters, h_blocks step size memory per block (<= 0: unknown).
-    Returns (status, accepted steps) for each of these blocks. Releases the GIL: callers run
-    disjoint block ranges on several threads."""
-    status = np.zeros(last_block - first_block, dtype=np.int64)
-    steps = np.zeros(last_block - first_block, dtype=np.int64)
+def advance_explicit(next_block, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
+    """Advance the blocks of y (N_STATE, n_cells) in place with Dormand–Prince, claiming them one at a
+    time from the shared counter next_block until none is left. p (n_param, n_cells) per-cell
+    parameters; per block: h_blocks step size memory (<= 0: unknown), status and accepted steps (out)."""
     work = np.empty(-(-block_size // LANES) * CHUNK)
-    for b in range(first_block, last_block):
+    b = claim(next_block)
+    while b < h_blocks.size:
         first, last = b * block_size, min((b + 1) * block_size, y.shape[1])
         n_chunks = pack_block(y, p, first, last, work)
-        code, h_next, taken = dopri_block(t0, interval, work, n_chunks, h_blocks[b], rtol, atol, max_steps)
+        status[b], h_blocks[b], steps[b] = dopri_block(t0, interval, work, n_chunks, h_blocks[b], rtol, atol,
+                                                       max_steps)
         unpack_block(work, y, first, last)
-        status[b - first_block], h_blocks[b], steps[b - first_block] = code, h_next, taken
-    return status, steps
+        b = claim(next_block)
 
 
 # advance_explicit and advance_stiff are kept as two thin loops rather than one with a flag, so a
 # model compiles only the integrator it uses (numba compiles every branch).
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def advance_stiff(first_block, last_block, t0, interval, y, p, h_blocks, rtol, atol, block_size, max_steps):
+def advance_stiff(next_block, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
     """As advance_explicit, with the stiff RODAS3 method."""
-    status = np.zeros(last_block - first_block, dtype=np.int64)
-    steps = np.zeros(last_block - first_block, dtype=np.int64)
-    for b in range(first_block, last_block):
+    b = claim(next_block)
+    while b < h_blocks.size:
         y_block, p_block = copy_block(y, p, b, block_size)
-        code, y_end, h_next, taken = rodas_block(t0, interval, y_block, p_block, h_blocks[b], rtol, atol, max_steps)
+        status[b], y_end, h_blocks[b], steps[b] = rodas_block(t0, interval, y_block, p_block, h_blocks[b], rtol,
+                                                              atol, max_steps)
         y[:, b * block_size: b * block_size + y_end.shape[1]] = y_end
-        status[b - first_block], h_blocks[b], steps[b - first_block] = code, h_next, taken
-    return status, steps
+        b = claim(next_block)

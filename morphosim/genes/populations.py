@@ -27,18 +27,16 @@ THREADS = int(os.environ.get("MORPHOSIM_THREADS", os.cpu_count() or 1))
 _executor = ThreadPoolExecutor(max_workers=THREADS) if THREADS > 1 else None
 
 
-def run_block_ranges(kernel, n_blocks, arguments):
-    """kernel(first_block, last_block, *arguments) over contiguous block ranges, one per thread (the
-    calling thread takes the last range). The kernels release the GIL and blocks are independent:
-    same result with any thread count."""
-    n_ranges = min(THREADS, n_blocks)
-    if n_ranges <= 1:
-        return kernel(0, n_blocks, *arguments)
-    bounds = np.linspace(0, n_blocks, n_ranges + 1).astype(int)
-    others = [_executor.submit(kernel, bounds[k], bounds[k + 1], *arguments) for k in range(n_ranges - 1)]
-    last = kernel(bounds[-2], bounds[-1], *arguments)
-    results = [future.result() for future in others] + [last]
-    return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
+def run_blocks(kernel, n_blocks, arguments):
+    """kernel(next_block, *arguments) on up to THREADS threads at once, the calling thread one of them;
+    each claims blocks from the shared counter next_block. The kernels release the GIL, blocks are
+    independent and each is integrated by exactly one thread: the same result with any thread count,
+    and a thread the machine is slow to schedule leaves its blocks to the others."""
+    next_block = np.zeros(1, dtype=np.int64)
+    helpers = [_executor.submit(kernel, next_block, *arguments) for _ in range(min(THREADS, n_blocks) - 1)]
+    kernel(next_block, *arguments)
+    for helper in helpers:
+        helper.result()
 
 
 class Population:
@@ -170,10 +168,10 @@ class BatchedPopulation(Population):
         if not dt >= 0.0:
             raise ValueError(f"advance: dt must be >= 0, got {dt}")
         if dt > 0.0 and len(self) and self._y.shape[0]:
-            kernel = getattr(self.module, f"advance_{self.method}")
-            arguments = (self.time, float(dt), self._y, self._p, self._h, self.rtol, self.atol,
+            status, steps = np.zeros((2, self._n_blocks()), dtype=np.int64)
+            arguments = (self.time, float(dt), self._y, self._p, self._h, status, steps, self.rtol, self.atol,
                          self.block_size, self.max_steps)
-            status, steps = run_block_ranges(kernel, self._n_blocks(), arguments)
+            run_blocks(getattr(self.module, f"advance_{self.method}"), self._n_blocks(), arguments)
             failed = np.flatnonzero(status)
             if failed.size:
                 first = failed[0] * self.block_size
