@@ -49,6 +49,7 @@ class CompiledModel:
     initial_state: np.ndarray
     parameter_defaults: np.ndarray
     cell_math: CellMath
+    concentration_compartments: np.ndarray  # per species: parameter row of its compartment, -1 if amount-only
 
     def module(self, per_cell=frozenset()):
         """The generated numba module -- advance_explicit/advance_stiff(...), update_assigned(t, y, p) --
@@ -177,8 +178,10 @@ def compile_model(document):
     cell_math = CellMath(state_ids, parameter_ids, frozenset(assignment_rules) & set(state_ids), tuple(statements),
                          len(rule_order), tuple(derivatives[sid] for sid in state_ids), translator.uses_time)
     initial_state, defaults = _initial_values(model, state_ids, parameter_ids, assignment_rules, translator)
+    compartments = np.array([-1 if s.getHasOnlySubstanceUnits() else parameter_ids.index(s.getCompartment())
+                             for s in species], dtype=np.int64)
     return CompiledModel(state_ids, len(species), parameter_ids, len(global_inputs), initial_state, defaults,
-                         cell_math)
+                         cell_math, compartments)
 
 
 def _reaction_rates(model, translator, global_name):

@@ -156,7 +156,14 @@ class BatchedPopulation(Population):
 
     def set_parameter(self, name, values):
         row = self._parameter_index(name)
-        self._p[row] = self._per_cell_values(values, f"set_parameter('{name}')")
+        values = self._per_cell_values(values, f"set_parameter('{name}')")
+        diluted = np.flatnonzero(self.compiled.concentration_compartments == row)
+        if diluted.size:
+            # a compartment changes size: its species keep their amounts (as in SBML and libRoadRunner)
+            if not np.all(values > 0.0):
+                raise ValueError(f"set_parameter('{name}'): compartment sizes must be > 0")
+            self._y[diluted] *= self._p[row] / values
+        self._p[row] = values
         if not self._inputs[row]:
             self._use_inputs(self._inputs | (np.arange(len(self._inputs)) == row))
         self._update_assigned(self.time)
