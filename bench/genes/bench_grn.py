@@ -50,7 +50,7 @@ def time_batched(net, n_cells, n_steps):
         population.set_parameter("alpha", inputs[step])
         population.advance(DT)
     best = np.inf
-    cell_steps_before = population.block_steps
+    cell_steps_before = population.cell_steps
     for repeat in range(REPEATS):
         start = time.perf_counter()
         for step in range(WARM_UP + repeat * n_steps, WARM_UP + (repeat + 1) * n_steps):
@@ -59,7 +59,7 @@ def time_batched(net, n_cells, n_steps):
             state = np.array(population.state)
         best = min(best, time.perf_counter() - start)
     assert np.all(np.isfinite(state))
-    steps_per_coupling_step = (population.block_steps - cell_steps_before) / (n_cells * REPEATS * n_steps)
+    steps_per_coupling_step = (population.cell_steps - cell_steps_before) / (n_cells * REPEATS * n_steps)
     return best / (n_cells * n_steps), steps_per_coupling_step
 
 

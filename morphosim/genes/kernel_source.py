@@ -127,35 +127,41 @@ def _chunk_derivatives(math, parameter_value):
 def _dopri_step(math, parameter_value):
     """Source of dopri_step (see its docstring): Dormand–Prince's stages written out for one cell."""
     integrated = _integrated(math)
+    # h times each nonzero tableau coefficient, once per step: a stage is then y plus fused multiply-adds
+    weights, head = {}, []
+    for stage, coefficients in list(enumerate(DOPRI_A)) + [("error", DOPRI_E)]:
+        for j, coefficient in enumerate(coefficients):
+            if coefficient:
+                weights[stage, j] = f"h_{stage}_{j}"
+                head.append(f"h_{stage}_{j} = h * {coefficient!r}")
     cell = [f"y_{i} = {_row('Y', i)}" for i in range(len(math.state_ids))]
     cell += [f"k0_{i} = {_row('K_FIRST', i)}" for i, _ in integrated]
     cell += [f"v_{pid} = {parameter_value(j)}" for j, pid in enumerate(math.parameter_ids)]
+    moving = dict(integrated)
     for stage in range(1, len(DOPRI_C)):
         cell.append(f"# stage {stage}")
         if math.uses_time:
             cell.append(f"t = t_step + {DOPRI_C[stage]!r} * h")
-        moving = dict(integrated)
 
-        def state_value(i, stage=stage, moving=moving):
+        def state_value(i, stage=stage):
             if i not in moving:
                 return f"y_{i}"
-            terms = " + ".join(f"{a!r} * k{j}_{i}" for j, a in enumerate(DOPRI_A[stage]) if a != 0.0)
-            return f"y_{i} + h * ({terms})"
+            return " + ".join([f"y_{i}"] + [f"{weights[stage, j]} * k{j}_{i}" for j in range(stage)
+                                            if (stage, j) in weights])
 
         cell += _cell_math(math, state_value)
         cell += [f"k{stage}_{i} = {math.derivatives[i]}" for i, _ in integrated]
     last = len(DOPRI_C) - 1
-    cell += [f"{_row('Y_NEW', i)} = {f'v_{sid}' if (i, sid) in integrated else f'y_{i}'}"
-             for i, sid in enumerate(math.state_ids)]
-    cell += [f"{_row('K_LAST', i)} = k{last}_{i}" for i, _ in integrated]
+    cell += [f"{_row('Y_NEW', i)} = {f'v_{sid}' if i in moving else f'y_{i}'}" for i, sid in enumerate(math.state_ids)]
+    cell += [f"{_row('K_LAST', i)} = k{last}_{i}" for i in moving]
     cell.append("squares = 0.0")
     for i, sid in integrated:
-        terms = " + ".join(f"{e!r} * k{j}_{i}" for j, e in enumerate(DOPRI_E) if e != 0.0)
-        cell.append(f"ratio = h * ({terms}) / (atol + rtol * max(abs(y_{i}), abs(v_{sid})))")
+        error = " + ".join(f"{name} * k{j}_{i}" for (kind, j), name in weights.items() if kind == "error")
+        cell.append(f"ratio = ({error}) / (atol + rtol * max(abs(y_{i}), abs(v_{sid})))")
         cell.append("squares += ratio * ratio")
     cell.append(f"{_row('ERROR', 0)} = squares")
-    body = ["worst = 0.0", "for chunk in range(n_chunks):", "    first = chunk * CHUNK",
-            "    for c in range(first, first + LANES):"]
+    body = head + ["worst = 0.0", "for chunk in range(n_chunks):", "    first = chunk * CHUNK",
+                   "    for c in range(first, first + LANES):"]
     body += ["        " + line for line in cell]
     body += ["    for c in range(first, first + LANES):",
              "        # NaN is sticky: a cell that blew up rejects the step",

@@ -63,11 +63,11 @@ def pack_block(y, p, first, last, work):
 
 @njit(cache=True, nogil=True)
 def unpack_block(work, y, first, last):
-    """Copy the Y rows of a chunked block back into cells [first, last) of y."""
+    """Copy the Y_NEW rows of a chunked block (its final state) back into cells [first, last) of y."""
     for s in range(N_STATE):
-        row = y[s]
+        row, lanes = y[s], work[Y_NEW + s * LANES:]
         for i in range(last - first):
-            row[first + i] = work[(i // LANES) * CHUNK + Y + s * LANES + i % LANES]
+            row[first + i] = lanes[(i // LANES) * CHUNK + i % LANES]
 
 
 @njit(cache=True, nogil=True)
@@ -80,10 +80,20 @@ def accept_step(work, n_chunks):
             work[first + K_FIRST + e] = work[first + K_LAST + e]
 
 
+@njit(cache=True, nogil=True)
+def keep_state(work, n_chunks):
+    """A failed integration ends at the last accepted state: put it where unpack_block reads."""
+    for chunk in range(n_chunks):
+        first = chunk * CHUNK
+        for e in range(N_STATE * LANES):
+            work[first + Y_NEW + e] = work[first + Y + e]
+
+
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def dopri_block(t0, interval, work, n_chunks, h, rtol, atol, max_steps):
     """Advance one chunked block from t0 by interval with Dormand–Prince 5(4).
-    Returns (status, next step size, accepted steps)."""
+    Returns (status, next step size, accepted steps); the final state is in the Y_NEW rows (the last
+    step's new state is not copied to Y)."""
     t_end = t0 + interval
     t = t0
     chunk_derivatives(work, n_chunks, t)
@@ -95,6 +105,7 @@ def dopri_block(t0, interval, work, n_chunks, h, rtol, atol, max_steps):
     rejected = False
     while t < t_end:
         if steps >= max_steps:
+            keep_state(work, n_chunks)
             return STATUS_TOO_MANY_STEPS, h, steps
         # land exactly on t_end, and never leave a sliver shorter than 1% of a step
         h_step = t_end - t if h >= 0.99 * (t_end - t) else h
@@ -102,9 +113,11 @@ def dopri_block(t0, interval, work, n_chunks, h, rtol, atol, max_steps):
         accepted, h, rejected = control_step(error, h, h_step, 5.0, FACTOR_MAX_EXPLICIT, rejected)
         if accepted:
             t = t_end if h_step == t_end - t else t + h_step
-            accept_step(work, n_chunks)
+            if t < t_end:
+                accept_step(work, n_chunks)
             steps += 1
         elif h <= 1.0e-14 * max(1.0, abs(t)):
+            keep_state(work, n_chunks)
             return STATUS_STEP_TOO_SMALL, h, steps
     return STATUS_OK, h, steps
 

@@ -122,9 +122,13 @@ class BatchedPopulation(Population):
         self._y = np.ascontiguousarray(np.repeat(compiled.initial_state[:, None], int(n_cells), axis=1))
         self._p = np.ascontiguousarray(np.repeat(compiled.parameter_defaults[:, None], int(n_cells), axis=1))
         self._h = np.full(self._n_blocks(), -1.0)
+        self._count_cells_per_block()
         self._use_inputs(np.zeros(len(compiled.parameter_ids), dtype=bool))
+        # per parameter row: the concentration species of that compartment (none for other parameters)
+        self._diluted = [np.flatnonzero(compiled.concentration_compartments == row)
+                         for row in range(len(compiled.parameter_ids))]
         self.steps_taken = 0   # accepted steps summed over blocks and calls (for benchmarks)
-        self.block_steps = 0   # block-steps times cells per block = cell-steps
+        self.cell_steps = 0    # accepted steps summed over cells and calls
 
     def __len__(self):
         return self._y.shape[1]
@@ -142,6 +146,9 @@ class BatchedPopulation(Population):
     def _n_blocks(self):
         return -(-self._y.shape[1] // self.block_size)
 
+    def _count_cells_per_block(self):
+        self._cells_per_block = np.diff(np.minimum(np.arange(self._n_blocks() + 1) * self.block_size, len(self)))
+
     @property
     def state(self):
         """(n_cells, n_species), a read-only view: copy it to keep it."""
@@ -157,7 +164,7 @@ class BatchedPopulation(Population):
     def set_parameter(self, name, values):
         row = self._parameter_index(name)
         values = self._per_cell_values(values, f"set_parameter('{name}')")
-        diluted = np.flatnonzero(self.compiled.concentration_compartments == row)
+        diluted = self._diluted[row]
         if diluted.size:
             # a compartment changes size: its species keep their amounts (as in SBML and libRoadRunner)
             if not np.all(values > 0.0):
@@ -179,29 +186,24 @@ class BatchedPopulation(Population):
             arguments = (self.time, float(dt), self._y, self._p, self._h, status, steps, self.rtol, self.atol,
                          self.block_size, self.max_steps)
             run_blocks(getattr(self.module, f"advance_{self.method}"), self._n_blocks(), arguments)
-            failed = np.flatnonzero(status)
-            if failed.size:
-                first = failed[0] * self.block_size
-                reason = "took more than max_steps steps" if status[failed[0]] == 1 else "needed a step size below 1e-14"
+            if status.any():
+                failed = np.flatnonzero(status)[0]
+                first = failed * self.block_size
+                reason = "took more than max_steps steps" if status[failed] == 1 else "needed a step size below 1e-14"
                 raise RuntimeError(f"the {self.method} integrator {reason} at t={self.time} for cells "
                                    f"{first}..{min(first + self.block_size, len(self)) - 1}; "
                                    "try method='stiff' or solver='tellurium'")
             self.steps_taken += int(steps.sum())
-            self.block_steps += int(np.dot(steps, self._block_sizes()))
+            self.cell_steps += int(steps @ self._cells_per_block)
             self._update_assigned(self.time + dt)
         self.time += float(dt)
-
-    def _block_sizes(self):
-        sizes = np.full(self._n_blocks(), self.block_size)
-        if sizes.size:
-            sizes[-1] = len(self) - self.block_size * (sizes.size - 1)
-        return sizes
 
     def _resized(self, y, p):
         # blocks change membership: start each block from the smallest step any block was using
         known = self._h[self._h > 0]
         self._y, self._p = np.ascontiguousarray(y), np.ascontiguousarray(p)
         self._h = np.full(self._n_blocks(), known.min() if known.size else -1.0)
+        self._count_cells_per_block()
 
     def solver_state(self):
         """Everything advance() depends on, as named arrays (for checkpoints): continuing from
@@ -212,6 +214,7 @@ class BatchedPopulation(Population):
     def set_solver_state(self, state):
         self._y, self._p = np.ascontiguousarray(state["y"]), np.ascontiguousarray(state["p"])
         self._h = np.array(state["h"], dtype=float)
+        self._count_cells_per_block()
         self.time = float(state["time"][0])
         # checkpoints written before parameters were compiled in have no "inputs": every parameter that
         # differs from its default somewhere was set per cell
