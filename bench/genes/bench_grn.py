@@ -4,7 +4,8 @@
 
 Model: models/ring10.xml (10 species, 20 reactions, Hill coefficient 2). A cell-step is one coupling
 step of DT for one cell, as the coupling layer does it: give the cell its input (set_parameter), advance
-it by DT, read its state (a copy of all species). Both solvers use the same tolerances (RTOL, ATOL).
+it by DT, read its state (a copy of every species; the batched solver copies species by species, the
+way the coupling layer reads them, the RoadRunner loop reads each cell's species vector). Both solvers use the same tolerances (RTOL, ATOL).
 The inputs change every step (as a neighbour signal or a strain would); they are computed before the
 clock starts, since computing them is the other scales' work.
 
@@ -56,7 +57,7 @@ def time_batched(net, n_cells, n_steps):
         for step in range(WARM_UP + repeat * n_steps, WARM_UP + (repeat + 1) * n_steps):
             population.set_parameter("alpha", inputs[step])
             population.advance(DT)
-            state = np.array(population.state)
+            state = np.array(population.state.T)  # species by species
         best = min(best, time.perf_counter() - start)
     assert np.all(np.isfinite(state))
     steps_per_coupling_step = (population.cell_steps - cell_steps_before) / (n_cells * REPEATS * n_steps)

@@ -16,17 +16,18 @@ SAFETY, FACTOR_MIN = 0.9, 0.2
 
 
 @intrinsic
-def claim(typingctx, counter):
-    """Atomically counter[0] += 1 (counter: int64 array); returns the value before. Threads that share
-    the counter each get distinct values: the blocks they integrate."""
-    if not (isinstance(counter, types.Array) and counter.dtype == types.int64):
+def fetch_add(typingctx, counters, index):
+    """Atomically counters[index] += 1 (counters: an int64 array); returns the value before. Threads
+    sharing the counters each get distinct values."""
+    if not (isinstance(counters, types.Array) and counters.dtype == types.int64 and isinstance(index, types.Integer)):
         return None
 
     def codegen(context, builder, signature, arguments):
         array = context.make_array(signature.args[0])(context, builder, arguments[0])
-        return builder.atomic_rmw("add", array.data, context.get_constant(types.int64, 1), "monotonic")
+        address = builder.gep(array.data, [arguments[1]])
+        return builder.atomic_rmw("add", address, context.get_constant(types.int64, 1), "seq_cst")
 
-    return types.int64(counter), codegen
+    return types.int64(counters, index), codegen
 
 
 @njit(cache=True, nogil=True)

@@ -19,6 +19,7 @@ set, advanced through the whole interval with its own adaptive step (error contr
 the step is accepted when the worst cell of the block meets the tolerance), and copied back. Blocks
 are independent: several threads run advance_explicit/advance_stiff at once (they release the GIL),
 each claiming the next block from a shared counter, and get the same numbers with any thread count.
+counters[NEXT_BLOCK] is the next unclaimed block, counters[BLOCKS_DONE] how many are finished.
 """
 
 import math
@@ -27,8 +28,8 @@ import numpy as np
 from numba import njit
 
 from morphosim.genes.kernels_common import (
-    FD_FLOOR, STATUS_OK, STATUS_STEP_TOO_SMALL, STATUS_TOO_MANY_STEPS, claim, combine, control_step, copy_block,
-    error_norm, initial_step, lu_factor, lu_solve_columns,
+    FD_FLOOR, STATUS_OK, STATUS_STEP_TOO_SMALL, STATUS_TOO_MANY_STEPS, combine, control_step, copy_block,
+    error_norm, fetch_add, initial_step, lu_factor, lu_solve_columns,
 )
 
 # RODAS3 (Sandu et al. 1997, Atmos. Env. 31:3459; stiffly accurate, L-stable, order 3(2)), in the form
@@ -44,6 +45,7 @@ RO_M = np.array([2.0, 0.0, 1.0, 1.0])
 RO_E = np.array([0.0, 0.0, 0.0, 1.0])
 
 FACTOR_MAX_EXPLICIT, FACTOR_MAX_STIFF = 10.0, 6.0
+NEXT_BLOCK, BLOCKS_DONE = 0, 1
 
 
 @njit(cache=True, nogil=True)
@@ -208,30 +210,32 @@ def rodas_block(t0, interval, y, p, h, rtol, atol, max_steps):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def advance_explicit(next_block, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
+def advance_explicit(counters, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
     """Advance the blocks of y (N_STATE, n_cells) in place with Dormand–Prince, claiming them one at a
-    time from the shared counter next_block until none is left. p (n_param, n_cells) per-cell
-    parameters; per block: h_blocks step size memory (<= 0: unknown), status and accepted steps (out)."""
+    time from the shared counters until none is left. p (n_param, n_cells) per-cell parameters; per
+    block: h_blocks step size memory (<= 0: unknown), status and accepted steps (out)."""
     work = np.empty(-(-block_size // LANES) * CHUNK)
-    b = claim(next_block)
+    b = fetch_add(counters, NEXT_BLOCK)
     while b < h_blocks.size:
         first, last = b * block_size, min((b + 1) * block_size, y.shape[1])
         n_chunks = pack_block(y, p, first, last, work)
         status[b], h_blocks[b], steps[b] = dopri_block(t0, interval, work, n_chunks, h_blocks[b], rtol, atol,
                                                        max_steps)
         unpack_block(work, y, first, last)
-        b = claim(next_block)
+        fetch_add(counters, BLOCKS_DONE)
+        b = fetch_add(counters, NEXT_BLOCK)
 
 
 # advance_explicit and advance_stiff are kept as two thin loops rather than one with a flag, so a
 # model compiles only the integrator it uses (numba compiles every branch).
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def advance_stiff(next_block, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
+def advance_stiff(counters, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
     """As advance_explicit, with the stiff RODAS3 method."""
-    b = claim(next_block)
+    b = fetch_add(counters, NEXT_BLOCK)
     while b < h_blocks.size:
         y_block, p_block = copy_block(y, p, b, block_size)
         status[b], y_end, h_blocks[b], steps[b] = rodas_block(t0, interval, y_block, p_block, h_blocks[b], rtol,
                                                               atol, max_steps)
         y[:, b * block_size: b * block_size + y_end.shape[1]] = y_end
-        b = claim(next_block)
+        fetch_add(counters, BLOCKS_DONE)
+        b = fetch_add(counters, NEXT_BLOCK)

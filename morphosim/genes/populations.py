@@ -24,19 +24,25 @@ from morphosim.genes.errors import SBMLError
 
 
 THREADS = int(os.environ.get("MORPHOSIM_THREADS", os.cpu_count() or 1))
+# A thread joins only with this many blocks for it: waking one costs about as much as integrating
+# a few blocks over one coupling step.
+BLOCKS_PER_THREAD = 4
 _executor = ThreadPoolExecutor(max_workers=THREADS) if THREADS > 1 else None
 
 
 def run_blocks(kernel, n_blocks, arguments):
-    """kernel(next_block, *arguments) on up to THREADS threads at once, the calling thread one of them;
-    each claims blocks from the shared counter next_block. The kernels release the GIL, blocks are
-    independent and each is integrated by exactly one thread: the same result with any thread count,
-    and a thread the machine is slow to schedule leaves its blocks to the others."""
-    next_block = np.zeros(1, dtype=np.int64)
-    helpers = [_executor.submit(kernel, next_block, *arguments) for _ in range(min(THREADS, n_blocks) - 1)]
-    kernel(next_block, *arguments)
-    for helper in helpers:
-        helper.result()
+    """kernel(counters, *arguments) on up to THREADS threads at once, the calling thread one of them;
+    each claims blocks from the shared counters (next block, blocks done) until none is left. The
+    kernels release the GIL, blocks are independent and each is integrated by exactly one thread: the
+    same result with any thread count. Once every block is done the call returns, without waiting for
+    a helper thread the machine has not scheduled yet (it will find nothing left to do)."""
+    counters = np.zeros(2, dtype=np.int64)
+    n_threads = max(1, min(THREADS, n_blocks // BLOCKS_PER_THREAD))
+    helpers = [_executor.submit(kernel, counters, *arguments) for _ in range(n_threads - 1)]
+    kernel(counters, *arguments)
+    if counters[1] < n_blocks:  # a helper is still integrating a block
+        for helper in helpers:
+            helper.result()
 
 
 class Population:
