@@ -5,9 +5,10 @@
 Model: models/ring10.xml (10 species, 20 reactions, Hill coefficient 2). A cell-step is one coupling
 step of DT for one cell, as the coupling layer does it: give the cell its input (set_parameter), advance
 it by DT, read its state (a copy of every species; the batched solver copies species by species, the
-way the coupling layer reads them, the RoadRunner loop reads each cell's species vector). Both solvers use the same tolerances (RTOL, ATOL).
-The inputs change every step (as a neighbour signal or a strain would); they are computed before the
-clock starts, since computing them is the other scales' work.
+way the coupling layer reads them, the RoadRunner loop reads each cell's species vector). Both
+solvers use the same tolerances (RTOL, ATOL). The inputs change every step (as a neighbour signal or
+a strain would); they are computed before the clock starts, since computing them is the other scales'
+work.
 
 Both solvers first run WARM_UP coupling steps: the model's initial state is far from where the inputs
 drive it, and that transient (several integrator steps per DT for either solver) is not what a long
@@ -18,17 +19,24 @@ uses MORPHOSIM_THREADS threads (default: all cores). At large n the RoadRunner l
 subsample of cells and scaled linearly: its cost per cell does not depend on how many other cells
 there are. Every figure is the best of REPEATS timings: the machine is shared, and the best one is the
 least disturbed.
+
+Below the table: the same coupling steps on one thread (the cost per core), whether the compiled
+explicit step is vectorized across cells, and the floor that its divisions alone set (each right-hand
+side divides once per species, alpha / (1 + x^2), and so does the error norm).
 """
 
 import sys
 import time
 from pathlib import Path
 
+import re
+
 import numpy as np
 from numba import njit
 
+import morphosim.genes.populations as populations
 from morphosim.genes import load
-from morphosim.genes.populations import THREADS
+from morphosim.genes.kernel_source import FASTMATH
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "ring10.xml"
 RTOL, ATOL = 1e-6, 1e-9
@@ -43,8 +51,10 @@ def input_values(n_cells, step):
     return 4.0 + np.sin(np.arange(n_cells) * 0.37 + step)
 
 
-def time_batched(net, n_cells, n_steps):
-    """(seconds per cell-step, integrator steps per coupling step), best of REPEATS."""
+def time_batched(net, n_cells, n_steps, threads=None):
+    """(seconds per cell-step, integrator steps per coupling step), best of REPEATS, on `threads` threads
+    (default: MORPHOSIM_THREADS)."""
+    threads_before, populations.THREADS = populations.THREADS, threads or populations.THREADS
     population = net.population(n_cells, solver="batched", method="explicit", rtol=RTOL, atol=ATOL)
     inputs = [input_values(n_cells, step) for step in range(WARM_UP + REPEATS * n_steps)]
     for step in range(WARM_UP):
@@ -59,6 +69,7 @@ def time_batched(net, n_cells, n_steps):
             population.advance(DT)
             state = np.array(population.state.T)  # species by species
         best = min(best, time.perf_counter() - start)
+    populations.THREADS = threads_before
     assert np.all(np.isfinite(state))
     steps_per_coupling_step = (population.cell_steps - cell_steps_before) / (n_cells * REPEATS * n_steps)
     return best / (n_cells * n_steps), steps_per_coupling_step
@@ -106,13 +117,26 @@ def division_time():
     return best / (20_000 * x.size)
 
 
+def division_width(net):
+    """Cells per division instruction in the explicit step as compiled here: 4 for AVX2 vectors of
+    doubles across cells, 1 if the loop did not vectorize. (numba shows no assembly for code loaded
+    from its cache, so a copy of the step is compiled.)"""
+    population = net.population(8, solver="batched")
+    population.set_parameter("alpha", 4.0)
+    step = njit(error_model="numpy", fastmath=eval(FASTMATH))(population.module.dopri_step.py_func)
+    step(np.ones(population.module.CHUNK), 1, 0.0, 0.1, RTOL, ATOL)
+    divisions = re.findall(r"vdiv([ps])d\s+%(\w)mm", "".join(step.inspect_asm().values()))
+    return max(({"z": 8, "y": 4, "x": 2}[register] if kind == "p" else 1 for kind, register in divisions), default=0)
+
+
 def main(quick=False):
     net = load(MODEL)
     sizes = [100, 1000, 10_000] if quick else [100, 1000, 10_000, 100_000]
     print(f"model {MODEL.name}: {len(net.species)} species; coupling step DT = {DT}; rtol = {RTOL}, atol = {ATOL}; "
-          f"batched (Dormand-Prince 5(4)) on {THREADS} threads, RoadRunner loop on 1; best of {REPEATS}")
+          f"batched (Dormand-Prince 5(4)) on {populations.THREADS} threads, RoadRunner loop on 1; best of {REPEATS}")
     print("cell-step = set the cell's input, advance it by DT, read its state")
-    print(f"{'cells':>8} {'batched ns/cell-step':>21} {'steps/DT':>9} {'RoadRunner ns/cell-step':>24} {'speed-up':>9}   note")
+    print(f"{'cells':>8} {'batched ns/cell-step':>21} {'steps/DT':>9} {'RoadRunner ns/cell-step':>24} "
+          f"{'speed-up':>9}   note")
     for n_cells in sizes:
         n_steps = max(3, min(20, 2_000_000 // (n_cells * 10)))
         batched, steps_per_dt = time_batched(net, n_cells, n_steps)
@@ -124,10 +148,17 @@ def main(quick=False):
     # What bounds the explicit step: every right-hand side divides once per species (alpha / (1 + x^2)),
     # and the error norm once per species: 7 right-hand sides (6 stages + the first, recomputed because
     # the input changed) and one error norm per coupling step = 80 divisions per cell-step.
+    print()
+    one_thread, _ = time_batched(net, 10_000, 10, threads=1)
+    all_threads, _ = time_batched(net, 10_000, 10)
+    print(f"10^4 cells: {one_thread * 1e9:.1f} ns per cell-step on 1 thread, {all_threads * 1e9:.1f} on "
+          f"{populations.THREADS} ({one_thread / all_threads:.2f}x)")
+    width = division_width(net)
+    print(f"the explicit step divides {width} cells per instruction (4: AVX2 vectors of doubles across cells)")
     divisions, per_division = 7 * len(net.species) + len(net.species), division_time()
     print(f"floor from divisions alone: {divisions} per cell-step x {per_division * 1e9:.2f} ns "
-          f"(measured, vectorized, one core) / {THREADS} threads = {divisions * per_division / THREADS * 1e9:.1f} "
-          "ns per cell-step")
+          f"(measured, vectorized, one core) / {populations.THREADS} threads = "
+          f"{divisions * per_division / populations.THREADS * 1e9:.1f} ns per cell-step")
 
 
 if __name__ == "__main__":

@@ -73,22 +73,12 @@ def unpack_block(work, y, first, last):
 
 
 @njit(cache=True, nogil=True)
-def accept_step(work, n_chunks):
-    """The new state becomes the state, its derivative the next step's first stage."""
+def copy_rows(work, n_chunks, source, target):
+    """Copy N_STATE rows of a chunked block from element offset `source` to `target` (Y, Y_NEW, ...)."""
     for chunk in range(n_chunks):
         first = chunk * CHUNK
         for e in range(N_STATE * LANES):
-            work[first + Y + e] = work[first + Y_NEW + e]
-            work[first + K_FIRST + e] = work[first + K_LAST + e]
-
-
-@njit(cache=True, nogil=True)
-def keep_state(work, n_chunks):
-    """A failed integration ends at the last accepted state: put it where unpack_block reads."""
-    for chunk in range(n_chunks):
-        first = chunk * CHUNK
-        for e in range(N_STATE * LANES):
-            work[first + Y_NEW + e] = work[first + Y + e]
+            work[first + target + e] = work[first + source + e]
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
@@ -107,7 +97,7 @@ def dopri_block(t0, interval, work, n_chunks, h, rtol, atol, max_steps):
     rejected = False
     while t < t_end:
         if steps >= max_steps:
-            keep_state(work, n_chunks)
+            copy_rows(work, n_chunks, Y, Y_NEW)  # a failure ends at the last accepted state
             return STATUS_TOO_MANY_STEPS, h, steps
         # land exactly on t_end, and never leave a sliver shorter than 1% of a step
         h_step = t_end - t if h >= 0.99 * (t_end - t) else h
@@ -115,11 +105,12 @@ def dopri_block(t0, interval, work, n_chunks, h, rtol, atol, max_steps):
         accepted, h, rejected = control_step(error, h, h_step, 5.0, FACTOR_MAX_EXPLICIT, rejected)
         if accepted:
             t = t_end if h_step == t_end - t else t + h_step
-            if t < t_end:
-                accept_step(work, n_chunks)
+            if t < t_end:  # the new state and its derivative start the next step
+                copy_rows(work, n_chunks, Y_NEW, Y)
+                copy_rows(work, n_chunks, K_LAST, K_FIRST)
             steps += 1
         elif h <= 1.0e-14 * max(1.0, abs(t)):
-            keep_state(work, n_chunks)
+            copy_rows(work, n_chunks, Y, Y_NEW)  # a failure ends at the last accepted state
             return STATUS_STEP_TOO_SMALL, h, steps
     return STATUS_OK, h, steps
 
