@@ -42,7 +42,7 @@ MODEL = Path(__file__).resolve().parents[2] / "models" / "ring10.xml"
 RTOL, ATOL = 1e-6, 1e-9
 DT = 0.1                      # coupling step (model time units)
 WARM_UP = 10                  # coupling steps before timing (the transient from the initial state)
-REPEATS = 5
+REPEATS = 10
 ROADRUNNER_SAMPLE = 200       # cells actually timed in the RoadRunner loop at large n
 
 
@@ -138,7 +138,7 @@ def main(quick=False):
     print(f"{'cells':>8} {'batched ns/cell-step':>21} {'steps/DT':>9} {'RoadRunner ns/cell-step':>24} "
           f"{'speed-up':>9}   note")
     for n_cells in sizes:
-        n_steps = max(3, min(20, 2_000_000 // (n_cells * 10)))
+        n_steps = max(2, min(10, 1_000_000 // (n_cells * 10)))
         batched, steps_per_dt = time_batched(net, n_cells, n_steps)
         roadrunner, sample = time_roadrunner_loop(net, n_cells, 2)
         note = f"RoadRunner timed on {sample} of {n_cells} cells" if sample < n_cells else ""
