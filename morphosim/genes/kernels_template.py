@@ -17,15 +17,14 @@ integrator loops. State and parameters are laid out (variable, cell).
 Cells are integrated in blocks of `block_size`: each block is copied into a small contiguous working
 set, advanced through the whole interval with its own adaptive step (error control across the block:
 the step is accepted when the worst cell of the block meets the tolerance), and copied back. Blocks
-are independent: several threads run advance_explicit/advance_stiff at once (they release the GIL),
-each claiming the next block from a shared counter, and get the same numbers with any thread count.
-counters[NEXT_BLOCK] is the next unclaimed block, counters[BLOCKS_DONE] how many are finished.
+are independent: advance_explicit/advance_stiff run on numba's threads, each thread claiming the next
+block from a shared counter until none is left, and get the same numbers with any thread count.
 """
 
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from morphosim.genes.kernels_common import (
     FD_FLOOR, STATUS_OK, STATUS_STEP_TOO_SMALL, STATUS_TOO_MANY_STEPS, combine, control_step, copy_block,
@@ -45,7 +44,6 @@ RO_M = np.array([2.0, 0.0, 1.0, 1.0])
 RO_E = np.array([0.0, 0.0, 0.0, 1.0])
 
 FACTOR_MAX_EXPLICIT, FACTOR_MAX_STIFF = 10.0, 6.0
-NEXT_BLOCK, BLOCKS_DONE = 0, 1
 
 
 @njit(cache=True, nogil=True)
@@ -201,32 +199,46 @@ def rodas_block(t0, interval, y, p, h, rtol, atol, max_steps):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def advance_explicit(counters, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
-    """Advance the blocks of y (N_STATE, n_cells) in place with Dormand–Prince, claiming them one at a
-    time from the shared counters until none is left. p (n_param, n_cells) per-cell parameters; per
-    block: h_blocks step size memory (<= 0: unknown), status and accepted steps (out)."""
+def explicit_blocks(next_block, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
+    """Advance blocks of y (N_STATE, n_cells) in place with Dormand–Prince, claiming them one at a time
+    from the shared counter next_block until none is left. p (n_param, n_cells) per-cell parameters;
+    per block: h_blocks step size memory (<= 0: unknown), status and accepted steps (out)."""
     work = np.empty(-(-block_size // LANES) * CHUNK)
-    b = fetch_add(counters, NEXT_BLOCK)
+    b = fetch_add(next_block, 0)
     while b < h_blocks.size:
         first, last = b * block_size, min((b + 1) * block_size, y.shape[1])
         n_chunks = pack_block(y, p, first, last, work)
         status[b], h_blocks[b], steps[b] = dopri_block(t0, interval, work, n_chunks, h_blocks[b], rtol, atol,
                                                        max_steps)
         unpack_block(work, y, first, last)
-        fetch_add(counters, BLOCKS_DONE)
-        b = fetch_add(counters, NEXT_BLOCK)
+        b = fetch_add(next_block, 0)
 
 
-# advance_explicit and advance_stiff are kept as two thin loops rather than one with a flag, so a
-# model compiles only the integrator it uses (numba compiles every branch).
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def advance_stiff(counters, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
-    """As advance_explicit, with the stiff RODAS3 method."""
-    b = fetch_add(counters, NEXT_BLOCK)
+def stiff_blocks(next_block, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
+    """As explicit_blocks, with the stiff RODAS3 method."""
+    b = fetch_add(next_block, 0)
     while b < h_blocks.size:
         y_block, p_block = copy_block(y, p, b, block_size)
         status[b], y_end, h_blocks[b], steps[b] = rodas_block(t0, interval, y_block, p_block, h_blocks[b], rtol,
                                                               atol, max_steps)
         y[:, b * block_size: b * block_size + y_end.shape[1]] = y_end
-        fetch_add(counters, BLOCKS_DONE)
-        b = fetch_add(counters, NEXT_BLOCK)
+        b = fetch_add(next_block, 0)
+
+
+# advance_explicit and advance_stiff are kept as two thin loops rather than one with a flag, so a
+# model compiles only the integrator it uses (numba compiles every branch).
+@njit(cache=True, nogil=True, parallel=True)
+def advance_explicit(n_threads, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
+    """explicit_blocks on n_threads threads at once, sharing one block counter (arguments as there)."""
+    next_block = np.zeros(1, dtype=np.int64)
+    for _ in prange(n_threads):
+        explicit_blocks(next_block, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def advance_stiff(n_threads, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
+    """stiff_blocks on n_threads threads at once, sharing one block counter (arguments as there)."""
+    next_block = np.zeros(1, dtype=np.int64)
+    for _ in prange(n_threads):
+        stiff_blocks(next_block, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps)

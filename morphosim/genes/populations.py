@@ -16,7 +16,6 @@ Both solvers share one interface, so the coupling layer and the tests treat them
 
 import copy
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -24,25 +23,9 @@ from morphosim.genes.errors import SBMLError
 
 
 THREADS = int(os.environ.get("MORPHOSIM_THREADS", os.cpu_count() or 1))
-# A thread joins only with this many blocks for it: waking one costs about as much as integrating
-# a few blocks over one coupling step.
+# A thread joins only with this many blocks for it: starting one costs about as much as integrating
+# a block over one coupling step.
 BLOCKS_PER_THREAD = 4
-_executor = ThreadPoolExecutor(max_workers=THREADS) if THREADS > 1 else None
-
-
-def run_blocks(kernel, n_blocks, arguments):
-    """kernel(counters, *arguments) on up to THREADS threads at once, the calling thread one of them;
-    each claims blocks from the shared counters (next block, blocks done) until none is left. The
-    kernels release the GIL, blocks are independent and each is integrated by exactly one thread: the
-    same result with any thread count. Once every block is done the call returns, without waiting for
-    a helper thread the machine has not scheduled yet (it will find nothing left to do)."""
-    counters = np.zeros(2, dtype=np.int64)
-    n_threads = max(1, min(THREADS, n_blocks // BLOCKS_PER_THREAD))
-    helpers = [_executor.submit(kernel, counters, *arguments) for _ in range(n_threads - 1)]
-    kernel(counters, *arguments)
-    if counters[1] < n_blocks:  # a helper is still integrating a block
-        for helper in helpers:
-            helper.result()
 
 
 class Population:
@@ -188,10 +171,18 @@ class BatchedPopulation(Population):
         if not dt >= 0.0:
             raise ValueError(f"advance: dt must be >= 0, got {dt}")
         if dt > 0.0 and len(self) and self._y.shape[0]:
-            status, steps = np.zeros((2, self._n_blocks()), dtype=np.int64)
+            n_blocks = self._n_blocks()
+            status, steps = np.zeros((2, n_blocks), dtype=np.int64)
             arguments = (self.time, float(dt), self._y, self._p, self._h, status, steps, self.rtol, self.atol,
                          self.block_size, self.max_steps)
-            run_blocks(getattr(self.module, f"advance_{self.method}"), self._n_blocks(), arguments)
+            # Blocks are independent and each is integrated by exactly one thread, whichever claims it:
+            # the same result with any thread count. One thread calls the block loop directly (numba's
+            # parallel launch costs microseconds, and compile time).
+            n_threads = max(1, min(THREADS, n_blocks // BLOCKS_PER_THREAD))
+            if n_threads > 1:
+                getattr(self.module, f"advance_{self.method}")(n_threads, *arguments)
+            else:
+                getattr(self.module, f"{self.method}_blocks")(np.zeros(1, dtype=np.int64), *arguments)
             if status.any():
                 failed = np.flatnonzero(status)[0]
                 first = failed * self.block_size
