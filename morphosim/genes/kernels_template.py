@@ -11,14 +11,15 @@ model (see kernel_source.py), which defines
     chunk_derivatives(work, n_chunks, t)                  K_FIRST = f(t, Y, P) in that layout
     dopri_step(work, n_chunks, t, h, rtol, atol)          one fused Dormand–Prince step -> error norm
 
-so numba compiles (and caches) one module per model, with the right-hand side inlined into the
-integrator loops. State and parameters are laid out (variable, cell).
+so numba compiles (and caches) one module per model and set of per-cell parameters, with the
+right-hand side inlined into the integrator loops. State and parameters are laid out (variable, cell).
 
 Cells are integrated in blocks of `block_size`: each block is copied into a small contiguous working
 set, advanced through the whole interval with its own adaptive step (error control across the block:
 the step is accepted when the worst cell of the block meets the tolerance), and copied back. Blocks
-are independent: advance_explicit/advance_stiff run on numba's threads, each thread claiming the next
-block from a shared counter until none is left, and get the same numbers with any thread count.
+are independent: explicit_blocks/stiff_blocks claim them one at a time from a shared counter, and
+advance_explicit/advance_stiff run those loops on several of numba's threads at once; each block is
+integrated by exactly one thread, so the numbers are the same with any thread count.
 """
 
 import math
