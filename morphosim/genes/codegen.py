@@ -1,5 +1,5 @@
-"""Compile an SBML model into a numba module: a right-hand side over a block of cells, plus the
-batched integrators of kernels_template.py.
+"""Compile an SBML model into a numba module: its per-cell math as kernels over blocks of cells (see
+kernel_source.py), plus the batched integrators of kernels_template.py.
 
 The generated source is written once to a cache folder under a name derived from its hash, and numba
 caches its machine code beside it (`cache=True`), so a second population of the same model, in this
@@ -13,7 +13,6 @@ import hashlib
 import importlib.util
 import math
 import os
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import libsbml
 import numpy as np
 
 from morphosim.genes.errors import SBMLError, unsupported
+from morphosim.genes.kernel_source import CellMath, module_source
 from morphosim.genes.mathml import ExpressionTranslator
 
 TEMPLATE_PATH = Path(__file__).with_name("kernels_template.py")
@@ -44,12 +44,19 @@ def cache_dir():
 class CompiledModel:
     state_ids: tuple          # species ids, then rate-rule parameter ids
     n_species: int
-    parameter_ids: tuple      # per-cell inputs: global parameters without rules, then compartments
+    parameter_ids: tuple      # settable per cell: global parameters without rules, then compartments
     n_global_parameters: int  # the first entries of parameter_ids are global parameters
     initial_state: np.ndarray
     parameter_defaults: np.ndarray
-    module: object            # generated: advance_explicit/advance_stiff(...), update_assigned(t, y, p)
-    source_path: Path
+    cell_math: CellMath
+    concentration_compartments: np.ndarray  # per species: parameter row of its compartment, -1 if amount-only
+
+    def module(self, per_cell=frozenset()):
+        """The generated numba module -- advance_explicit/advance_stiff(...), update_assigned(t, y, p) --
+        reading the parameters `per_cell` (ids) per cell, every other parameter a literal at its default
+        value. Generated and imported once per set; numba caches the machine code on disk."""
+        source = module_source(self.cell_math, per_cell, self.parameter_defaults, TEMPLATE_PATH.read_text())
+        return _load_module(source)
 
 
 def refuse(construct):
@@ -166,22 +173,15 @@ def compile_model(document):
 
     rates = _reaction_rates(model, translator, global_name)
     derivatives = _derivatives(model, rules, rate_parameters, translator)
-    rates = _inline_single_use_rates(rates, derivatives)
-
-    rows = [f"v_{sid} = y[{i}]" for i, sid in enumerate(state_ids) if sid not in assignment_rules]
-    rows += [f"v_{pid} = p[{i}]" for i, pid in enumerate(parameter_ids)]
-    rules_and_rates = [(f"v_{target}", assignment_rules[target][0]) for target in rule_order]
-    rules_and_rates += [(f"r_{rid}", rate) for rid, rate in rates.items()]
-    rhs_body = rows + _statement_loops(rules_and_rates, [(f"dydt[{i}]", derivatives[sid])
-                                                         for i, sid in enumerate(state_ids)])
-    assigned_species = [(f"y[{i}]", f"v_{sid}") for i, sid in enumerate(state_ids) if sid in assignment_rules]
-    update_body = rows + _statement_loops(rules_and_rates[:len(rule_order)], assigned_species)
-    source = _module_source(state_ids, len(rules_and_rates), translator.uses_time, rhs_body,
-                            update_body if assigned_species else None)
-    module, path = _load_module(source)
+    statements = [(f"v_{target}", assignment_rules[target][0]) for target in rule_order]
+    statements += [(f"r_{rid}", rate) for rid, rate in rates.items()]
+    cell_math = CellMath(state_ids, parameter_ids, frozenset(assignment_rules) & set(state_ids), tuple(statements),
+                         len(rule_order), tuple(derivatives[sid] for sid in state_ids), translator.uses_time)
     initial_state, defaults = _initial_values(model, state_ids, parameter_ids, assignment_rules, translator)
+    compartments = np.array([-1 if s.getHasOnlySubstanceUnits() else parameter_ids.index(s.getCompartment())
+                             for s in species], dtype=np.int64)
     return CompiledModel(state_ids, len(species), parameter_ids, len(global_inputs), initial_state, defaults,
-                         module, path)
+                         cell_math, compartments)
 
 
 def _reaction_rates(model, translator, global_name):
@@ -225,64 +225,6 @@ def _derivatives(model, rules, rate_parameters, translator):
     return derivatives
 
 
-def _inline_single_use_rates(rates, derivatives):
-    """Substitute each reaction rate that enters a single derivative into it (fewer loops and
-    scratch rows); returns the rates still computed on their own."""
-    shared = {}
-    for rid, rate in rates.items():
-        pattern = re.compile(rf"\br_{rid}\b")
-        users = [sid for sid, expression in derivatives.items() if pattern.search(expression)]
-        if len(users) == 1 and len(pattern.findall(derivatives[users[0]])) == 1:
-            derivatives[users[0]] = pattern.sub(lambda _: f"({rate})", derivatives[users[0]])
-        else:
-            shared[rid] = rate
-    return shared
-
-
-def _statement_loops(temporaries, outputs):
-    """Source lines computing each (name, expression) into a scratch row, then each (output row,
-    expression), one loop over the cells per statement. Short loops over a few 1-D rows are what
-    LLVM vectorizes: a single loop over everything would touch too many arrays to prove they do
-    not overlap."""
-    lines = []
-    for i, (name, expression) in enumerate(temporaries):
-        lines += [f"{name} = scratch[{i}]", "for c in range(m):", f"    {name}[c] = {_indexed(expression)}"]
-    for target, expression in outputs:
-        if expression == "0.0":
-            lines.append(f"{target}[:] = 0.0")
-        else:
-            lines += ["out = " + target, "for c in range(m):", f"    out[c] = {_indexed(expression)}"]
-    return lines
-
-
-def _indexed(expression):
-    """Symbols (v_*, r_*) are rows over the block's cells: read element c."""
-    return re.sub(r"\b([vr]_\w+)", r"\1[c]", expression)
-
-
-def _kernel(name, arguments, docstring, body):
-    lines = ['@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})', f"def {name}({arguments}):",
-             f'    """{docstring}"""', "    m = y.shape[1]"]
-    return "\n".join(lines + ["    " + line for line in body]) + "\n"
-
-
-def _module_source(state_ids, n_temporaries, uses_time, rhs_body, update_body):
-    header = (
-        '"""Generated by morphosim.genes.codegen from an SBML model: do not edit."""\n\n'
-        "import math\n\nimport numpy as np\nfrom numba import njit\n\n"
-        f"N_STATE = {len(state_ids)}\nN_TEMPORARIES = {max(n_temporaries, 1)}\nUSES_TIME = {uses_time}\n"
-        f"HAS_ASSIGNED_SPECIES = {update_body is not None}\n"
-        f"STATE_IDS = {tuple(state_ids)!r}\n\n\n"
-    )
-    rhs = _kernel("block_rhs", "t, y, p, dydt, scratch",
-                  "dydt[:, c] = f(t, y[:, c], p[:, c]) for every cell c of the block; scratch (N_TEMPORARIES, B).",
-                  rhs_body)
-    update = _kernel("update_assigned", "t, y, p, scratch",
-                     "Set the species that have assignment rules from the rest of the state.",
-                     update_body if update_body is not None else ["return None  # no species has an assignment rule"])
-    return header + rhs + "\n\n" + update + "\n\n# ---- kernels_template.py ----\n" + TEMPLATE_PATH.read_text()
-
-
 def _load_module(source):
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     if digest in _loaded_modules:
@@ -298,8 +240,8 @@ def _load_module(source):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    _loaded_modules[digest] = (module, path)
-    return module, path
+    _loaded_modules[digest] = module
+    return module
 
 
 def _initial_values(model, state_ids, parameter_ids, assignment_rules, translator):

@@ -3,7 +3,8 @@
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 STATUS_OK = 0
 STATUS_TOO_MANY_STEPS = 1
@@ -12,6 +13,21 @@ STATUS_STEP_TOO_SMALL = 2
 FD_FLOOR = 1.0e-4
 # step size control: h_new = h * clip(SAFETY * error^(-1/order), FACTOR_MIN, factor_max)
 SAFETY, FACTOR_MIN = 0.9, 0.2
+
+
+@intrinsic
+def fetch_add(typingctx, counters, index):
+    """Atomically counters[index] += 1 (counters: an int64 array); returns the value before. Threads
+    sharing the counters each get distinct values."""
+    if not (isinstance(counters, types.Array) and counters.dtype == types.int64 and isinstance(index, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, arguments):
+        array = context.make_array(signature.args[0])(context, builder, arguments[0])
+        address = builder.gep(array.data, [arguments[1]])
+        return builder.atomic_rmw("add", address, context.get_constant(types.int64, 1), "seq_cst")
+
+    return types.int64(counters, index), codegen
 
 
 @njit(cache=True, nogil=True)
@@ -128,59 +144,19 @@ def control_step(error, h, h_step, order, factor_max, rejected):
     return False, h_step * max(FACTOR_MIN, min(factor, 1.0)), True
 
 
-# Dormand–Prince 5(4) (Hairer, Nørsett & Wanner, Solving ODEs I, table 5.2), first same as last:
-# stage i evaluates f(t + DOPRI_C[i] h, y + h sum_j a_ij k_j); the last stage is at the new solution.
-DOPRI_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0])
-A21 = 1 / 5
-A31, A32 = 3 / 40, 9 / 40
-A41, A42, A43 = 44 / 45, -56 / 15, 32 / 9
-A51, A52, A53, A54 = 19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729
-A61, A62, A63, A64, A65 = 9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656
-B1, B3, B4, B5, B6 = 35 / 384, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84
-# error = fifth-order minus embedded fourth-order solution, per stage
-E1, E3, E4, E5, E6, E7 = 71 / 57600, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40
-
-
-@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def dopri_stage(i, h, y, k, out):
-    """out = y + h sum_j a_ij k[j] for stage i = 1..6 of Dormand–Prince: one fused pass over the
-    block seen as a flat array, written out per stage so each loop is one vectorizable expression."""
-    size = y.size
-    y, out, k = y.reshape(size), out.reshape(size), k.reshape(k.shape[0], size)
-    k1, k2, k3, k4, k5, k6 = k[0], k[1], k[2], k[3], k[4], k[5]
-    if i == 1:
-        for e in range(size):
-            out[e] = y[e] + h * (A21 * k1[e])
-    elif i == 2:
-        for e in range(size):
-            out[e] = y[e] + h * (A31 * k1[e] + A32 * k2[e])
-    elif i == 3:
-        for e in range(size):
-            out[e] = y[e] + h * (A41 * k1[e] + A42 * k2[e] + A43 * k3[e])
-    elif i == 4:
-        for e in range(size):
-            out[e] = y[e] + h * (A51 * k1[e] + A52 * k2[e] + A53 * k3[e] + A54 * k4[e])
-    elif i == 5:
-        for e in range(size):
-            out[e] = y[e] + h * (A61 * k1[e] + A62 * k2[e] + A63 * k3[e] + A64 * k4[e] + A65 * k5[e])
-    else:
-        for e in range(size):
-            out[e] = y[e] + h * (B1 * k1[e] + B3 * k3[e] + B4 * k4[e] + B5 * k5[e] + B6 * k6[e])
-
-
-@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-def dopri_error_norm(h, y, y_new, k, rtol, atol, sum_sq):
-    """error_norm of the Dormand–Prince error estimate h sum_j e_j k[j], without storing it."""
-    n, m = y.shape
-    sum_sq[:] = 0.0
-    for s in range(n):
-        y_s, y_new_s = y[s], y_new[s]
-        k1, k3, k4, k5, k6, k7 = k[0, s], k[2, s], k[3, s], k[4, s], k[5, s], k[6, s]
-        for c in range(m):
-            err = h * (E1 * k1[c] + E3 * k3[c] + E4 * k4[c] + E5 * k5[c] + E6 * k6[c] + E7 * k7[c])
-            ratio = err / (atol + rtol * max(abs(y_s[c]), abs(y_new_s[c])))
-            sum_sq[c] += ratio * ratio
-    worst = 0.0
-    for c in range(m):
-        worst = max(worst, sum_sq[c])
-    return math.sqrt(worst / n)
+# Dormand–Prince 5(4) (Hairer, Nørsett & Wanner, Solving ODEs I, table 5.2), first same as last.
+# Stage i (0-based) evaluates k_i = f(t + DOPRI_C[i] h, y + h sum_j DOPRI_A[i][j] k_j); the last
+# stage is at the fifth-order solution y + h sum_j DOPRI_A[6][j] k_j, and its k is the next step's k_0.
+# codegen writes these coefficients into each model's fused step as literals.
+DOPRI_C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0)
+DOPRI_A = (
+    (),
+    (1 / 5,),
+    (3 / 40, 9 / 40),
+    (44 / 45, -56 / 15, 32 / 9),
+    (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
+    (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
+    (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84),
+)
+# error estimate = fifth-order minus embedded fourth-order solution = h sum_j DOPRI_E[j] k_j
+DOPRI_E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)

@@ -53,7 +53,7 @@ _NUMBERS = (libsbml.AST_INTEGER, libsbml.AST_REAL, libsbml.AST_REAL_E, libsbml.A
 _EXPANDED_POWERS = (2, 3, 4)
 
 
-def _literal(value):
+def literal(value):
     """A float literal; repr round-trips exactly. inf/nan go through module math."""
     if math.isnan(value):
         return "math.nan"
@@ -90,7 +90,7 @@ class ExpressionTranslator:
     def _expr(self, node):
         kind = node.getType()
         if kind in _NUMBERS:
-            return _literal(node.getValue())
+            return literal(node.getValue())
         if kind == libsbml.AST_NAME:
             try:
                 return self.name_of(node.getName())
@@ -102,7 +102,7 @@ class ExpressionTranslator:
             self.uses_time = True
             return "t"
         if kind == libsbml.AST_NAME_AVOGADRO:
-            return _literal(self.avogadro)
+            return literal(self.avogadro)
         if kind == libsbml.AST_CONSTANT_E:
             return "math.e"
         if kind == libsbml.AST_CONSTANT_PI:

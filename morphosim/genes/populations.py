@@ -16,7 +16,6 @@ Both solvers share one interface, so the coupling layer and the tests treat them
 
 import copy
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -24,18 +23,9 @@ from morphosim.genes.errors import SBMLError
 
 
 THREADS = int(os.environ.get("MORPHOSIM_THREADS", os.cpu_count() or 1))
-_executor = ThreadPoolExecutor(max_workers=THREADS) if THREADS > 1 else None
-
-
-def run_block_ranges(kernel, n_blocks, arguments):
-    """kernel(first_block, last_block, *arguments) over contiguous block ranges, one per thread.
-    The kernels release the GIL and blocks are independent: same result with any thread count."""
-    n_chunks = min(THREADS, n_blocks)
-    if n_chunks <= 1:
-        return kernel(0, n_blocks, *arguments)
-    bounds = np.linspace(0, n_blocks, n_chunks + 1).astype(int)
-    results = list(_executor.map(lambda k: kernel(bounds[k], bounds[k + 1], *arguments), range(n_chunks)))
-    return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
+# A thread joins only with this many blocks for it: starting one costs about as much as integrating
+# a block over one coupling step.
+BLOCKS_PER_THREAD = 4
 
 
 class Population:
@@ -61,7 +51,7 @@ class Population:
                             f"valid species: {', '.join(self.species_names)}")
         return self.species_names.index(name)
 
-    def _per_cell(self, values, what):
+    def _per_cell_values(self, values, what):
         """A scalar or a (n_cells,) array of finite floats, broadcast to (n_cells,)."""
         array = np.asarray(values, dtype=float)
         if array.ndim == 0:
@@ -75,12 +65,13 @@ class Population:
     def _state_columns(self, values):
         """set_state input -> {species column: (n_cells,) values}."""
         if isinstance(values, dict):
-            return {self._species_index(name): self._per_cell(v, f"set_state['{name}']") for name, v in values.items()}
+            return {self._species_index(name): self._per_cell_values(v, f"set_state['{name}']")
+                    for name, v in values.items()}
         array = np.asarray(values, dtype=float)
         if array.shape != (len(self), len(self.species_names)):
             raise ValueError(f"set_state: expected shape ({len(self)}, {len(self.species_names)}) "
                              f"(cells, species {', '.join(self.species_names)}), got {array.shape}")
-        return {i: self._per_cell(array[:, i], f"set_state column '{name}'")
+        return {i: self._per_cell_values(array[:, i], f"set_state column '{name}'")
                 for i, name in enumerate(self.species_names)}
 
     def _cell_indices(self, indices, what):
@@ -100,9 +91,12 @@ class BatchedPopulation(Population):
 
     method: "explicit" (Dormand–Prince 5(4)) or "stiff" (RODAS3 with a finite-difference Jacobian).
     Cells are integrated in blocks of `block_size` cells with a shared adaptive step per block.
+    Parameters are compiled in as literals until set_parameter is called on them; from then on they are
+    read per cell (the first such call for a parameter loads another generated module, cached on disk).
+    `module` is the generated module in use.
     """
 
-    def __init__(self, compiled, n_cells, method="explicit", rtol=1e-6, atol=1e-10, block_size=256,
+    def __init__(self, compiled, n_cells, method="explicit", rtol=1e-6, atol=1e-10, block_size=64,
                  max_steps=1_000_000):
         super().__init__(compiled.state_ids[:compiled.n_species], compiled.parameter_ids, rtol, atol)
         if method not in ("explicit", "stiff"):
@@ -117,19 +111,32 @@ class BatchedPopulation(Population):
         self._y = np.ascontiguousarray(np.repeat(compiled.initial_state[:, None], int(n_cells), axis=1))
         self._p = np.ascontiguousarray(np.repeat(compiled.parameter_defaults[:, None], int(n_cells), axis=1))
         self._h = np.full(self._n_blocks(), -1.0)
+        self._count_cells_per_block()
+        self._use_inputs(np.zeros(len(compiled.parameter_ids), dtype=bool))
+        # per parameter row: the concentration species of that compartment (none for other parameters)
+        self._diluted = [np.flatnonzero(compiled.concentration_compartments == row)
+                         for row in range(len(compiled.parameter_ids))]
         self.steps_taken = 0   # accepted steps summed over blocks and calls (for benchmarks)
-        self.block_steps = 0   # block-steps times cells per block = cell-steps
+        self.cell_steps = 0    # accepted steps summed over cells and calls
 
     def __len__(self):
         return self._y.shape[1]
 
+    def _use_inputs(self, inputs):
+        """Read the parameters flagged in `inputs` (one bool per parameter row) per cell; the others are
+        literals in the generated module."""
+        self._inputs = inputs
+        self.module = self.compiled.module(frozenset(np.array(self.parameter_names, dtype=object)[inputs]))
+
     def _update_assigned(self, time):
-        module = self.compiled.module
-        if module.HAS_ASSIGNED_SPECIES:
-            module.update_assigned(time, self._y, self._p, np.empty((module.N_TEMPORARIES, len(self))))
+        if self.module.HAS_ASSIGNED_SPECIES:
+            self.module.update_assigned(time, self._y, self._p)
 
     def _n_blocks(self):
         return -(-self._y.shape[1] // self.block_size)
+
+    def _count_cells_per_block(self):
+        self._cells_per_block = np.diff(np.minimum(np.arange(self._n_blocks() + 1) * self.block_size, len(self)))
 
     @property
     def state(self):
@@ -144,7 +151,17 @@ class BatchedPopulation(Population):
         self._update_assigned(self.time)
 
     def set_parameter(self, name, values):
-        self._p[self._parameter_index(name)] = self._per_cell(values, f"set_parameter('{name}')")
+        row = self._parameter_index(name)
+        values = self._per_cell_values(values, f"set_parameter('{name}')")
+        diluted = self._diluted[row]
+        if diluted.size:
+            # a compartment changes size: its species keep their amounts (as in SBML and libRoadRunner)
+            if not np.all(values > 0.0):
+                raise ValueError(f"set_parameter('{name}'): compartment sizes must be > 0")
+            self._y[diluted] *= self._p[row] / values
+        self._p[row] = values
+        if not self._inputs[row]:
+            self._use_inputs(self._inputs | (np.arange(len(self._inputs)) == row))
         self._update_assigned(self.time)
 
     def get_parameter(self, name):
@@ -154,43 +171,53 @@ class BatchedPopulation(Population):
         if not dt >= 0.0:
             raise ValueError(f"advance: dt must be >= 0, got {dt}")
         if dt > 0.0 and len(self) and self._y.shape[0]:
-            kernel = getattr(self.compiled.module, f"advance_{self.method}")
-            arguments = (self.time, float(dt), self._y, self._p, self._h, self.rtol, self.atol,
+            n_blocks = self._n_blocks()
+            status, steps = np.zeros((2, n_blocks), dtype=np.int64)
+            arguments = (self.time, float(dt), self._y, self._p, self._h, status, steps, self.rtol, self.atol,
                          self.block_size, self.max_steps)
-            status, steps = run_block_ranges(kernel, self._n_blocks(), arguments)
-            failed = np.flatnonzero(status)
-            if failed.size:
-                first = failed[0] * self.block_size
-                reason = "took more than max_steps steps" if status[failed[0]] == 1 else "needed a step size below 1e-14"
+            # Blocks are independent and each is integrated by exactly one thread, whichever claims it:
+            # the same result with any thread count. One thread calls the block loop directly (numba's
+            # parallel launch costs microseconds, and compile time).
+            n_threads = max(1, min(THREADS, n_blocks // BLOCKS_PER_THREAD))
+            if n_threads > 1:
+                getattr(self.module, f"advance_{self.method}")(n_threads, *arguments)
+            else:
+                getattr(self.module, f"{self.method}_blocks")(np.zeros(1, dtype=np.int64), *arguments)
+            if status.any():
+                failed = np.flatnonzero(status)[0]
+                first = failed * self.block_size
+                reason = "took more than max_steps steps" if status[failed] == 1 else "needed a step size below 1e-14"
                 raise RuntimeError(f"the {self.method} integrator {reason} at t={self.time} for cells "
                                    f"{first}..{min(first + self.block_size, len(self)) - 1}; "
                                    "try method='stiff' or solver='tellurium'")
             self.steps_taken += int(steps.sum())
-            self.block_steps += int(np.dot(steps, self._block_sizes()))
+            self.cell_steps += int(steps @ self._cells_per_block)
             self._update_assigned(self.time + dt)
         self.time += float(dt)
-
-    def _block_sizes(self):
-        sizes = np.full(self._n_blocks(), self.block_size)
-        if sizes.size:
-            sizes[-1] = len(self) - self.block_size * (sizes.size - 1)
-        return sizes
 
     def _resized(self, y, p):
         # blocks change membership: start each block from the smallest step any block was using
         known = self._h[self._h > 0]
         self._y, self._p = np.ascontiguousarray(y), np.ascontiguousarray(p)
         self._h = np.full(self._n_blocks(), known.min() if known.size else -1.0)
+        self._count_cells_per_block()
 
     def solver_state(self):
         """Everything advance() depends on, as named arrays (for checkpoints): continuing from
         set_solver_state(solver_state()) repeats the original run bit for bit."""
-        return {"y": self._y, "p": self._p, "h": self._h, "time": np.array([self.time])}
+        return {"y": self._y, "p": self._p, "h": self._h, "time": np.array([self.time]),
+                "inputs": self._inputs}
 
     def set_solver_state(self, state):
         self._y, self._p = np.ascontiguousarray(state["y"]), np.ascontiguousarray(state["p"])
         self._h = np.array(state["h"], dtype=float)
+        self._count_cells_per_block()
         self.time = float(state["time"][0])
+        # checkpoints written before parameters were compiled in have no "inputs": every parameter that
+        # differs from its default somewhere was set per cell
+        defaults = self.compiled.parameter_defaults[:, None]
+        inputs = state["inputs"] if "inputs" in state else np.any(self._p != defaults, axis=1)
+        self._use_inputs(np.array(inputs, dtype=bool))
 
     def add_cells(self, mother_indices):
         mothers = self._cell_indices(mother_indices, "add_cells")
@@ -244,7 +271,7 @@ class TelluriumPopulation(Population):
 
     def set_parameter(self, name, values):
         self._parameter_index(name)
-        for runner, value in zip(self._runners, self._per_cell(values, f"set_parameter('{name}')")):
+        for runner, value in zip(self._runners, self._per_cell_values(values, f"set_parameter('{name}')")):
             runner.setValue(name, value)
 
     def get_parameter(self, name):

@@ -136,6 +136,24 @@ def test_feature_model_matches_tellurium(method):
                                state[:, names.index("A")] + state[:, names.index("B")], rtol=1e-12)
 
 
+def test_resized_compartment_keeps_amounts_as_tellurium_does():
+    """A compartment set to a new size (a growing cell) dilutes its concentration species and leaves
+    amount-only species alone, in both solvers."""
+    net = load(FEATURES)
+    batched, reference = (net.population(3, solver=solver, **TIGHT) for solver in ("batched", "tellurium"))
+    before = {}
+    for population in (batched, reference):
+        population.advance(1.0)
+        before[population] = population.state.copy()
+        population.set_parameter("cell", [2.5, 5.0, 1.0])
+    np.testing.assert_allclose(batched.state, reference.state, rtol=1e-5)
+    before, names = before[batched], batched.species_names
+    diluted = [names.index(name) for name in ("A", "B", "X")]
+    np.testing.assert_allclose(batched.state[:, diluted], before[:, diluted] * [[1.0], [0.5], [2.5]], rtol=1e-12)
+    assert np.array_equal(batched.state[:, names.index("M")], before[:, names.index("M")])
+    assert_trajectories_agree(batched, reference, interval=1.0, n_records=3)
+
+
 @pytest.mark.slow
 def test_stiff_method_matches_tellurium_on_repressilator():
     net = load(MODELS / "repressilator.xml")

@@ -121,6 +121,7 @@ def test_solver_state_round_trip_continues_bit_identically(solver):
     network = load(MODELS / "repressilator.xml")
     original = network.population(3, solver=solver, rtol=1e-8, atol=1e-10)
     original.set_state(original.state * np.array([[1.0], [1.5], [2.0]]))
+    original.set_parameter("beta", [4.0, 5.0, 6.0])  # read per cell from here on; the others stay compiled in
     original.advance(2.0)
     restored = network.population(3, solver=solver, rtol=1e-8, atol=1e-10)
     restored.set_solver_state({name: np.array(values) for name, values in original.solver_state().items()})
@@ -128,3 +129,30 @@ def test_solver_state_round_trip_continues_bit_identically(solver):
     restored.advance(3.0)
     assert restored.time == original.time
     assert np.array_equal(restored.state, original.state)
+
+
+def test_parameters_compiled_in_follow_when_they_become_per_cell():
+    """A parameter is a literal in the generated code until it is set; from then on each cell reads its
+    own value, mid-run as well: the populations stay with tellurium through the switch."""
+    network = load(MODELS / "ring10.xml")
+    batched, reference = (network.population(3, solver=solver, **TIGHT) for solver in ("batched", "tellurium"))
+    assert batched.module.INPUT_ROWS.size == 0
+    for population in (batched, reference):
+        population.advance(1.0)
+        population.set_parameter("delta", [0.5, 1.0, 2.0])
+    assert [batched.parameter_names[row] for row in batched.module.INPUT_ROWS] == ["delta"]
+    for population in (batched, reference):
+        population.advance(2.0)
+    np.testing.assert_allclose(batched.state, reference.state, rtol=1e-5)
+    # the cells really differ: faster decay, lower levels
+    assert batched.state[2].sum() < 0.8 * batched.state[0].sum()
+
+
+def test_a_blow_up_stops_with_the_cells_named():
+    """x' = x^2 from x = 1 reaches infinity at t = 1: the explicit step keeps being rejected (infinite
+    or NaN error estimates reject it too) until advance gives up, naming the block of cells."""
+    network = load("model blow_up\n  J0: -> x; k * x^2\n  k = 1; x = 1\nend\n")
+    population = network.population(20)
+    population.set_parameter("k", np.r_[np.zeros(10), np.ones(10)])
+    with pytest.raises(RuntimeError, match=r"explicit integrator needed a step size below 1e-14 .* cells 0\.\.19"):
+        population.advance(2.0)
