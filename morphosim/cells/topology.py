@@ -3,10 +3,25 @@
 One call per time step, :func:`apply_topology`, runs in this order and returns a
 :class:`TopologyEvents` record:
 
-1. T1 swaps of every edge shorter than ``t1_length`` (between two cells, both ends 3-fold,
-   neither cell a triangle). The new edge is perpendicular, centred on the old midpoint, of
-   length ``t1_new_length`` (default 1.5 x ``t1_length``), and may not swap again during the
-   next ``t1_cooldown`` calls: no immediate flip-back.
+1. T1 swaps of every edge shorter than ``t1_length`` (both ends 3-fold, neither cell a
+   triangle). The new edge is perpendicular, centred on the old midpoint, of length
+   ``t1_new_length`` (default 1.5 x ``t1_length``), and may not swap again during the next
+   ``t1_cooldown`` calls: no immediate flip-back.
+   Short edges of the outer boundary of an open sheet (``boundary_t1=True``, the default):
+
+   - *boundary T1*: edge i-j of cell a on the boundary, i shared with cell c, j with cell d.
+     It is the T1 above with the outside as the second "cell": a leaves the boundary, c and d
+     meet along the new edge, which runs from the old midpoint (j stays there, on the boundary)
+     ``t1_new_length`` into the sheet (i). Counted in ``n_t1`` and ``n_boundary_t1``.
+   - *corner merge*: if an end v is 2-fold (a corner of a alone, where no T1 exists) v and the
+     edge are removed and the other end moves to the midpoint; a loses one side
+     (``n_corner_merges``).
+
+   Both only move vertices along the boundary by at most half the short edge l, so the total
+   area of the cells (the area inside the boundary) changes by at most l/4 times the two
+   neighbouring boundary edges; cells away from the edge keep their area exactly. The reverse
+   of a boundary T1 (an edge with one end on the boundary swapping so that a cell reaches the
+   boundary) is an ordinary T1 of that edge.
 2. Divisions of the cells with area > ``division_area`` or flagged in ``divide``. The cleavage
    edge passes through the centroid perpendicular to the spindle axis (the cell's long axis by
    default, Hertwig's rule, or ``division_axis``). Both daughters get new ids with
@@ -14,8 +29,11 @@ One call per time step, :func:`apply_topology`, runs in this order and returns a
 3. Extrusions of the cells with area < ``extrusion_area`` or flagged in ``extrude``: T1 swaps on
    the cell's own edges reduce it to a triangle, then a T2 collapses the triangle into one vertex.
    Apoptosis = drive the cell's A0 to 0 (see :class:`~morphosim.cells.energy.AreaElasticity`);
-   it shrinks and is extruded once smaller than ``extrusion_area``. Cells on the outer boundary
-   of an open sheet, and cells whose neighbours are triangles, are not extruded (retried later).
+   it shrinks and is extruded once smaller than ``extrusion_area``. A cell on the outer boundary
+   of an open sheet leaves it by a boundary T1, or, if it is a triangle with one boundary edge,
+   collapses into a vertex at the midpoint of that edge: the boundary closes over it (the sheet
+   loses the small area between that edge and its midpoint's neighbours). Cells whose
+   neighbours are triangles, or with more than one boundary edge, are not extruded (retried).
 
 Slot bookkeeping
 ----------------
@@ -41,7 +59,7 @@ from .sheet import INDEX, N_CELLS, N_HALF_EDGES, N_VERTICES, NEXT_CELL_ID, TOPOL
 class TopologyEvents:
     """What one :func:`apply_topology` call did (slots after the call unless said otherwise)."""
 
-    n_t1: int
+    n_t1: int  # T1 swaps, boundary T1s included
     divisions: np.ndarray  # (k, 2) int: (mother's slot, new daughter's slot)
     division_ids: np.ndarray  # (k, 2) int: new ids of the cells in those two slots
     mother_ids: np.ndarray  # (k,) int: id the mother had before dividing
@@ -50,6 +68,8 @@ class TopologyEvents:
     old_to_new: np.ndarray  # (n_cells before,) slot after the call, -1 if removed
     vertex_old_to_new: np.ndarray  # (n_vertices before,) vertex index after, -1 if removed
     n_cells: int  # number of cells after the call
+    n_boundary_t1: int = 0  # of the n_t1 swaps, those of outer-boundary edges
+    n_corner_merges: int = 0  # short outer-boundary edges removed by merging a 2-fold corner vertex
 
     def carry(self, values: np.ndarray) -> np.ndarray:
         """Per-cell array over the slots before the call -> over the slots after it; daughters
@@ -63,13 +83,15 @@ class TopologyEvents:
 
     @property
     def changed(self) -> bool:
-        return bool(self.n_t1 or len(self.divisions) or len(self.removed_ids))
+        return bool(self.n_t1 or self.n_corner_merges or len(self.divisions) or len(self.removed_ids))
 
 
 def apply_topology(sheet: Sheet, *, t1_length: float | None = None, t1_new_length: float | None = None,
                    t1_cooldown: int = 5, division_area: float | None = None, divide=None, division_axis=None,
-                   extrusion_area: float | None = None, extrude=None) -> TopologyEvents:
+                   extrusion_area: float | None = None, extrude=None, boundary_t1: bool = True) -> TopologyEvents:
     """Apply all topology events of one step (see the module docstring); returns the record.
+
+    boundary_t1     : also resolve short edges of the outer boundary of open sheets (default).
 
     divide, extrude : optional boolean arrays over the current cell slots.
     division_axis   : spindle axis, a 3-vector for all cells or an (n_cells, 3) array.
@@ -81,13 +103,17 @@ def apply_topology(sheet: Sheet, *, t1_length: float | None = None, t1_new_lengt
     call = int(sheet.counts[TOPOLOGY_CALLS])
     sheet.counts[TOPOLOGY_CALLS] += 1
     mesh = sheet.mesh()
-    n_t1 = 0
+    n_t1 = n_boundary_t1 = n_merges = 0
+    merged_vertex_map = np.arange(nv0, dtype=INDEX)  # vertex slots before -> after the T1 pass
     if t1_length is not None:
         if not t1_length > 0:
             raise ValueError(f"t1_length must be positive, got {t1_length}")
         new_length = 1.5 * t1_length if t1_new_length is None else t1_new_length
-        n_t1 = _t1_pass(mesh, t1_length, new_length, sheet.box, sheet.periodic, sheet.radii, call, t1_cooldown)
-        if n_t1:
+        n_t1, n_boundary_t1, n_merges = _t1_pass(mesh, t1_length, new_length, sheet.box, sheet.periodic,
+                                                 sheet.radii, call, t1_cooldown, bool(boundary_t1))
+        if n_merges:  # divisions and extrusions below need a dense mesh
+            _compact(mesh, merged_vertex_map, np.empty(sheet.n_half_edges, INDEX), np.empty(nc0, INDEX))
+        if n_t1 or n_merges:
             sheet.topology_changed()
 
     geometry = compute_geometry(sheet)
@@ -121,10 +147,12 @@ def apply_topology(sheet: Sheet, *, t1_length: float | None = None, t1_new_lengt
         edge_map = np.empty(sheet.n_half_edges, INDEX)
         _compact(sheet.mesh(), vertex_map, edge_map, cell_map)
     divisions = np.stack([cell_map[mothers], cell_map[daughters]], axis=1).reshape(-1, 2)
+    vertex_old_to_new = np.where(merged_vertex_map >= 0, vertex_map[merged_vertex_map], -1).astype(INDEX)
     return TopologyEvents(
         n_t1=int(n_t1), divisions=divisions, division_ids=sheet.cell_id[divisions].reshape(-1, 2),
         mother_ids=mother_ids, removed_ids=removed_ids[removed], removed_slots=candidates[removed],
-        old_to_new=cell_map[:nc0].copy(), vertex_old_to_new=vertex_map[:nv0].copy(), n_cells=sheet.n_cells)
+        old_to_new=cell_map[:nc0].copy(), vertex_old_to_new=vertex_old_to_new, n_cells=sheet.n_cells,
+        n_boundary_t1=int(n_boundary_t1), n_corner_merges=int(n_merges))
 
 
 def _spindle_axes(sheet: Sheet, mothers: np.ndarray, division_axis) -> np.ndarray:
@@ -209,11 +237,18 @@ def _place(vertices, v, x, y, z, box, periodic, radii):
 
 
 @njit(cache=True)
+def _cell_side(face, twin, h):
+    """The half-edge of h's edge that lies in a cell (h itself unless h is on the outside)."""
+    return twin[h] if face[h] < 0 else h
+
+
+@njit(cache=True)
 def _t1_allowed(mesh, h):
     vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    h = _cell_side(face, twin, h)
     t = twin[h]
-    a, b = face[h], face[t]
-    if a < 0 or b < 0 or a == b:
+    a, b = face[h], face[t]  # b = -1 on the outer boundary (boundary T1)
+    if a < 0 or a == b:
         return False
     if _degree(twin, next_, vertex_edge, origin[h]) != 3 or _degree(twin, next_, vertex_edge, origin[t]) != 3:
         return False
@@ -233,10 +268,13 @@ def _t1_allowed(mesh, h):
 def _t1(mesh, h, new_length, box, periodic, radii, call, cooldown):
     """T1 swap of edge h (i -> j, cell a on its left, b on the right). Around i the cells are
     a, b, c; around j they are a, b, d. Afterwards i is shared by a, c, d and j by b, c, d: the
-    edge separates c from d. Returns False (and changes nothing) if the swap is not allowed."""
+    edge separates c from d. Returns False (and changes nothing) if the swap is not allowed.
+    With b = -1 (the outside: a boundary T1) j stays on the boundary at the old midpoint and i
+    moves ``new_length`` into the sheet, so the outline of the sheet barely moves."""
     vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
     if not _t1_allowed(mesh, h):
         return False
+    h = _cell_side(face, twin, h)
     t = twin[h]
     a, b = face[h], face[t]
     i, j = origin[h], origin[t]
@@ -255,7 +293,7 @@ def _t1(mesh, h, new_length, box, periodic, radii, call, cooldown):
     face[t] = c
     if cell_edge[a] == h:
         cell_edge[a] = n_a
-    if cell_edge[b] == t:
+    if b >= 0 and cell_edge[b] == t:
         cell_edge[b] = n_b
     vertex_edge[i] = h
     vertex_edge[j] = t
@@ -265,26 +303,72 @@ def _t1(mesh, h, new_length, box, periodic, radii, call, cooldown):
     nx, ny, nz = surface_normal(mx, my, mz, radii)
     lx, ly, lz = ny * ez - nz * ey, nz * ex - nx * ez, nx * ey - ny * ex
     norm = np.sqrt(lx * lx + ly * ly + lz * lz)
-    half = 0.5 * new_length / norm
-    _place(vertices, i, mx + half * lx, my + half * ly, mz + half * lz, box, periodic, radii)
-    _place(vertices, j, mx - half * lx, my - half * ly, mz - half * lz, box, periodic, radii)
+    inward = (1.0 if b < 0 else 0.5) * new_length / norm  # distance of i from the midpoint
+    outward = inward - new_length / norm  # of j: 0 on the boundary
+    _place(vertices, i, mx + inward * lx, my + inward * ly, mz + inward * lz, box, periodic, radii)
+    _place(vertices, j, mx + outward * lx, my + outward * ly, mz + outward * lz, box, periodic, radii)
     t1_block[h] = t1_block[t] = call + 1 + cooldown
     return True
 
 
 @njit(cache=True)
-def _t1_pass(mesh, threshold, new_length, box, periodic, radii, call, cooldown):
+def _t1_pass(mesh, threshold, new_length, box, periodic, radii, call, cooldown, boundary):
+    """Swap the short edges; with ``boundary`` also resolve short edges of the outer boundary
+    (boundary T1, or merge of a 2-fold corner vertex). Returns (all T1s, boundary T1s, merges);
+    merged vertices and edges are only marked (origin / vertex_edge -1) for _compact."""
     vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
-    n = 0
+    n_t1 = n_boundary = n_merged = 0
     for h in range(counts[N_HALF_EDGES]):
         t = twin[h]
-        if h > t or t1_block[h] > call or face[h] < 0 or face[t] < 0:
+        if h > t or origin[h] < 0 or t1_block[h] > call:
+            continue
+        on_boundary = face[h] < 0 or face[t] < 0
+        if on_boundary and not boundary:
             continue
         ex, ey, ez = edge_vector(vertices, origin[h], origin[t], box, periodic)
         if ex * ex + ey * ey + ez * ez < threshold * threshold:
             if _t1(mesh, h, new_length, box, periodic, radii, call, cooldown):
-                n += 1
-    return n
+                n_t1 += 1
+                n_boundary += on_boundary
+            elif on_boundary and _merge_corner(mesh, h, box, periodic, radii, call, cooldown):
+                n_merged += 1
+    return n_t1, n_boundary, n_merged
+
+
+@njit(cache=True)
+def _merge_corner(mesh, h, box, periodic, radii, call, cooldown):
+    """Short boundary edge h (cell a | outside) with a 2-fold end v (a corner of a alone): remove
+    v and the edge; the other end w moves to the edge's midpoint. a and the boundary loop lose
+    one side each. Returns False (nothing changed) if neither end is 2-fold or a is a triangle."""
+    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    h = _cell_side(face, twin, h)
+    t = twin[h]
+    if _loop_length(next_, h) <= 3 or _loop_length(next_, t) <= 3:
+        return False
+    if _degree(twin, next_, vertex_edge, origin[h]) == 2:
+        g = h  # leaves v
+    elif _degree(twin, next_, vertex_edge, origin[t]) == 2:
+        g = t
+    else:
+        return False
+    r = twin[g]
+    v, w = origin[g], origin[r]
+    other = next_[r]  # the other edge leaving v (v -> u); it will leave w instead
+    ex, ey, ez = edge_vector(vertices, v, w, box, periodic)
+    # loops: (... -> twin[other] -> g -> next[g] ...) and (... -> r -> other -> ...) lose g and r
+    next_[twin[other]] = next_[g]
+    next_[_previous(next_, r)] = other
+    origin[other] = w
+    for e in (np.int64(g), np.int64(r)):
+        if face[e] >= 0 and cell_edge[face[e]] == e:
+            cell_edge[face[e]] = next_[e]
+        origin[e] = -1
+    vertex_edge[v] = -1
+    vertex_edge[w] = other
+    t1_block[other] = t1_block[twin[other]] = call + 1 + cooldown
+    _place(vertices, w, vertices[w, 0] - 0.5 * ex, vertices[w, 1] - 0.5 * ey, vertices[w, 2] - 0.5 * ez,
+           box, periodic, radii)
+    return True
 
 
 @njit(cache=True)
@@ -411,18 +495,22 @@ def _divide_cells(mesh, mothers, axes, box, periodic, radii, daughters):
 
 @njit(cache=True)
 def _t2(mesh, a, box, periodic, radii):
-    """Collapse triangular cell a (vertices v0, v1, v2, all 3-fold, three distinct neighbour
-    cells with more than 3 sides) into one vertex at its centroid. Returns whether it did."""
+    """Collapse triangular cell a (vertices v0, v1, v2, all 3-fold, three distinct neighbours
+    with more than 3 sides, at most one of them the outside) into one vertex: at its centroid,
+    or on the outer boundary at the midpoint of its boundary edge. Returns whether it did."""
     vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
     h0 = cell_edge[a]
+    if next_[next_[next_[h0]]] != h0:
+        return False
+    for k in range(2):  # the boundary edge, if any, first
+        if face[twin[next_[h0]]] < 0 or face[twin[next_[next_[h0]]]] < 0:
+            h0 = next_[h0]
     h1 = next_[h0]
     h2 = next_[h1]
-    if next_[h2] != h0:
-        return False
     v0, v1, v2 = origin[h0], origin[h1], origin[h2]
     t0, t1, t2 = twin[h0], twin[h1], twin[h2]
     n0, n1, n2 = face[t0], face[t1], face[t2]
-    if n0 < 0 or n1 < 0 or n2 < 0 or n0 == n1 or n1 == n2 or n0 == n2:
+    if n1 < 0 or n2 < 0 or n0 == n1 or n1 == n2 or n0 == n2:
         return False
     for v in (v0, v1, v2):
         if _degree(twin, next_, vertex_edge, v) != 3:
@@ -437,7 +525,7 @@ def _t2(mesh, a, box, periodic, radii):
     next_[twin[o2]] = o1
     next_[twin[o0]] = o2
     origin[o1] = origin[o2] = v0
-    if cell_edge[n0] == t0:
+    if n0 >= 0 and cell_edge[n0] == t0:
         cell_edge[n0] = o0
     if cell_edge[n1] == t1:
         cell_edge[n1] = o1
@@ -448,15 +536,103 @@ def _t2(mesh, a, box, periodic, radii):
     for h in (h0, h1, h2, t0, t1, t2):
         origin[h] = -1
     cell_edge[a] = -1
-    _place(vertices, v0, vertices[v0, 0] + (e1x + e2x) / 3, vertices[v0, 1] + (e1y + e2y) / 3,
-           vertices[v0, 2] + (e1z + e2z) / 3, box, periodic, radii)
+    w1, w2 = (0.5, 0.0) if n0 < 0 else (1.0 / 3.0, 1.0 / 3.0)
+    _place(vertices, v0, vertices[v0, 0] + w1 * e1x + w2 * e2x, vertices[v0, 1] + w1 * e1y + w2 * e2y,
+           vertices[v0, 2] + w1 * e1z + w2 * e2z, box, periodic, radii)
     return True
 
 
 @njit(cache=True)
-def _extrude(mesh, a, box, periodic, radii, call, cooldown):
-    """T1-swap the shortest swappable edge of cell a until it is a triangle, then T2."""
+def _on_boundary(twin, next_, face, vertex_edge, v):
+    h0 = vertex_edge[v]
+    h = h0
+    while True:
+        if face[h] < 0:
+            return True
+        h = next_[twin[h]]
+        if h == h0:
+            return False
+
+
+@njit(cache=True)
+def _cut_out(mesh, a):
+    """Remove boundary cell a whose boundary edges form one run u0 -> ... -> uk with 2-fold
+    inner vertices: the run and its inner vertices go, a's other edges become the boundary.
+    The other cells keep their shape; the sheet loses exactly a's area. Returns False (nothing
+    changed) if a touches the boundary elsewhere too (removing it would pinch the sheet)."""
     vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    first = -1  # first edge of the run: on the boundary, its predecessor in a is not
+    n_runs = 0
+    start = h = cell_edge[a]
+    while True:
+        p = _previous(next_, h)
+        if face[twin[h]] < 0 and face[twin[p]] >= 0:
+            first = h
+            n_runs += 1
+        h = next_[h]
+        if h == start:
+            break
+    if n_runs != 1:
+        return False
+    last = first
+    while face[twin[next_[last]]] < 0:
+        if _degree(twin, next_, vertex_edge, origin[next_[last]]) != 2:
+            return False
+        last = next_[last]
+    u0, uk = origin[first], origin[next_[last]]
+    if _degree(twin, next_, vertex_edge, u0) < 3 or _degree(twin, next_, vertex_edge, uk) < 3:
+        return False
+    h = next_[last]
+    while next_[h] != first:  # a's vertices off the run must be inside the sheet
+        if _on_boundary(twin, next_, face, vertex_edge, origin[next_[h]]):
+            return False
+        h = next_[h]
+    rest_first, rest_last = next_[last], h
+    outside_in = _previous(next_, twin[last])  # boundary half-edge arriving at uk
+    outside_out = next_[twin[first]]  # boundary half-edge leaving u0
+    h = first
+    while True:  # drop the run, its twins and its inner vertices
+        if h != first:
+            vertex_edge[origin[h]] = -1
+        origin[twin[h]] = -1
+        done = h == last
+        nh = next_[h]
+        origin[h] = -1
+        if done:
+            break
+        h = nh
+    h = rest_first
+    while True:
+        face[h] = -1
+        if h == rest_last:
+            break
+        h = next_[h]
+    next_[outside_in] = rest_first
+    next_[rest_last] = outside_out
+    vertex_edge[u0] = outside_out
+    vertex_edge[uk] = rest_first
+    cell_edge[a] = -1
+    return True
+
+
+@njit(cache=True)
+def _boundary_edge_count(twin, next_, face, cell_edge, a):
+    k = 0
+    start = h = cell_edge[a]
+    while True:
+        k += face[twin[h]] < 0
+        h = next_[h]
+        if h == start:
+            return k
+
+
+@njit(cache=True)
+def _extrude(mesh, a, box, periodic, radii, call, cooldown):
+    """Cut out a corner cell (more than one boundary edge); else T1-swap the shortest swappable
+    edge of cell a until it is a triangle, then T2."""
+    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    if _boundary_edge_count(twin, next_, face, cell_edge, a) > 1:
+        return _cut_out(mesh, a)
     while _loop_length(next_, cell_edge[a]) > 3:
         best, best_length = -1, np.inf
         start = h = cell_edge[a]
