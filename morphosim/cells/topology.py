@@ -29,11 +29,18 @@ One call per time step, :func:`apply_topology`, runs in this order and returns a
 3. Extrusions of the cells with area < ``extrusion_area`` or flagged in ``extrude``: T1 swaps on
    the cell's own edges reduce it to a triangle, then a T2 collapses the triangle into one vertex.
    Apoptosis = drive the cell's A0 to 0 (see :class:`~morphosim.cells.energy.AreaElasticity`);
-   it shrinks and is extruded once smaller than ``extrusion_area``. A cell on the outer boundary
-   of an open sheet leaves it by a boundary T1, or, if it is a triangle with one boundary edge,
-   collapses into a vertex at the midpoint of that edge: the boundary closes over it (the sheet
-   loses the small area between that edge and its midpoint's neighbours). Cells whose
-   neighbours are triangles, or with more than one boundary edge, are not extruded (retried).
+   it shrinks and is extruded once smaller than ``extrusion_area``.
+   On the outer boundary of an open sheet the boundary closes over the extruded cell:
+
+   - a cell with one boundary edge is reduced the same way (a boundary T1 of that edge moves it
+     inside); a triangle with one boundary edge collapses into a vertex at the midpoint of that
+     edge (the sheet loses the small area between the edge and the neighbouring boundary).
+   - a corner cell (several boundary edges in one run, 2-fold corners between them) is cut
+     out: its corner vertices and boundary edges go, its other edges become the boundary; the
+     other cells keep their shape and the sheet loses exactly the cell's (small) area.
+
+   Cells whose neighbours are triangles, or that touch the boundary in two separate places
+   (removing them would pinch the sheet), are not extruded (retried later).
 
 Slot bookkeeping
 ----------------
@@ -168,8 +175,9 @@ def _spindle_axes(sheet: Sheet, mothers: np.ndarray, division_axis) -> np.ndarra
 
 # ---------------------------------------------------------------------- single events (Python API)
 def t1_swap(sheet: Sheet, half_edge: int, new_length: float | None = None, cooldown: int = 0) -> bool:
-    """Swap the edge of ``half_edge`` (T1) if the configuration allows it; returns whether it did.
-    ``new_length`` defaults to the current edge length."""
+    """Swap the edge of ``half_edge`` (T1, or a boundary T1 on the outer boundary of an open
+    sheet) if the configuration allows it; returns whether it did. ``new_length`` defaults to
+    the current edge length."""
     if not 0 <= half_edge < sheet.n_half_edges:
         raise ValueError(f"half_edge must be in [0, {sheet.n_half_edges}), got {half_edge}")
     if new_length is None:
@@ -190,7 +198,7 @@ def divide_cell(sheet: Sheet, slot: int, axis=None) -> TopologyEvents:
 
 
 def extrude_cell(sheet: Sheet, slot: int) -> TopologyEvents:
-    """Extrude one cell (T1s down to a triangle, then T2)."""
+    """Extrude one cell (T1s down to a triangle, then T2; a corner cell of an open sheet is cut out)."""
     mask = np.zeros(sheet.n_cells, bool)
     mask[slot] = True
     return apply_topology(sheet, extrude=mask)
@@ -502,7 +510,7 @@ def _t2(mesh, a, box, periodic, radii):
     h0 = cell_edge[a]
     if next_[next_[next_[h0]]] != h0:
         return False
-    for k in range(2):  # the boundary edge, if any, first
+    for _ in range(2):  # the boundary edge, if any, first
         if face[twin[next_[h0]]] < 0 or face[twin[next_[next_[h0]]]] < 0:
             h0 = next_[h0]
     h1 = next_[h0]

@@ -6,7 +6,6 @@ import pytest
 
 from morphosim.cells import (Overdamped, Sheet, VertexModel, apply_topology, cell_areas, compute_geometry,
                              divide_cell, edge_lengths, extrude_cell, neighbours, t1_swap)
-from morphosim.cells.topology import _degree
 
 
 def total_area(sheet):
@@ -22,7 +21,8 @@ def enclosed_area(sheet):
 
 
 def degree(sheet, v):
-    return _degree(sheet.twin, sheet.next, sheet.vertex_edge, v)
+    """Number of edges at vertex v."""
+    return int(np.sum(sheet.origin[: sheet.n_half_edges] == v))
 
 
 def boundary_edges(sheet):
@@ -104,12 +104,16 @@ def test_short_edge_at_a_corner_merges_the_corner_vertex():
     squeeze(sheet, h, 0.02)
     p, i, j, n = boundary_neighbourhood(sheet, h)
     areas, before, nv = cell_areas(sheet), total_area(sheet), sheet.n_vertices
+    positions = sheet.positions.copy()
     removed_vertex = int(sheet.origin[h])
     events = apply_topology(sheet, t1_length=0.1)
     assert (events.n_t1, events.n_corner_merges) == (0, 1) and events.changed
     assert sheet.check()
     assert sheet.n_vertices == nv - 1 and events.vertex_old_to_new[removed_vertex] == -1
     assert np.array_equal(np.flatnonzero(events.vertex_old_to_new < 0), [removed_vertex])
+    kept = np.flatnonzero(events.vertex_old_to_new >= 0)  # all but the kept end stay in place
+    unmoved = np.all(sheet.positions[events.vertex_old_to_new[kept]] == positions[kept], axis=1)
+    assert unmoved.sum() == nv - 2
     assert len(sheet.cells()[a]) == sides - 1
     assert edge_lengths(sheet).min() > 0.3  # no short edge left
     assert total_area(sheet) == pytest.approx(enclosed_area(sheet), rel=1e-12)
