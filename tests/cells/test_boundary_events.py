@@ -255,3 +255,18 @@ def test_open_sheet_under_strong_boundary_tension_runs_without_step_collapse():
     assert len(floored) == len(substeps) == 500
     assert squeezed.min() < 0.05 * 0.05 and shortest.min() > 0.5 * 0.05
     assert substeps.sum() < 0.7 * floored.sum()
+
+
+def test_boundary_triangle_collapses_onto_the_boundary():
+    """A triangle standing on the straight bottom side between two pentagons (3 x 2 sheet):
+    it collapses into the midpoint of its boundary edge, the pentagons become the two
+    1.5 x 2 rectangles and the sheet keeps its area (the side was straight)."""
+    vertices = [[0, 0], [1, 0], [2, 0], [3, 0], [0, 2], [1.5, 0.6], [3, 2], [1.5, 2]]
+    left, triangle, right = [0, 1, 5, 7, 4], [1, 2, 5], [2, 3, 6, 7, 5]
+    sheet = Sheet.from_polygons(vertices, [left, triangle, right])
+    events = extrude_cell(sheet, 1)
+    assert events.removed_ids.tolist() == [1] and events.old_to_new.tolist() == [0, -1, 1]
+    assert sheet.check()
+    assert cell_areas(sheet) == pytest.approx([3.0, 3.0], rel=1e-12)
+    assert sorted(len(c) for c in sheet.cells()) == [4, 4]
+    assert [1.5, 0.0, 0.0] in sheet.positions.tolist()
