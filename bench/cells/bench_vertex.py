@@ -34,6 +34,7 @@ import tempfile
 import time
 import warnings
 
+import numba
 import numpy as np
 
 from morphosim.cells import Overdamped, Sheet, VertexModel
@@ -62,8 +63,9 @@ def make_sheet(n_cells: int) -> Sheet:
     return Sheet.voronoi(n_cells, box=(side, side), lloyd=1, seed=0)
 
 
-def morphosim_timings(sheet: Sheet, model: VertexModel):
-    """(force evaluation, one explicit sub-step) wall times in seconds."""
+def morphosim_timings(sheet: Sheet, model: VertexModel, threads: int):
+    """(force evaluation, one explicit sub-step) wall times in seconds on ``threads`` numba threads."""
+    numba.set_num_threads(threads)
     forces = np.empty((sheet.n_vertices, 3))
     # edges shorter than a usual T1 threshold do not limit the step (the bench runs no T1s)
     integrator = Overdamped(model, xi=1.0, min_edge_length=0.05)
@@ -185,22 +187,24 @@ def main():
         print(f"tyssue not importable ({error}); install the bench extra")
         have_tyssue = False
 
-    import numba
-
     cold, warm = compile_times()
-    print(f"numba {numba.__version__} (serial kernels); compile (cold cache) {cold:.1f} s, "
-          f"load from cache {warm:.2f} s (first step + energy + topology call)")
-    header = (f"{'cells':>7} {'vertices':>8} | {'force':>7} {'step':>7} | {'tyssue force':>12} {'step':>7} | "
-              f"{'speed-up force':>14} {'step':>5} | {'dE/E':>7} {'dF/F':>7}")
-    print("ns per vertex (best of several rounds); speed-up = tyssue / morphosim")
+    threads = numba.config.NUMBA_NUM_THREADS
+    print(f"numba {numba.__version__}, {threads} threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}); "
+          f"compile (cold cache) {cold:.1f} s, load from cache {warm:.2f} s (first step + energy + topology call)")
+    header = (f"{'cells':>7} {'vertices':>8} | {'force':>7} {'step':>7} {'1 thread':>8} | {'tyssue force':>12} "
+              f"{'step':>7} | {'speed-up force':>14} {'step':>5} | {'dE/E':>7} {'dF/F':>7}")
+    print(f"ns per vertex (best of several rounds) on {threads} threads, and the step on 1 thread; "
+          "speed-up = tyssue / morphosim")
     print(header)
     print("-" * len(header))
     for n in args.sizes:
         sheet = make_sheet(n)
         model = VertexModel(K=K, A0=1.0, Gamma=GAMMA, Lambda=LAMBDA)
         nv = sheet.n_vertices
-        force, step = morphosim_timings(sheet, model)
-        row = f"{sheet.n_cells:>7} {nv:>8} | {force / nv * 1e9:>7.1f} {step / nv * 1e9:>7.1f} |"
+        _, serial_step = morphosim_timings(sheet, model, 1)
+        force, step = morphosim_timings(sheet, model, threads)
+        row = (f"{sheet.n_cells:>7} {nv:>8} | {force / nv * 1e9:>7.1f} {step / nv * 1e9:>7.1f} "
+               f"{serial_step / nv * 1e9:>8.1f} |")
         if have_tyssue:
             t_force, t_step, energy_error, force_error = tyssue_timings(sheet, model, repeats=3 if n <= 10_000 else 1)
             row += (f" {t_force / nv * 1e9:>12.0f} {t_step / nv * 1e9:>7.0f} | {t_force / force:>14.0f} "
@@ -209,7 +213,7 @@ def main():
     if args.shell:
         radius = np.sqrt(args.shell / (4 * np.pi))  # about unit cell area
         sheet = Sheet.ellipsoid_shell(args.shell, radii=(1.1 * radius, radius, 0.9 * radius), lloyd=1, seed=0)
-        force, step = morphosim_timings(sheet, VertexModel(K=K, A0=1.0, Gamma=GAMMA, Lambda=LAMBDA))
+        force, step = morphosim_timings(sheet, VertexModel(K=K, A0=1.0, Gamma=GAMMA, Lambda=LAMBDA), threads)
         print(f"{sheet.n_cells:>7} {sheet.n_vertices:>8} | {force / sheet.n_vertices * 1e9:>7.1f} "
               f"{step / sheet.n_vertices * 1e9:>7.1f} | (ellipsoid shell)", flush=True)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .energy import VertexModel
 from .geometry import project_on_ellipsoid, surface_normal, wrap_vertex
@@ -87,24 +87,34 @@ class Overdamped:
 def move_vertices(vertices, forces, velocity, n_vertices, h, inv_xi, box, periodic, radii):
     """r += h (F inv_xi + v); tangent projection and return onto the ellipsoid on shells."""
     external = velocity.shape[0] > 0
-    shell = radii[0] > 0.0
-    # one loop per geometry: a loop body that also holds the (unused) shell code runs ~10x slower
-    if shell:
-        for v in range(n_vertices):
-            ux, uy, uz = _velocity(forces, velocity, v, inv_xi, external)
-            nx, ny, nz = surface_normal(vertices[v, 0], vertices[v, 1], vertices[v, 2], radii)
-            un = ux * nx + uy * ny + uz * nz
-            vertices[v, 0] += h * (ux - un * nx)
-            vertices[v, 1] += h * (uy - un * ny)
-            vertices[v, 2] += h * (uz - un * nz)
-            project_on_ellipsoid(vertices, v, radii)
+    if radii[0] > 0.0:
+        _move_on_shell(vertices, forces, velocity, n_vertices, h, inv_xi, radii, external)
     else:
-        for v in range(n_vertices):
-            ux, uy, uz = _velocity(forces, velocity, v, inv_xi, external)
-            vertices[v, 0] += h * ux
-            vertices[v, 1] += h * uy
-            vertices[v, 2] += h * uz
-            wrap_vertex(vertices, v, box, periodic)
+        _move_planar(vertices, forces, velocity, n_vertices, h, inv_xi, box, periodic, external)
+
+
+# one loop per geometry: a loop body that also holds the (unused) shell code runs ~10x slower
+@njit(cache=True, error_model="numpy", fastmath={"arcp", "contract"})
+def _move_on_shell(vertices, forces, velocity, n_vertices, h, inv_xi, radii, external):
+    for v in range(n_vertices):
+        ux, uy, uz = _velocity(forces, velocity, v, inv_xi, external)
+        nx, ny, nz = surface_normal(vertices[v, 0], vertices[v, 1], vertices[v, 2], radii)
+        un = ux * nx + uy * ny + uz * nz
+        vertices[v, 0] += h * (ux - un * nx)
+        vertices[v, 1] += h * (uy - un * ny)
+        vertices[v, 2] += h * (uz - un * nz)
+        project_on_ellipsoid(vertices, v, radii)
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
+def _move_planar(vertices, forces, velocity, n_vertices, h, inv_xi, box, periodic, external):
+    for v in prange(n_vertices):
+        ux, uy, uz = _velocity(forces, velocity, v, inv_xi, external)
+        # plain stores: numba's prange drops augmented ones (see geometry.planar_edge_pass)
+        vertices[v, 0] = vertices[v, 0] + h * ux
+        vertices[v, 1] = vertices[v, 1] + h * uy
+        vertices[v, 2] = vertices[v, 2] + h * uz
+        wrap_vertex(vertices, v, box, periodic)
 
 
 @njit(inline="always")

@@ -28,9 +28,11 @@ Units: with lengths in µm and energies in nN·µm, K is nN/µm^3, Gamma nN/µm,
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .geometry import Geometry, compute_geometry, edge_pass, planar_cell, ring_side, shell_cell, store_scalars
+from .geometry import (Geometry, compute_geometry, edge_pass, planar_cell, planar_edge_pass, ring_side, shell_cell,
+                       store_scalars)
+from .rings import ring_edge
 from .sheet import MAX_DEGREE, Sheet
 
 
@@ -250,9 +252,14 @@ class VertexModel:
         if self.geometry.capacity < n:
             self.geometry = Geometry(sheet.cell_edge.shape[0])
         rings = sheet.rings()
-        kernel = _shell_forces if sheet.is_shell else _planar_forces
-        per_cell_max = kernel(sheet.vertices, sheet.n_vertices, rings.arrays(), n, sheet.box, sheet.periodic,
-                              coefficients.arrays(), edge_floor, self.geometry.arrays(), rings.scratch, out)
+        if sheet.is_shell:
+            per_cell_max = _shell_forces(sheet.vertices, sheet.n_vertices, rings.arrays(), n, sheet.box,
+                                         sheet.periodic, coefficients.arrays(), edge_floor, self.geometry.arrays(),
+                                         rings.scratch, out)
+        else:
+            per_cell_max = _planar_forces(sheet.vertices, sheet.n_vertices, rings.arrays(), rings.gather_arrays(), n,
+                                          sheet.box, sheet.periodic, coefficients.arrays(), edge_floor,
+                                          self.geometry.arrays(), out)
         for term in self.edge_terms:
             term.add_forces(sheet, out)
         return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
@@ -313,16 +320,18 @@ def _stiffness_bound(n_sides, sum_squared_edges, shortest_edge, area, perimeter,
     return worst
 
 
-# The force kernels make one pass: edge lengths, then per cell its geometry (scalar fields stored
+# The shell kernel makes one pass: edge lengths, then per cell its geometry (scalar fields stored
 # into ``geometry``), its energy derivatives, its stiffness bound and the gradient of its energy
-# scattered onto its vertices (serially, so the sum is deterministic). They return the largest
-# per-cell stiffness bound. Planar and shell sheets have separate kernels (see compute_geometry).
+# scattered onto its vertices (serially, so the sum is deterministic). The planar kernel gathers
+# instead, in four parallel passes (see _planar_forces). Both return the largest per-cell
+# stiffness bound.
 
 @njit(inline="always")
-def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_floor, coefficients, geometry):
-    """Store cell c's scalar geometry; return its (dE/dA, dE/dP, lambda, stiffness bound)."""
-    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_ = coefficients
-    area_, signed_area, perimeter_, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
+def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_floor, area_stiffness, area_slope,
+                   perimeter_stiffness, perimeter_slope, line_tension_, area_, signed_area, perimeter_, line_length,
+                   n_sides, sum_squared_edges, shortest_edge):
+    """Store cell c's scalar geometry; return its (dE/dA, dE/dP, lambda, stiffness bound). Takes the
+    arrays one by one: inside a numba prange, writes to arrays held in a tuple are lost."""
     store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
                   n_sides, sum_squared_edges, shortest_edge)
     dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension = cell_derivatives(
@@ -331,20 +340,64 @@ def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_f
     return dE_dA, dE_dP, line_tension, stiffness
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _planar_forces(vertices, n_vertices, rings, n_cells, box, periodic, coefficients, edge_floor, geometry, scratch,
+@njit(cache=True)
+def _planar_forces(vertices, n_vertices, rings, gather, n_cells, box, periodic, coefficients, edge_floor, geometry,
                    out):
+    """Unpack the array tuples for :func:`_planar_passes` (a prange kernel must get its arrays one by one)."""
     cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
-    out[:n_vertices] = 0.0
-    edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, False)
+    edge_cells, vertex_edges, cell_response, edge_force = gather
+    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension = coefficients
+    area, signed_area, perimeter, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
+    return _planar_passes(vertices, n_vertices, cell_start, ring_code, edge_tail, edge_head, edge_data, edge_cells,
+                          vertex_edges, cell_response, edge_force, n_cells, box, periodic, area_stiffness, area_slope,
+                          perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area, signed_area, perimeter,
+                          line_length, n_sides, sum_squared_edges, shortest_edge, out)
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
+def _planar_passes(vertices, n_vertices, cell_start, ring_code, edge_tail, edge_head, edge_data, edge_cells,
+                   vertex_edges, cell_response, edge_force, n_cells, box, periodic, area_stiffness, area_slope,
+                   perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area_, signed_area, perimeter_,
+                   line_length, n_sides, sum_squared_edges, shortest_edge, out):
+    """Planar forces by gathering, in four passes that each write only their own rows (parallel,
+    and the same sums in the same order for any number of threads):
+
+    1. edges: unit vector u and length l;
+    2. cells: geometry, dE/dA, dE/dP, lambda and stiffness bound;
+    3. edges: with L and R the cells left and right of tail -> head (R outside: zeros),
+           tension  T = dE/dP_L + dE/dP_R + w (lambda_L + lambda_R)   (w = 1 on the boundary, else 1/2)
+           g = T u,   q = -(dE/dA_L - dE/dA_R) perp(l u) / 2,   perp(x, y) = (y, -x)
+       (the edge's length gradient and its share of both cells' shoelace area gradients);
+    4. vertices: F_v = sum over its edges of g + q where v is the tail, -g + q where it is the head.
+    """
+    planar_edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic)
+    for c in prange(n_cells):
+        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c)
+        cell_response[c, 0], cell_response[c, 1], cell_response[c, 2], cell_response[c, 3] = _cell_response(
+            c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, False, edge_floor,
+            area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area,
+            perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+    ux, uy, lengths = edge_data[0], edge_data[1], edge_data[3]
+    for e in prange(edge_tail.shape[0]):
+        left, right = edge_cells[e, 0], edge_cells[e, 1]
+        weight = 1.0 if right == n_cells else 0.5
+        tension = (cell_response[left, 1] + cell_response[right, 1]
+                   + weight * (cell_response[left, 2] + cell_response[right, 2]))
+        half_pressure_jump = 0.5 * (cell_response[left, 0] - cell_response[right, 0]) * lengths[e]
+        edge_force[e, 0] = tension * ux[e]
+        edge_force[e, 1] = tension * uy[e]
+        edge_force[e, 2] = -half_pressure_jump * uy[e]
+        edge_force[e, 3] = half_pressure_jump * ux[e]
+    for v in prange(n_vertices):
+        fx = fy = 0.0
+        for k in range(vertex_edges.shape[1]):
+            e, sign, _ = ring_edge(vertex_edges[v, k])
+            fx += sign * edge_force[e, 0] + edge_force[e, 2]
+            fy += sign * edge_force[e, 1] + edge_force[e, 3]
+        out[v, 0], out[v, 1], out[v, 2] = fx, fy, 0.0
     worst = 0.0
     for c in range(n_cells):
-        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c, scratch)
-        dE_dA, dE_dP, line_tension, stiffness = _cell_response(
-            c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, False, edge_floor,
-            coefficients, geometry)
-        worst = max(worst, stiffness)
-        _scatter_planar_cell(cell_start, ring_vertex, c, scratch, dE_dA, dE_dP, line_tension, out)
+        worst = max(worst, cell_response[c, 3])
     return worst
 
 
@@ -352,6 +405,8 @@ def _planar_forces(vertices, n_vertices, rings, n_cells, box, periodic, coeffici
 def _shell_forces(vertices, n_vertices, rings, n_cells, box, periodic, coefficients, edge_floor, geometry, scratch,
                   out):
     cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
+    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_ = coefficients
+    area_, signed_area, perimeter_, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
     out[:n_vertices] = 0.0
     edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, True)
     worst = 0.0
@@ -360,7 +415,8 @@ def _shell_forces(vertices, n_vertices, rings, n_cells, box, periodic, coefficie
          shortest) = shell_cell(cell_start, ring_code, edge_data, c, scratch)
         dE_dA, dE_dP, line_tension, stiffness = _cell_response(
             c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, True, edge_floor,
-            coefficients, geometry)
+            area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_, area_, signed_area,
+            perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
         worst = max(worst, stiffness)
         _scatter_shell_cell(cell_start, ring_vertex, ring_code, edge_data, c, scratch, gx, gy, gz, dE_dA, dE_dP,
                             line_tension, out)
@@ -370,26 +426,6 @@ def _shell_forces(vertices, n_vertices, rings, n_cells, box, periodic, coefficie
 # Side i of a ring runs from its vertex i to vertex i+1, so vertex i ends side i-1 (the "previous"
 # side) and starts side i: dl_i/dr_i = -u_i and dl_(i-1)/dr_i = +u_(i-1). A side's tension is
 # dE/dP + w lambda (w = 1/2 shared, 1 on the outer boundary).
-
-@njit(inline="always")
-def _scatter_planar_cell(cell_start, ring_vertex, c, scratch, dE_dA, dE_dP, line_tension, out):
-    """Add -dE_c/dr to the vertices of planar cell c (sides in ``scratch`` as left by planar_cell).
-    Shoelace: dA/dr_i = perp(r_i+1 - r_i-1) / 2 with perp(x, y) = (y, -x), r_i+1 - r_i-1 = e_i-1 + e_i."""
-    start = cell_start[c]
-    n = cell_start[c + 1] - start
-    last = n - 1
-    pux, puy, plength = scratch[0, last], scratch[1, last], scratch[2, last]
-    previous_tension = dE_dP + scratch[3, last] * line_tension
-    half_pressure = 0.5 * dE_dA
-    for i in range(n):
-        ux, uy, length = scratch[0, i], scratch[1, i], scratch[2, i]
-        tension = dE_dP + scratch[3, i] * line_tension
-        v = ring_vertex[start + i]
-        out[v, 0] += tension * ux - previous_tension * pux - half_pressure * (length * uy + plength * puy)
-        out[v, 1] += tension * uy - previous_tension * puy + half_pressure * (length * ux + plength * pux)
-        pux, puy, plength, previous_tension = ux, uy, length, tension
-
-
 @njit(inline="always")
 def _scatter_shell_cell(cell_start, ring_vertex, ring_code, edge_data, c, scratch, gx, gy, gz, dE_dA, dE_dP,
                         line_tension, out):

@@ -15,7 +15,7 @@ Conventions
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .rings import ring_edge
 from .sheet import INDEX, Sheet
@@ -119,24 +119,36 @@ def edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, shell):
 
     Two loops: a gather of the vertex pairs, then a branch-free loop over contiguous rows that
     the compiler vectorises (square roots and divisions dominate this pass otherwise; ~4x)."""
+    if not shell:
+        planar_edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic)
+        return
     ux, uy, uz, lengths = edge_data[0], edge_data[1], edge_data[2], edge_data[3]
     for e in range(edge_tail.shape[0]):
-        ux[e], uy[e], dz = edge_vector(vertices, edge_tail[e], edge_head[e], box, periodic)
-        if shell:
-            uz[e] = dz
-    if shell:
-        for e in range(edge_tail.shape[0]):
-            lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e] + uz[e] * uz[e])
-            inverse = 1.0 / lengths[e]
-            ux[e] *= inverse
-            uy[e] *= inverse
-            uz[e] *= inverse
-    else:
-        for e in range(edge_tail.shape[0]):
-            lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e])
-            inverse = 1.0 / lengths[e]
-            ux[e] *= inverse
-            uy[e] *= inverse
+        ux[e], uy[e], uz[e] = edge_vector(vertices, edge_tail[e], edge_head[e], box, periodic)
+    for e in range(edge_tail.shape[0]):
+        lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e] + uz[e] * uz[e])
+        inverse = 1.0 / lengths[e]
+        ux[e] *= inverse
+        uy[e] *= inverse
+        uz[e] *= inverse
+
+
+@njit(inline="always")
+def planar_edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic):
+    """edge_pass of a planar sheet. Its loops are ``prange``: parallel in a parallel kernel (which
+    must call it outside any branch, and store plainly: numba 0.68 drops prange loops inside
+    branches and augmented stores), plain loops elsewhere."""
+    ux, uy, lengths = edge_data[0], edge_data[1], edge_data[3]
+    for e in prange(edge_tail.shape[0]):
+        dx, dy, _ = edge_vector(vertices, edge_tail[e], edge_head[e], box, periodic)
+        ux[e] = dx
+        uy[e] = dy
+    for e in prange(edge_tail.shape[0]):
+        length = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e])
+        inverse = 1.0 / length
+        ux[e] = ux[e] * inverse
+        uy[e] = uy[e] * inverse
+        lengths[e] = length
 
 
 @njit(inline="always")
@@ -147,17 +159,15 @@ def ring_side(ring_code, edge_data, k):
 
 
 @njit(inline="always")
-def planar_cell(cell_start, ring_code, edge_data, c, scratch):
+def planar_cell(cell_start, ring_code, edge_data, c):
     """Shoelace area, perimeter, line length, centroid offset from the cell's first vertex (x, y),
-    sum of squared sides and shortest side of planar cell c. Leaves its sides (unit vector x, y,
-    length, line weight) in scratch[0:4] for the force scatter, which then reads them contiguously."""
+    sum of squared sides and shortest side of planar cell c."""
     start = cell_start[c]
     n = cell_start[c + 1] - start
     px = py = sx = sy = twice_area = perimeter = line = squares = 0.0
     shortest = np.inf
     for i in range(n):
         ux, uy, uz, length, weight = ring_side(ring_code, edge_data, start + i)
-        scratch[0, i], scratch[1, i], scratch[2, i], scratch[3, i] = ux, uy, length, weight
         ex, ey = ux * length, uy * length
         sx += px
         sy += py
@@ -249,7 +259,7 @@ def _planar_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch)
      shortest_edge) = geometry
     edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, False)
     for c in range(n_cells):
-        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c, scratch)
+        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c)
         store_scalars(c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, area_,
                       signed_area, perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
         centroid[c, 0], centroid[c, 1], centroid[c, 2] = cell_centroid(vertices, ring_vertex[cell_start[c]], ox, oy,

@@ -12,8 +12,16 @@ the geometry and force kernels instead read, for cell slot c, the ring entries
 
 Edges are numbered in order of first appearance along the rings, so the edges of neighbouring
 cells sit close in memory (cells and vertices are already numbered along a space-filling curve
-by the constructors). Rings depend on topology only; :meth:`Sheet.rings` rebuilds them after
-topology events (it keys the cache on ``Sheet.topology_version`` and the arrays themselves).
+by the constructors). Two more tables serve the planar force kernel, which gathers instead of
+scattering (so that its passes run in parallel, and the same in any thread count):
+
+    edge_cells[e]    (cell on the left of tail -> head, cell on the right), ``n_cells`` for the
+                     outside of an open sheet (a row of zeros in the per-cell work arrays)
+    vertex_edges[v]  the ring codes of the edges at vertex v, ``reversed`` meaning that v is the
+                     edge's head; rows are padded with ``n_edges << 2`` (a row of zeros)
+
+Rings depend on topology only; :meth:`Sheet.rings` rebuilds them after topology events (it keys
+the cache on ``Sheet.topology_version`` and the arrays themselves).
 """
 
 from __future__ import annotations
@@ -27,22 +35,32 @@ from .sheet import INDEX
 class Rings:
     """Contiguous ring arrays of one sheet topology (see the module docstring)."""
 
-    def __init__(self, origin, twin, next_, face, cell_edge, n_half_edges: int, n_cells: int):
+    def __init__(self, origin, twin, next_, face, vertex_edge, cell_edge, n_vertices: int, n_half_edges: int,
+                 n_cells: int):
         n_sides = int(np.count_nonzero(face[:n_half_edges] >= 0))
         self.cell_start = np.empty(n_cells + 1, INDEX)
         self.ring_vertex = np.empty(n_sides, INDEX)
         self.ring_code = np.empty(n_sides, INDEX)
         edge_tail = np.empty(n_half_edges // 2, INDEX)
         edge_head = np.empty(n_half_edges // 2, INDEX)
+        edge_cells = np.full((n_half_edges // 2, 2), n_cells, INDEX)
+        edge_of = np.full(n_half_edges, -1, INDEX)
         n_edges, self.max_sides = _build_rings(origin, twin, next_, face, cell_edge, n_half_edges, n_cells,
                                                self.cell_start, self.ring_vertex, self.ring_code, edge_tail,
-                                               edge_head)
+                                               edge_head, edge_cells, edge_of)
         self.edge_tail = edge_tail[:n_edges]
         self.edge_head = edge_head[:n_edges]
+        self.edge_cells = edge_cells[:n_edges]
+        self.vertex_edges = _vertex_edges(origin, twin, next_, face, vertex_edge, edge_of, edge_head, n_vertices,
+                                          n_edges)
         # work arrays, refreshed by every geometry pass: rows (unit vector x, y, z, length) over the
         # edges; per side of one cell, positions relative to the centroid (3) and fan-triangle normals (3)
         self.edge_data = np.zeros((4, n_edges))
         self.scratch = np.empty((6, self.max_sides))
+        # planar force kernel: per cell (dE/dA, dE/dP, lambda, stiffness bound) and per edge the two
+        # parts of its force on its tail (see energy.py); the last row of each stays zero (the padding)
+        self.cell_response = np.zeros((n_cells + 1, 4))
+        self.edge_force = np.zeros((n_edges + 1, 4))
 
     @property
     def n_edges(self) -> int:
@@ -51,6 +69,10 @@ class Rings:
     def arrays(self) -> tuple:
         """The arrays the kernels take, as one tuple."""
         return (self.cell_start, self.ring_vertex, self.ring_code, self.edge_tail, self.edge_head, self.edge_data)
+
+    def gather_arrays(self) -> tuple:
+        """The tables and work arrays of the planar force kernel, as one tuple."""
+        return (self.edge_cells, self.vertex_edges, self.cell_response, self.edge_force)
 
 
 @njit(inline="always")
@@ -65,8 +87,7 @@ def ring_edge(code):
 
 @njit(cache=True)
 def _build_rings(origin, twin, next_, face, cell_edge, n_half_edges, n_cells, cell_start, ring_vertex,
-                 ring_code, edge_tail, edge_head):
-    edge_of = np.full(n_half_edges, -1, np.int64)
+                 ring_code, edge_tail, edge_head, edge_cells, edge_of):
     n_edges = 0
     k = 0
     max_sides = 0
@@ -85,6 +106,7 @@ def _build_rings(origin, twin, next_, face, cell_edge, n_half_edges, n_cells, ce
                 reversed_ = 1
             on_boundary = 1 if face[twin[h]] < 0 else 0
             ring_code[k] = (edge_of[h] << 2) | (reversed_ << 1) | on_boundary
+            edge_cells[edge_of[h], reversed_] = c
             k += 1
             h = next_[h]
             if h == start:
@@ -92,3 +114,25 @@ def _build_rings(origin, twin, next_, face, cell_edge, n_half_edges, n_cells, ce
         max_sides = max(max_sides, k - cell_start[c])
     cell_start[n_cells] = k
     return n_edges, max_sides
+
+
+@njit(cache=True)
+def _vertex_edges(origin, twin, next_, face, vertex_edge, edge_of, edge_head, n_vertices, n_edges):
+    """vertex_edges table (see the module docstring), one row per vertex, as wide as the largest degree."""
+    degree = np.zeros(n_vertices, np.int64)
+    for v in range(n_vertices):
+        start = h = vertex_edge[v]
+        while True:
+            degree[v] += 1
+            h = next_[twin[h]]  # the next half-edge leaving v
+            if h == start:
+                break
+    table = np.full((n_vertices, max(degree.max(), 1)), n_edges << 2, INDEX)
+    for v in range(n_vertices):
+        h = vertex_edge[v]
+        for k in range(degree[v]):
+            e = edge_of[h]
+            on_boundary = 1 if face[h] < 0 or face[twin[h]] < 0 else 0
+            table[v, k] = (e << 2) | ((1 if edge_head[e] == v else 0) << 1) | on_boundary
+            h = next_[twin[h]]
+    return table

@@ -135,11 +135,11 @@ class Sheet:
         first use and rebuilt after :meth:`topology_changed` or when the arrays are replaced."""
         from .rings import Rings  # local: rings imports this module
 
-        source = (self.origin, self.twin, self.next, self.face, self.cell_edge)
-        key = (self.topology_version, self.n_half_edges, self.n_cells)
+        source = (self.origin, self.twin, self.next, self.face, self.vertex_edge, self.cell_edge)
+        key = (self.topology_version, self.n_vertices, self.n_half_edges, self.n_cells)
         cached = self._rings
         if cached is None or cached[0] != key or any(a is not b for a, b in zip(cached[1], source)):
-            rings = Rings(*source, self.n_half_edges, self.n_cells)
+            rings = Rings(*source, self.n_vertices, self.n_half_edges, self.n_cells)
             self._rings = cached = (key, source, rings)
         return cached[2]
 

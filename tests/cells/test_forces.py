@@ -1,5 +1,6 @@
 """Forces are minus the gradient of the energy (central finite differences)."""
 
+import numba
 import numpy as np
 import pytest
 
@@ -36,6 +37,36 @@ def test_forces_are_minus_energy_gradient(kind, rng, small_sheet, random_model):
     assert relative_error < 1e-6
     if not sheet.is_shell:
         assert np.all(forces[:, 2] == 0.0)
+
+
+def test_forces_where_four_cells_meet(rng, random_model):
+    """A square lattice: every inner vertex has four edges (the planar kernel gathers over a
+    vertex's edges, padded to the largest degree; corners have two)."""
+    n = 4
+    points = np.array([[i, j] for j in range(n + 1) for i in range(n + 1)], float)
+    squares = [[j * (n + 1) + i, j * (n + 1) + i + 1, (j + 1) * (n + 1) + i + 1, (j + 1) * (n + 1) + i]
+               for j in range(n) for i in range(n)]
+    sheet = Sheet.from_polygons(points + rng.normal(0.0, 0.05, points.shape), squares)
+    assert sheet.rings().vertex_edges.shape[1] == 4
+    model = random_model(sheet.n_cells, rng)
+    forces = model.forces(sheet)
+    assert np.abs(forces + finite_difference_gradient(sheet, model)).max() / np.abs(forces).max() < 1e-6
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
+@pytest.mark.parametrize("kind", ["planar", "periodic"])
+def test_parallel_forces_do_not_depend_on_the_thread_count(kind, rng, small_sheet, random_model):
+    sheet = small_sheet(kind)
+    model = random_model(sheet.n_cells, rng)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        serial = model.forces(sheet)
+        numba.set_num_threads(2)
+        parallel = model.forces(sheet)
+    finally:
+        numba.set_num_threads(threads)
+    assert np.array_equal(serial, parallel)
 
 
 def test_energy_of_regular_hexagons_matches_formula():
