@@ -9,15 +9,16 @@ reports its energy and adds its per-cell coefficients to a :class:`Coefficients`
 
     E_c = a2/2 A^2 + a1 A + p2/2 P^2 + p1 P + lambda L   (+ a constant),
 
-and one fused numba kernel (:func:`_planar_forces`, :func:`_shell_forces`) makes a single pass
-over the cells, reading each through its contiguous ring (:mod:`.rings`): geometry,
-dE/dA = a2 A + a1, dE/dP = p2 P + p1, the stable step bound, and the force on every vertex of the
-cell, scattered into the vertex forces
+and one numba kernel per geometry computes, reading each cell through its contiguous ring
+(:mod:`.rings`), its geometry, dE/dA = a2 A + a1, dE/dP = p2 P + p1, the stable step bound, and
+the forces
 
     F_v = - sum_c [ dE/dA_c dA_c/dr_v + sum_{sides s of c} (dE/dP_c + w_s lambda_c) dl_s/dr_v ]
 
 (w_s = 1/2 for an edge shared with another cell, 1 on the outer boundary, so that the two cells
-of an edge together give its line tension Lambda_ij). A new quadratic term (e.g. a different
+of an edge together give its line tension Lambda_ij). Planar sheets (:func:`_planar_passes`)
+gather these sums edge by edge in parallel passes; shells (:func:`_shell_forces`) scatter each
+cell's fan-area gradient in one serial pass. A new quadratic term (e.g. a different
 preferred area law) only needs ``energy`` and ``accumulate``; a term of another kind (substrate
 adhesion, bending) would add its own force kernel and be summed in
 :meth:`VertexModel.forces_and_bound`.
