@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .energy import VertexModel
+from .energy import VertexModel, threads_for
 from .geometry import project_on_ellipsoid, surface_normal, wrap_vertex
 from .sheet import Sheet
 
@@ -73,7 +73,9 @@ class Overdamped:
             h_max = self._step_bound(bound)
             # equal sub-steps over what remains, each below the bound
             h = remaining / max(1, math.ceil(remaining / h_max * (1 - 1e-12)))
-            move_vertices(sheet.vertices, forces, v_ext, nv, h, inv_xi, sheet.box, sheet.periodic, sheet.radii)
+            with threads_for(nv):
+                move_vertices(sheet.vertices, forces, v_ext, nv, h, inv_xi, sheet.box, sheet.periodic,
+                              sheet.radii)
             remaining = remaining - h if remaining - h > 1e-12 * dt else 0.0
             substeps += 1
             if substeps > self.max_substeps:
@@ -179,7 +181,8 @@ def relax(sheet: Sheet, model: VertexModel, *, tolerance: float = 1e-8, max_step
             h, alpha, since_uphill = 0.5 * h, alpha0, 0
         velocity += h * forces  # semi-implicit Euler with unit mass
         # the displacement h * velocity is applied through the same kernel as the dynamics
-        move_vertices(sheet.vertices, velocity, no_velocity, nv, h, 1.0, sheet.box, sheet.periodic, sheet.radii)
+        with threads_for(nv):
+            move_vertices(sheet.vertices, velocity, no_velocity, nv, h, 1.0, sheet.box, sheet.periodic, sheet.radii)
         max_force = evaluate()
     return {"steps": step, "max_force": float(max_force), "energy": model.energy(sheet),
             "converged": bool(max_force < tolerance)}

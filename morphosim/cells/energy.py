@@ -28,6 +28,9 @@ Units: with lengths in µm and energies in nN·µm, K is nN/µm^3, Gamma nN/µm,
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -158,6 +161,24 @@ def _line_energy(line_length, Lambda, n):
     return total
 
 
+# Waking the other threads costs ~10 µs per parallel loop here (they sleep between loops, see
+# morphosim/__init__.py), and a planar step has six: below this many vertices one thread is faster.
+PARALLEL_MIN_VERTICES = 8_000
+
+
+@contextmanager
+def threads_for(n_vertices: int):
+    """Run the block on one numba thread if n_vertices < PARALLEL_MIN_VERTICES (the results do
+    not depend on the thread count)."""
+    threads = numba.get_num_threads()
+    if n_vertices < PARALLEL_MIN_VERTICES:
+        numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
+
+
 # ---------------------------------------------------------------------- the model
 class VertexModel:
     """Sum of energy terms; by default the standard area / perimeter / line-tension model.
@@ -258,9 +279,10 @@ class VertexModel:
                                          sheet.periodic, coefficients.arrays(), edge_floor, self.geometry.arrays(),
                                          rings.scratch, out)
         else:
-            per_cell_max = _planar_forces(sheet.vertices, sheet.n_vertices, rings.arrays(), rings.gather_arrays(), n,
-                                          sheet.box, sheet.periodic, coefficients.arrays(), edge_floor,
-                                          self.geometry.arrays(), out)
+            with threads_for(sheet.n_vertices):
+                per_cell_max = _planar_forces(sheet.vertices, sheet.n_vertices, rings.arrays(),
+                                              rings.gather_arrays(), n, sheet.box, sheet.periodic,
+                                              coefficients.arrays(), edge_floor, self.geometry.arrays(), out)
         for term in self.edge_terms:
             term.add_forces(sheet, out)
         return (float(sheet.counts[MAX_DEGREE]) * per_cell_max

@@ -4,7 +4,7 @@ import numba
 import numpy as np
 import pytest
 
-from morphosim.cells import Sheet, VertexModel
+from morphosim.cells import Sheet, VertexModel, energy
 
 
 def finite_difference_gradient(sheet, model, step=1e-6):
@@ -55,7 +55,8 @@ def test_forces_where_four_cells_meet(rng, random_model):
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
 @pytest.mark.parametrize("kind", ["planar", "periodic"])
-def test_parallel_forces_do_not_depend_on_the_thread_count(kind, rng, small_sheet, random_model):
+def test_parallel_forces_do_not_depend_on_the_thread_count(kind, rng, small_sheet, random_model, monkeypatch):
+    monkeypatch.setattr(energy, "PARALLEL_MIN_VERTICES", 0)  # small sheets run in parallel too
     sheet = small_sheet(kind)
     model = random_model(sheet.n_cells, rng)
     threads = numba.get_num_threads()
