@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 from morphosim.genes.kernels_common import DOPRI_A, DOPRI_C, DOPRI_E
 from morphosim.genes.mathml import literal
-from morphosim.genes.reciprocals import constant_names, pair_divisions
 
 LANES = 8  # cells per chunk: a multiple of the SIMD width (4 doubles with AVX2, 8 with AVX-512)
 # contract: fused multiply-add; arcp: x / v becomes x * (1 / v) with 1 / v computed once per cell when
@@ -68,9 +67,8 @@ def module_source(math, per_cell, parameter_values, template):
         f"P, ERROR = {4 * n_state} * LANES, {4 * n_state + n_inputs} * LANES",
         f"CHUNK = {rows} * LANES",
     ]
-    kernels = [_block_rhs(math, parameter.get), _update_assigned(math, parameter.get)]
-    kernels += [kernel(math, chunk_parameter.get, paired) for kernel in (_chunk_derivatives, _dopri_step)
-                for paired in (True, False)]
+    kernels = [_block_rhs(math, parameter.get), _update_assigned(math, parameter.get),
+               _chunk_derivatives(math, chunk_parameter.get), _dopri_step(math, chunk_parameter.get)]
     return "\n".join(header) + "\n\n\n" + "\n\n".join(kernels) + "\n\n# ---- kernels_template.py ----\n" + template
 
 
@@ -118,31 +116,16 @@ def _row(name, index):
     return f"work[c + {name} + {index} * LANES]"
 
 
-def _with_pairs(lines, prefix, constants=()):
-    """lines with divisions paired (reciprocals.py), each pair adding its product and reciprocal to the
-    local `pairs`: finite unless a pair met a zero, an infinity or an overflow."""
-    lines, pairs = pair_divisions(lines, prefix, constants)
-    return lines + [f"pairs += {product} + {shared}" for product, shared in pairs]
-
-
-def _chunk_derivatives(math, parameter_value, paired):
-    cell = _cell_math(math, lambda i: _row("Y", i), parameter_value)
-    cell += [f"k_{i} = {expression}" for i, expression in enumerate(math.derivatives)]
-    if paired:  # a failed pair makes every derivative NaN, hence the step's error (see _dopri_step)
-        cell = ["pairs = 0.0"] + _with_pairs(cell, "")
-    cell += [f"{_row('K_FIRST', i)} = k_{i}" + (" + 0.0 * pairs" if paired else "")
-             for i in range(len(math.derivatives))]
+def _chunk_derivatives(math, parameter_value):
     body = ["for chunk in range(n_chunks):", "    first = chunk * CHUNK", "    for c in range(first, first + LANES):"]
-    body += ["        " + line for line in cell]
-    name = "chunk_derivatives" if paired else "chunk_derivatives_exact"
-    return _kernel(f"{name}(work, n_chunks, t)",
-                   "K_FIRST rows = f(t, Y rows, P rows) for every cell of a chunked block"
-                   + (", divisions paired (reciprocals.py)." if paired else ", with plain divisions."), body)
+    body += ["        " + line for line in _cell_math(math, lambda i: _row("Y", i), parameter_value)]
+    body += [f"        {_row('K_FIRST', i)} = {expression}" for i, expression in enumerate(math.derivatives)]
+    return _kernel("chunk_derivatives(work, n_chunks, t)",
+                   "K_FIRST rows = f(t, Y rows, P rows) for every cell of a chunked block.", body)
 
 
-def _dopri_step(math, parameter_value, paired):
-    """Source of dopri_step (see its docstring): Dormand–Prince's stages written out for one cell; with
-    `paired`, divisions share reciprocals in pairs (reciprocals.py), else dopri_step_exact."""
+def _dopri_step(math, parameter_value):
+    """Source of dopri_step (see its docstring): Dormand–Prince's stages written out for one cell."""
     integrated = _integrated(math)
     # h times each nonzero tableau coefficient, once per step: a stage is then y plus fused multiply-adds
     weights, head = {}, []
@@ -153,15 +136,7 @@ def _dopri_step(math, parameter_value, paired):
                 head.append(f"h_{stage}_{j} = h * {coefficient!r}")
     cell = [f"y_{i} = {_row('Y', i)}" for i in range(len(math.state_ids))]
     cell += [f"k0_{i} = {_row('K_FIRST', i)}" for i, _ in integrated]
-    parameters = [f"v_{pid} = {parameter_value(j)}" for j, pid in enumerate(math.parameter_ids)]
-    cell += parameters
-    constants = constant_names(parameters)
-    # with paired divisions, a failed pair turns the cell's error into NaN: the step is retaken exactly
-    cell.append("pairs = 0.0")
-
-    def with_pairs(lines, prefix):
-        return _with_pairs(lines, prefix, constants) if paired else lines
-
+    cell += [f"v_{pid} = {parameter_value(j)}" for j, pid in enumerate(math.parameter_ids)]
     moving = dict(integrated)
     for stage in range(1, len(DOPRI_C)):
         cell.append(f"# stage {stage}")
@@ -174,18 +149,16 @@ def _dopri_step(math, parameter_value, paired):
             return " + ".join([f"y_{i}"] + [f"{weights[stage, j]} * k{j}_{i}" for j in range(stage)
                                             if (stage, j) in weights])
 
-        cell += with_pairs(_cell_math(math, state_value)
-                           + [f"k{stage}_{i} = {math.derivatives[i]}" for i, _ in integrated], f"s{stage}_")
+        cell += _cell_math(math, state_value)
+        cell += [f"k{stage}_{i} = {math.derivatives[i]}" for i, _ in integrated]
     last = len(DOPRI_C) - 1
     cell += [f"{_row('Y_NEW', i)} = {f'v_{sid}' if i in moving else f'y_{i}'}" for i, sid in enumerate(math.state_ids)]
     cell += [f"{_row('K_LAST', i)} = k{last}_{i}" for i in moving]
-    ratios = []
+    cell.append("squares = 0.0")
     for i, sid in integrated:
         error = " + ".join(f"{name} * k{j}_{i}" for (kind, j), name in weights.items() if kind == "error")
-        ratios.append(f"ratio_{i} = ({error}) / (atol + rtol * max(abs(y_{i}), abs(v_{sid})))")
-    cell += with_pairs(ratios, "error_")
-    cell.append("squares = 0.0 * pairs" if paired else "squares = 0.0")
-    cell += [f"squares += ratio_{i} * ratio_{i}" for i, _ in integrated]
+        cell.append(f"ratio = ({error}) / (atol + rtol * max(abs(y_{i}), abs(v_{sid})))")
+        cell.append("squares += ratio * ratio")
     cell.append(f"{_row('ERROR', 0)} = squares")
     body = head + ["worst = 0.0", "for chunk in range(n_chunks):", "    first = chunk * CHUNK",
                    "    for c in range(first, first + LANES):"]
@@ -195,11 +168,8 @@ def _dopri_step(math, parameter_value, paired):
              "        if work[c + ERROR] > worst or work[c + ERROR] != work[c + ERROR]:",
              "            worst = work[c + ERROR]",
              "return math.sqrt(worst / N_STATE) if worst == worst else math.inf"]
-    name = "dopri_step" if paired else "dopri_step_exact"
-    return _kernel(f"{name}(work, n_chunks, t_step, h, rtol, atol)",
+    return _kernel("dopri_step(work, n_chunks, t_step, h, rtol, atol)",
                    "One Dormand–Prince step of size h from t_step for every cell of a chunked block: the new "
                    "state into Y_NEW, its derivative into K_LAST (the next step's first stage), each cell's sum "
-                   "of squared scaled errors into ERROR. Returns the block's error norm (the worst cell's RMS)"
-                   + (", inf if a pair of divisions failed (reciprocals.py)." if paired else
-                      ", with plain divisions."),
+                   "of squared scaled errors into ERROR. Returns the block's error norm (the worst cell's RMS).",
                    body)

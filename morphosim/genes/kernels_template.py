@@ -10,9 +10,6 @@ model (see kernel_source.py), which defines
     LANES, CHUNK, Y, Y_NEW, K_FIRST, K_LAST, P, ERROR    the chunked layout of a block
     chunk_derivatives(work, n_chunks, t)                  K_FIRST = f(t, Y, P) in that layout
     dopri_step(work, n_chunks, t, h, rtol, atol)          one fused Dormand–Prince step -> error norm
-    chunk_derivatives_exact, dopri_step_exact             the same with plain divisions: the others
-                                                          pair divisions (reciprocals.py) and return
-                                                          NaN or an error of inf where a pair failed
 
 so numba compiles (and caches) one module per model and set of per-cell parameters, with the
 right-hand side inlined into the integrator loops. State and parameters are laid out (variable, cell).
@@ -93,13 +90,11 @@ def dopri_block(t0, interval, work, n_chunks, h, rtol, atol, max_steps):
     step's new state is not copied to Y)."""
     t_end = t0 + interval
     t = t0
-    if h <= 0.0:  # the first step size is guessed from the derivatives: no failed pair in them
-        chunk_derivatives_exact(work, n_chunks, t)
+    chunk_derivatives(work, n_chunks, t)
+    if h <= 0.0:
         rows = work[: n_chunks * CHUNK].reshape(n_chunks, CHUNK)
         h = initial_step(rows[:, Y: Y + N_STATE * LANES], rows[:, K_FIRST: K_FIRST + N_STATE * LANES],
                          rtol, atol, interval)
-    else:
-        chunk_derivatives(work, n_chunks, t)
     steps = 0
     rejected = False
     while t < t_end:
@@ -109,9 +104,6 @@ def dopri_block(t0, interval, work, n_chunks, h, rtol, atol, max_steps):
         # land exactly on t_end, and never leave a sliver shorter than 1% of a step
         h_step = t_end - t if h >= 0.99 * (t_end - t) else h
         error = dopri_step(work, n_chunks, t, h_step, rtol, atol)
-        if error == math.inf:  # NaN somewhere, or a pair of divisions failed (reciprocals.py): retake
-            chunk_derivatives_exact(work, n_chunks, t)  # the step with plain divisions
-            error = dopri_step_exact(work, n_chunks, t, h_step, rtol, atol)
         accepted, h, rejected = control_step(error, h, h_step, 5.0, FACTOR_MAX_EXPLICIT, rejected)
         if accepted:
             t = t_end if h_step == t_end - t else t + h_step
