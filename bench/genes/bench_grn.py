@@ -20,9 +20,30 @@ subsample of cells and scaled linearly: its cost per cell does not depend on how
 there are. Every figure is the best of REPEATS timings: the machine is shared, and the best one is the
 least disturbed.
 
-Below the table: the same coupling steps on one thread (the cost per core), whether the compiled
-explicit step is vectorized across cells, and the floor that its divisions alone set (each right-hand
-side divides once per species, alpha / (1 + x^2), and so does the error norm).
+The table gives the batched solver on MORPHOSIM_THREADS threads and on one (the cost per core). Below
+it: whether the compiled explicit step is vectorized across cells, and where a cell-step goes on one
+thread at 10^4 cells -- each compiled kernel timed block by block from a compiled loop, beside the
+floor its divisions alone set (each right-hand side divides once per species, alpha / (1 + x^2), and
+so does the error norm), the numpy work of the bench's cell-step, and the rest.
+
+Measured here (AMD EPYC Zen 3, 2 cores shared with other work, 24 Nov 2026; ns per cell-step):
+
+    cells   2 threads   1 thread   RoadRunner loop
+    10^3       60          71-75     36,000
+    10^4       30-34       48-51     37,900     (1,266x at 29.9)
+    10^5       31.6        49-57     37,500
+
+    one thread, 10^4 cells: fused DP5 step 30.5 (its 70 divisions alone: 24.5), first right-hand side
+    3.5 (3.5), copies into blocks and back 3.2-4.2, set_parameter 1.1, reading the state 3.5-5.1,
+    the rest (Python, step control, fresh data from L2/L3) 2.4-6: 47.7-48.5 in all.
+
+The 2-thread figures are the runs where the other core was free: while another process keeps it busy,
+every 2-thread advance waits ~15 ms at the end of numba's parallel region for the descheduled helper
+(10^3 cells then show ~15,000 ns). The 20 ns target is not met: the division unit alone needs 28 ns
+per cell-step on a core (80 divisions: 7 right-hand sides and the error norm), 14 on two, and the
+numpy work of the cell-step (set the input, copy the state out: ~5 ns) runs on one thread. Sharing one
+division between two (1/a = b/(ab)) made the fused step slower (34-37 instead of 29-31 ns): see git
+history ("Genes: revert paired divisions").
 """
 
 import sys
@@ -60,17 +81,19 @@ def time_batched(net, n_cells, n_steps, threads=None):
     for step in range(WARM_UP):
         population.set_parameter("alpha", inputs[step])
         population.advance(DT)
-    best = np.inf
     cell_steps_before = population.cell_steps
-    for repeat in range(REPEATS):
-        start = time.perf_counter()
-        for step in range(WARM_UP + repeat * n_steps, WARM_UP + (repeat + 1) * n_steps):
+    steps = iter(range(WARM_UP, WARM_UP + REPEATS * n_steps))
+
+    def coupling_steps():
+        for _ in range(n_steps):
+            step = next(steps)
             population.set_parameter("alpha", inputs[step])
             population.advance(DT)
             state = np.array(population.state.T)  # species by species
-        best = min(best, time.perf_counter() - start)
+        assert np.all(np.isfinite(state))
+
+    best = best_time(coupling_steps)
     populations.THREADS = threads_before
-    assert np.all(np.isfinite(state))
     steps_per_coupling_step = (population.cell_steps - cell_steps_before) / (n_cells * REPEATS * n_steps)
     return best / (n_cells * n_steps), steps_per_coupling_step
 
@@ -90,11 +113,8 @@ def time_roadrunner_loop(net, n_cells, n_steps):
                 runner.model.getFloatingSpeciesConcentrations()
 
     coupling_steps(range(WARM_UP))
-    best = np.inf
-    for repeat in range(REPEATS):
-        start = time.perf_counter()
-        coupling_steps(range(WARM_UP + repeat * n_steps, WARM_UP + (repeat + 1) * n_steps))
-        best = min(best, time.perf_counter() - start)
+    steps = iter(range(WARM_UP, WARM_UP + REPEATS * n_steps))
+    best = best_time(lambda: coupling_steps([next(steps) for _ in range(n_steps)]))
     return best / (sample * n_steps), sample
 
 
@@ -109,12 +129,74 @@ def division_time():
     """Seconds per double-precision division on one core, vectorized (the explicit step's bottleneck)."""
     x, out = np.random.default_rng(0).uniform(1.0, 2.0, 256), np.empty(256)
     _divisions(x, out, 1)
+    return best_time(lambda: _divisions(x, out, 20_000)) / (20_000 * x.size)
+
+
+def time_parts(net, n_cells=10_000):
+    """({part: seconds per cell-step}, whole coupling step) on one thread, best of REPEATS each: the
+    compiled kernels called block by block from compiled loops, the numpy work of the bench's
+    cell-step, and what is left of the whole coupling step (Python, step control, launching)."""
+    threads_before, populations.THREADS = populations.THREADS, 1
+    population = net.population(n_cells, solver="batched", method="explicit", rtol=RTOL, atol=ATOL)
+    for step in range(WARM_UP):
+        population.set_parameter("alpha", input_values(n_cells, step))
+        population.advance(DT)
+    module, size = population.module, population.block_size
+    dopri_step, chunk_derivatives = module.dopri_step, module.chunk_derivatives
+    pack_block, unpack_block = module.pack_block, module.unpack_block
+    n_blocks = n_cells // size
+    y, p = population._y.copy(), population._p
+    work = np.empty(-(-size // module.LANES) * module.CHUNK)
+    n_chunks = pack_block(y, p, 0, size, work)
+    chunk_derivatives(work, n_chunks, 0.0)
+
+    @njit
+    def steps(work, n_chunks):  # every block's step, on the data of the first block (in L1)
+        for _ in range(n_blocks):
+            dopri_step(work, n_chunks, 0.0, DT, RTOL, ATOL)
+
+    @njit
+    def derivatives(work, n_chunks):
+        for _ in range(n_blocks):
+            chunk_derivatives(work, n_chunks, 0.0)
+
+    @njit
+    def copies(y, p, work):
+        for block in range(n_blocks):
+            pack_block(y, p, block * size, (block + 1) * size, work)
+            unpack_block(work, y, block * size, (block + 1) * size)
+
+    inputs = input_values(n_cells, WARM_UP)
+
+    def coupling_step():
+        population.set_parameter("alpha", inputs)
+        population.advance(DT)
+        np.array(population.state.T)
+
+    steps(work, n_chunks), derivatives(work, n_chunks), copies(y, p, work)  # compile
+    per_cell = 1 / (n_blocks * size)
+    parts = {
+        "fused DP5 step (6 right-hand sides, error norm)": best_time(lambda: steps(work, n_chunks)) * per_cell,
+        "first right-hand side of the interval": best_time(lambda: derivatives(work, n_chunks)) * per_cell,
+        "copies into blocks and back": best_time(lambda: copies(y, p, work)) * per_cell,
+        "set_parameter (numpy)": best_time(lambda: population.set_parameter("alpha", inputs)) / n_cells,
+        "read the state (numpy copy)": best_time(lambda: np.array(population.state.T)) / n_cells,
+    }
+    whole = best_time(coupling_step) / n_cells
+    parts["the rest (Python, step control)"] = whole - sum(parts.values())
+    populations.THREADS = threads_before
+    return parts, whole
+
+
+def best_time(action):
+    """Seconds of the fastest of REPEATS calls of action(): the machine is shared, the fastest call is
+    the least disturbed."""
     best = np.inf
     for _ in range(REPEATS):
         start = time.perf_counter()
-        _divisions(x, out, 20_000)
+        action()
         best = min(best, time.perf_counter() - start)
-    return best / (20_000 * x.size)
+    return best
 
 
 def division_width(net):
@@ -132,33 +214,40 @@ def division_width(net):
 def main(quick=False):
     net = load(MODEL)
     sizes = [100, 1000, 10_000] if quick else [100, 1000, 10_000, 100_000]
+    threads = populations.THREADS
     print(f"model {MODEL.name}: {len(net.species)} species; coupling step DT = {DT}; rtol = {RTOL}, atol = {ATOL}; "
-          f"batched (Dormand-Prince 5(4)) on {populations.THREADS} threads, RoadRunner loop on 1; best of {REPEATS}")
+          f"batched (Dormand-Prince 5(4)) on {threads} threads and on 1, RoadRunner loop on 1; best of {REPEATS}")
     print("cell-step = set the cell's input, advance it by DT, read its state")
-    print(f"{'cells':>8} {'batched ns/cell-step':>21} {'steps/DT':>9} {'RoadRunner ns/cell-step':>24} "
-          f"{'speed-up':>9}   note")
+    print(f"{'cells':>8} {f'batched ns/cell-step, {threads} threads':>32} {'1 thread':>9} {'steps/DT':>9} "
+          f"{'RoadRunner ns/cell-step':>24} {'speed-up':>9}   note")
     for n_cells in sizes:
         n_steps = max(2, min(10, 1_000_000 // (n_cells * 10)))
         batched, steps_per_dt = time_batched(net, n_cells, n_steps)
+        one_thread, _ = time_batched(net, n_cells, n_steps, threads=1)
         roadrunner, sample = time_roadrunner_loop(net, n_cells, 2)
         note = f"RoadRunner timed on {sample} of {n_cells} cells" if sample < n_cells else ""
-        print(f"{n_cells:>8} {batched * 1e9:>21.1f} {steps_per_dt:>9.2f} {roadrunner * 1e9:>24.0f} "
-              f"{roadrunner / batched:>8.0f}x   {note}")
+        print(f"{n_cells:>8} {batched * 1e9:>32.1f} {one_thread * 1e9:>9.1f} {steps_per_dt:>9.2f} "
+              f"{roadrunner * 1e9:>24.0f} {roadrunner / batched:>8.0f}x   {note}")
     print("targets: >= 300x the RoadRunner loop at 10^4 cells; <= 20 ns per cell-step (10 species, explicit)")
+    print()
+    width = division_width(net)
+    print(f"the explicit step divides {width} cells per instruction (4: AVX2 vectors of doubles across cells)")
     # What bounds the explicit step: every right-hand side divides once per species (alpha / (1 + x^2)),
     # and the error norm once per species: 7 right-hand sides (6 stages + the first, recomputed because
     # the input changed) and one error norm per coupling step = 80 divisions per cell-step.
-    print()
-    one_thread, _ = time_batched(net, 10_000, 10, threads=1)
-    all_threads, _ = time_batched(net, 10_000, 10)
-    print(f"10^4 cells: {one_thread * 1e9:.1f} ns per cell-step on 1 thread, {all_threads * 1e9:.1f} on "
-          f"{populations.THREADS} ({one_thread / all_threads:.2f}x)")
-    width = division_width(net)
-    print(f"the explicit step divides {width} cells per instruction (4: AVX2 vectors of doubles across cells)")
-    divisions, per_division = 7 * len(net.species) + len(net.species), division_time()
-    print(f"floor from divisions alone: {divisions} per cell-step x {per_division * 1e9:.2f} ns "
-          f"(measured, vectorized, one core) / {populations.THREADS} threads = "
-          f"{divisions * per_division / populations.THREADS * 1e9:.1f} ns per cell-step")
+    n_species, per_division = len(net.species), division_time()
+    divisions = {"fused DP5 step (6 right-hand sides, error norm)": 7 * n_species,
+                 "first right-hand side of the interval": n_species}
+    parts, whole = time_parts(net)
+    print(f"where a cell-step goes, 10^4 cells, 1 thread (ns per cell-step; a division takes "
+          f"{per_division * 1e9:.2f} ns per cell, vectorized):")
+    for name, seconds in parts.items():
+        floor = (f"   {divisions[name]} divisions alone: {divisions[name] * per_division * 1e9:.1f}"
+                 if name in divisions else "")
+        print(f"  {name:<48} {seconds * 1e9:6.1f}{floor}")
+    print(f"  {'whole coupling step':<48} {whole * 1e9:6.1f}")
+    print(f"floor from divisions alone: {sum(divisions.values())} per cell-step / {threads} threads = "
+          f"{sum(divisions.values()) * per_division / threads * 1e9:.1f} ns per cell-step")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 STATUS_OK = 0
@@ -28,6 +29,26 @@ def fetch_add(typingctx, counters, index):
         return builder.atomic_rmw("add", address, context.get_constant(types.int64, 1), "seq_cst")
 
     return types.int64(counters, index), codegen
+
+
+@intrinsic
+def copy_doubles(typingctx, target, target_start, source, source_start, count):
+    """target[target_start: target_start + count] = source[source_start: source_start + count] for
+    contiguous float64 arrays that do not overlap there, as one memcpy: LLVM turns a constant count
+    into vector moves, where an element loop between two arrays stays scalar (it cannot rule out that
+    they overlap). No index checks: the caller keeps the ranges inside both arrays."""
+    float_array = types.Array(types.float64, 1, "C")
+    if not (target == float_array and source == float_array):
+        return None
+
+    def codegen(context, builder, signature, arguments):
+        target_array = context.make_array(signature.args[0])(context, builder, arguments[0])
+        source_array = context.make_array(signature.args[2])(context, builder, arguments[2])
+        cgutils.raw_memcpy(builder, builder.gep(target_array.data, [arguments[1]]),
+                           builder.gep(source_array.data, [arguments[3]]), arguments[4], 8)
+        return context.get_dummy_value()
+
+    return types.void(target, target_start, source, source_start, count), codegen
 
 
 @njit(cache=True, nogil=True)

@@ -29,7 +29,7 @@ from numba import njit, prange
 
 from morphosim.genes.kernels_common import (
     FD_FLOOR, STATUS_OK, STATUS_STEP_TOO_SMALL, STATUS_TOO_MANY_STEPS, combine, control_step, copy_block,
-    error_norm, fetch_add, initial_step, lu_factor, lu_solve_columns,
+    copy_doubles, error_norm, fetch_add, initial_step, lu_factor, lu_solve_columns,
 )
 
 # RODAS3 (Sandu et al. 1997, Atmos. Env. 31:3459; stiffly accurate, L-stable, order 3(2)), in the form
@@ -57,7 +57,9 @@ def pack_block(y, p, first, last, work):
     for s in range(N_STATE + INPUT_ROWS.size):
         row = y[s] if s < N_STATE else p[INPUT_ROWS[s - N_STATE]]
         offset = Y + s * LANES if s < N_STATE else P + (s - N_STATE) * LANES
-        for i in range(n_chunks * LANES):
+        for chunk in range(n_cells // LANES):
+            copy_doubles(work, chunk * CHUNK + offset, row, first + chunk * LANES, LANES)
+        for i in range(n_cells // LANES * LANES, n_chunks * LANES):  # the last chunk, if partly filled
             work[(i // LANES) * CHUNK + offset + i % LANES] = row[first + min(i, n_cells - 1)]
     return n_chunks
 
@@ -65,19 +67,20 @@ def pack_block(y, p, first, last, work):
 @njit(cache=True, nogil=True)
 def unpack_block(work, y, first, last):
     """Copy the Y_NEW rows of a chunked block (its final state) back into cells [first, last) of y."""
+    n_cells = last - first
     for s in range(N_STATE):
-        row, lanes = y[s], work[Y_NEW + s * LANES:]
-        for i in range(last - first):
-            row[first + i] = lanes[(i // LANES) * CHUNK + i % LANES]
+        row = y[s]
+        for chunk in range(n_cells // LANES):
+            copy_doubles(row, first + chunk * LANES, work, chunk * CHUNK + Y_NEW + s * LANES, LANES)
+        for i in range(n_cells // LANES * LANES, n_cells):  # the last chunk, if partly filled
+            row[first + i] = work[(i // LANES) * CHUNK + Y_NEW + s * LANES + i % LANES]
 
 
 @njit(cache=True, nogil=True)
 def copy_rows(work, n_chunks, source, target):
     """Copy N_STATE rows of a chunked block from element offset `source` to `target` (Y, Y_NEW, ...)."""
     for chunk in range(n_chunks):
-        first = chunk * CHUNK
-        for e in range(N_STATE * LANES):
-            work[first + target + e] = work[first + source + e]
+        copy_doubles(work, chunk * CHUNK + target, work, chunk * CHUNK + source, N_STATE * LANES)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
