@@ -112,10 +112,9 @@ def _move_on_shell(vertices, forces, velocity, n_vertices, h, inv_xi, radii, ext
 def _move_planar(vertices, forces, velocity, n_vertices, h, inv_xi, box, periodic, external):
     for v in prange(n_vertices):
         ux, uy, uz = _velocity(forces, velocity, v, inv_xi, external)
-        # plain stores: numba's prange drops augmented ones (see geometry.planar_edge_pass)
-        vertices[v, 0] = vertices[v, 0] + h * ux
-        vertices[v, 1] = vertices[v, 1] + h * uy
-        vertices[v, 2] = vertices[v, 2] + h * uz
+        vertices[v, 0] += h * ux
+        vertices[v, 1] += h * uy
+        vertices[v, 2] += h * uz
         wrap_vertex(vertices, v, box, periodic)
 
 

@@ -34,7 +34,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .geometry import (Geometry, compute_geometry, edge_pass, planar_cell, planar_edge_pass, ring_side, shell_cell,
+from ..threads import barrier, share
+from .geometry import (Geometry, compute_geometry, edge_pass, planar_cell, planar_edges, ring_side, shell_cell,
                        store_scalars)
 from .rings import ring_edge
 from .sheet import MAX_DEGREE, Sheet
@@ -161,9 +162,10 @@ def _line_energy(line_length, Lambda, n):
     return total
 
 
-# Waking the other threads costs ~10 µs per parallel loop here (they sleep between loops, see
-# morphosim/__init__.py), and a planar step has six: below this many vertices one thread is faster.
-PARALLEL_MIN_VERTICES = 8_000
+# Waking the other threads costs ~15 µs per parallel region here (they sleep between regions, see
+# morphosim/__init__.py), and a planar step has two (forces, move): below this many vertices one
+# thread is faster (measured: 2,000 vertices 62 ns per vertex on one thread, 68 on two; 4,000: 48, 43).
+PARALLEL_MIN_VERTICES = 3_000
 
 
 @contextmanager
@@ -280,8 +282,8 @@ class VertexModel:
                                          rings.scratch, out)
         else:
             with threads_for(sheet.n_vertices):
-                per_cell_max = _planar_forces(sheet.vertices, sheet.n_vertices, rings.arrays(),
-                                              rings.gather_arrays(), n, sheet.box, sheet.periodic,
+                per_cell_max = _planar_forces(numba.get_num_threads(), sheet.vertices, sheet.n_vertices,
+                                              rings.arrays(), rings.gather_arrays(), n, sheet.box, sheet.periodic,
                                               coefficients.arrays(), edge_floor, self.geometry.arrays(), out)
         for term in self.edge_terms:
             term.add_forces(sheet, out)
@@ -364,46 +366,92 @@ def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_f
 
 
 @njit(cache=True)
-def _planar_forces(vertices, n_vertices, rings, gather, n_cells, box, periodic, coefficients, edge_floor, geometry,
-                   out):
-    """Unpack the array tuples for :func:`_planar_passes` (a prange kernel must get its arrays one by one)."""
+def _planar_forces(n_threads, vertices, n_vertices, rings, gather, n_cells, box, periodic, coefficients, edge_floor,
+                   geometry, out):
+    """Unpack the array tuples for :func:`_planar_region` (inside a numba prange, writes to arrays
+    held in a tuple are lost) and return the largest per-cell stiffness bound."""
     cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
     edge_cells, vertex_edges, cell_response, edge_force = gather
     area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension = coefficients
     area, signed_area, perimeter, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
-    return _planar_passes(vertices, n_vertices, cell_start, ring_code, edge_tail, edge_head, edge_data, edge_cells,
-                          vertex_edges, cell_response, edge_force, n_cells, box, periodic, area_stiffness, area_slope,
-                          perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area, signed_area, perimeter,
-                          line_length, n_sides, sum_squared_edges, shortest_edge, out)
+    worst = np.zeros(n_threads)
+    _planar_region(n_threads, np.zeros(1, np.int64), worst, vertices, n_vertices, cell_start, ring_code, edge_tail,
+                   edge_head, edge_data, edge_cells, vertex_edges, cell_response, edge_force, n_cells, box, periodic,
+                   area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area,
+                   signed_area, perimeter, line_length, n_sides, sum_squared_edges, shortest_edge, out)
+    return worst.max()
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def _planar_passes(vertices, n_vertices, cell_start, ring_code, edge_tail, edge_head, edge_data, edge_cells,
-                   vertex_edges, cell_response, edge_force, n_cells, box, periodic, area_stiffness, area_slope,
-                   perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area_, signed_area, perimeter_,
-                   line_length, n_sides, sum_squared_edges, shortest_edge, out):
-    """Planar forces by gathering, in four passes that each write only their own rows (parallel,
-    and the same sums in the same order for any number of threads):
+@njit(cache=True, parallel=True)
+def _planar_region(n_threads, arrivals, worst, vertices, n_vertices, cell_start, ring_code, edge_tail, edge_head,
+                   edge_data, edge_cells, vertex_edges, cell_response, edge_force, n_cells, box, periodic,
+                   area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area,
+                   signed_area, perimeter, line_length, n_sides, sum_squared_edges, shortest_edge, out):
+    """Planar forces by gathering, in four passes in one parallel region (see morphosim.threads);
+    each thread takes a fixed share of every pass and writes only its own rows, so the sums are
+    the same, in the same order, for any number of threads:
 
     1. edges: unit vector u and length l;
-    2. cells: geometry, dE/dA, dE/dP, lambda and stiffness bound;
+    2. cells: geometry, dE/dA, dE/dP, lambda and stiffness bound (the largest per thread in worst);
     3. edges: with L and R the cells left and right of tail -> head (R outside: zeros),
            tension  T = dE/dP_L + dE/dP_R + w (lambda_L + lambda_R)   (w = 1 on the boundary, else 1/2)
            g = T u,   q = -(dE/dA_L - dE/dA_R) perp(l u) / 2,   perp(x, y) = (y, -x)
        (the edge's length gradient and its share of both cells' shoelace area gradients);
     4. vertices: F_v = sum over its edges of g + q where v is the tail, -g + q where it is the head.
     """
-    planar_edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic)
-    for c in prange(n_cells):
+    n_edges = edge_tail.shape[0]
+    # each pass gets views of its share (see geometry.planar_edges: indices from 0 are faster)
+    for thread in prange(n_threads):
+        first, last = share(n_edges, thread, n_threads)
+        planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
+        barrier(arrivals, n_threads, 1)
+        first, last = share(n_cells, thread, n_threads)
+        worst[thread] = _planar_cells(
+            cell_start[first:last + 1], ring_code, edge_data, cell_response[first:last], edge_floor,
+            _rows(area_stiffness, first, last), _rows(area_slope, first, last),
+            _rows(perimeter_stiffness, first, last), _rows(perimeter_slope, first, last),
+            _rows(line_tension, first, last), area[first:last], signed_area[first:last], perimeter[first:last],
+            line_length[first:last], n_sides[first:last], sum_squared_edges[first:last], shortest_edge[first:last])
+        barrier(arrivals, n_threads, 2)
+        first, last = share(n_edges, thread, n_threads)
+        _edge_forces(edge_cells[first:last], edge_data[:, first:last], cell_response, n_cells,
+                     edge_force[first:last])
+        barrier(arrivals, n_threads, 3)
+        first, last = share(n_vertices, thread, n_threads)
+        _gather_vertex_forces(vertex_edges[first:last], edge_force, out[first:last])
+
+
+@njit(inline="always")
+def _rows(values, first, last):
+    """The rows [first, last) of a per-cell parameter; a scalar one (length 1) as it is."""
+    return values[first:last] if values.shape[0] > 1 else values
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _planar_cells(cell_start, ring_code, edge_data, cell_response, edge_floor, area_stiffness, area_slope,
+                  perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area, perimeter_, line_length,
+                  n_sides, sum_squared_edges, shortest_edge):
+    """Pass 2 over the cells of ``cell_start`` (a share: its per-cell arrays are views of the same
+    rows): cell_response rows (dE/dA, dE/dP, lambda, stiffness bound); returns the largest bound."""
+    worst = 0.0
+    for c in range(cell_start.shape[0] - 1):
         area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c)
         cell_response[c, 0], cell_response[c, 1], cell_response[c, 2], cell_response[c, 3] = _cell_response(
             c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, False, edge_floor,
             area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area,
             perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+        worst = max(worst, cell_response[c, 3])
+    return worst
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _edge_forces(edge_cells, edge_data, cell_response, outside, edge_force):
+    """Pass 3 over the edges of ``edge_cells`` (a share; edge_data and edge_force are views of the
+    same rows): edge_force rows (g, q). ``outside`` is the cell index of the outside."""
     ux, uy, lengths = edge_data[0], edge_data[1], edge_data[3]
-    for e in prange(edge_tail.shape[0]):
+    for e in range(edge_cells.shape[0]):
         left, right = edge_cells[e, 0], edge_cells[e, 1]
-        weight = 1.0 if right == n_cells else 0.5
+        weight = 1.0 if right == outside else 0.5
         tension = (cell_response[left, 1] + cell_response[right, 1]
                    + weight * (cell_response[left, 2] + cell_response[right, 2]))
         half_pressure_jump = 0.5 * (cell_response[left, 0] - cell_response[right, 0]) * lengths[e]
@@ -411,17 +459,18 @@ def _planar_passes(vertices, n_vertices, cell_start, ring_code, edge_tail, edge_
         edge_force[e, 1] = tension * uy[e]
         edge_force[e, 2] = -half_pressure_jump * uy[e]
         edge_force[e, 3] = half_pressure_jump * ux[e]
-    for v in prange(n_vertices):
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _gather_vertex_forces(vertex_edges, edge_force, out):
+    """Pass 4 over the vertices of ``vertex_edges`` (a share; out is a view of the same rows)."""
+    for v in range(vertex_edges.shape[0]):
         fx = fy = 0.0
         for k in range(vertex_edges.shape[1]):
             e, sign, _ = ring_edge(vertex_edges[v, k])
             fx += sign * edge_force[e, 0] + edge_force[e, 2]
             fy += sign * edge_force[e, 1] + edge_force[e, 3]
         out[v, 0], out[v, 1], out[v, 2] = fx, fy, 0.0
-    worst = 0.0
-    for c in range(n_cells):
-        worst = max(worst, cell_response[c, 3])
-    return worst
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})

@@ -1,0 +1,58 @@
+"""Thread primitives for numba kernels that run several passes inside one parallel region.
+
+Every numba ``prange`` loop is a parallel region of its own: its threads are woken at the start
+and put to sleep at the end (they sleep rather than spin, see ``morphosim/__init__.py``), which
+costs ~15 µs here. A kernel of several short passes instead runs ``for thread in prange(n)``
+with ``n`` the number of numba threads (one iteration per thread), gives each thread a fixed share
+of every pass (:func:`share`) and separates the passes with :func:`barrier`. A fixed share keeps
+the results the same for any number of threads as long as each output is written by one thread.
+"""
+
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+
+@intrinsic
+def atomic_add(typingctx, counters, index, value):
+    """Atomically counters[index] += value (counters: an int64 array); returns the value before."""
+    if not (isinstance(counters, types.Array) and counters.dtype == types.int64
+            and isinstance(index, types.Integer) and isinstance(value, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, arguments):
+        array = context.make_array(signature.args[0])(context, builder, arguments[0])
+        address = builder.gep(array.data, [arguments[1]])
+        increment = context.cast(builder, arguments[2], signature.args[2], types.int64)
+        return builder.atomic_rmw("add", address, increment, "seq_cst")
+
+    return types.int64(counters, index, value), codegen
+
+
+@intrinsic
+def sched_yield(typingctx):
+    """Let another thread run on this core (the C library's sched_yield)."""
+    def codegen(context, builder, signature, arguments):
+        function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(32), []),
+                                                  "sched_yield")
+        builder.call(function, [])
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+@njit(inline="always")
+def share(n_items, thread, n_threads):
+    """The [first, last) items of ``thread`` when n_items are split evenly over n_threads."""
+    return n_items * thread // n_threads, n_items * (thread + 1) // n_threads
+
+
+@njit(cache=True)
+def barrier(arrivals, n_threads, generation):
+    """Wait until all n_threads threads have arrived at the ``generation``-th barrier (1, 2, ...)
+    of a region; ``arrivals`` is an int64 array whose element 0 is zero at the region's start.
+    Waiting threads yield their core, so a thread that shares a core with another still runs."""
+    atomic_add(arrivals, 0, 1)
+    while atomic_add(arrivals, 0, 0) < generation * n_threads:
+        sched_yield()
