@@ -17,21 +17,6 @@ SAFETY, FACTOR_MIN = 0.9, 0.2
 
 
 @intrinsic
-def fetch_add(typingctx, counters, index):
-    """Atomically counters[index] += 1 (counters: an int64 array); returns the value before. Threads
-    sharing the counters each get distinct values."""
-    if not (isinstance(counters, types.Array) and counters.dtype == types.int64 and isinstance(index, types.Integer)):
-        return None
-
-    def codegen(context, builder, signature, arguments):
-        array = context.make_array(signature.args[0])(context, builder, arguments[0])
-        address = builder.gep(array.data, [arguments[1]])
-        return builder.atomic_rmw("add", address, context.get_constant(types.int64, 1), "seq_cst")
-
-    return types.int64(counters, index), codegen
-
-
-@intrinsic
 def copy_doubles(typingctx, target, target_start, source, source_start, count):
     """target[target_start: target_start + count] = source[source_start: source_start + count] for
     contiguous float64 arrays that do not overlap there, as one memcpy: LLVM turns a constant count

@@ -29,8 +29,9 @@ from numba import njit, prange
 
 from morphosim.genes.kernels_common import (
     FD_FLOOR, STATUS_OK, STATUS_STEP_TOO_SMALL, STATUS_TOO_MANY_STEPS, combine, control_step, copy_block,
-    copy_doubles, error_norm, fetch_add, initial_step, lu_factor, lu_solve_columns,
+    copy_doubles, error_norm, initial_step, lu_factor, lu_solve_columns,
 )
+from morphosim.threads import atomic_add
 
 # RODAS3 (Sandu et al. 1997, Atmos. Env. 31:3459; stiffly accurate, L-stable, order 3(2)), in the form
 #   G = I/(h gamma_1) - J,   G K_i = f(t + alpha_i h, y + sum_j A_ij K_j) + sum_j C_ij/h K_j + gamma_i h df/dt
@@ -208,26 +209,26 @@ def explicit_blocks(next_block, t0, interval, y, p, h_blocks, status, steps, rto
     from the shared counter next_block until none is left. p (n_param, n_cells) per-cell parameters;
     per block: h_blocks step size memory (<= 0: unknown), status and accepted steps (out)."""
     work = np.empty(-(-block_size // LANES) * CHUNK)
-    b = fetch_add(next_block, 0)
+    b = atomic_add(next_block, 0, 1)
     while b < h_blocks.size:
         first, last = b * block_size, min((b + 1) * block_size, y.shape[1])
         n_chunks = pack_block(y, p, first, last, work)
         status[b], h_blocks[b], steps[b] = dopri_block(t0, interval, work, n_chunks, h_blocks[b], rtol, atol,
                                                        max_steps)
         unpack_block(work, y, first, last)
-        b = fetch_add(next_block, 0)
+        b = atomic_add(next_block, 0, 1)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def stiff_blocks(next_block, t0, interval, y, p, h_blocks, status, steps, rtol, atol, block_size, max_steps):
     """As explicit_blocks, with the stiff RODAS3 method."""
-    b = fetch_add(next_block, 0)
+    b = atomic_add(next_block, 0, 1)
     while b < h_blocks.size:
         y_block, p_block = copy_block(y, p, b, block_size)
         status[b], y_end, h_blocks[b], steps[b] = rodas_block(t0, interval, y_block, p_block, h_blocks[b], rtol,
                                                               atol, max_steps)
         y[:, b * block_size: b * block_size + y_end.shape[1]] = y_end
-        b = fetch_add(next_block, 0)
+        b = atomic_add(next_block, 0, 1)
 
 
 # advance_explicit and advance_stiff are kept as two thin loops rather than one with a flag, so a
