@@ -15,13 +15,19 @@ tyssue has no equivalent sheet, so morphosim only).
 Targets (issue 3): <= 10 ns per vertex per step at 10^4-10^5 cells; >= 100x tyssue at 10^4.
 The machine is shared: run twice and compare.
 
-Measured (24 Nov 2026, quietest of four runs, ns per vertex per step): 10^3 37, 10^4 29 (tyssue
-~2000, 65-72x), 10^5 28-32; the half-edge kernels before the ring rewrite took 118-169. Where a
-10^4-cell step goes (ns per vertex): edge pass 4.2 (vectorised square roots), cell geometry 12,
-per-cell derivatives and stores 4, force scatter 8, move 1.3. Reading the rings' sides from
-contiguous per-side arrays instead of per-edge ones, scattering forces edge by edge, and a
-two-chunk prange (omp or workqueue, under the other users' load) were each tried and were no
-faster or slower.
+Measured (24 Nov 2026, quiet machine, two runs; ns per vertex per step, 2 threads / 1 thread):
+10^3 54 / 54 (runs on one thread below 3,000 vertices), 10^4 17.8-20.0 / 29-30 (tyssue 1,915:
+96-107x), 10^5 20.2-20.7 / 39-40 (tyssue 987: 48x); shell 10^4 112 (serial). With
+OMP_WAIT_POLICY=active (threads spin between regions instead of sleeping) 10^4 16.7, 10^5 18.7.
+
+Planar steps gather rather than scatter: four passes (edges, cells, edge forces, vertices) in one
+parallel region with barriers, each thread on a fixed share. One thread, 10^4 cells, ns per
+vertex: edge pass 3.9 (vectorised square roots), cells 8.3, edge forces 4.6, vertex gather 6.1,
+move 1.6. The fused serial scatter kernel it replaces took 30 on one thread; six parallel regions
+instead of one cost ~15 us each with sleeping threads. Tried and no faster: cells grouped by side
+count, rings padded to a multiple of 4 sides, interleaved edge data, the edge forces computed at
+each vertex instead of once per edge. At 10^5 cells the passes move, by our count, ~400 bytes per
+vertex through L3 (the data no longer fit in L2), and one thread slows from 29 to 39 ns.
 """
 
 from __future__ import annotations

@@ -26,24 +26,28 @@ thread at 10^4 cells -- each compiled kernel timed block by block from a compile
 floor its divisions alone set (each right-hand side divides once per species, alpha / (1 + x^2), and
 so does the error norm), the numpy work of the bench's cell-step, and the rest.
 
-Measured here (AMD EPYC Zen 3, 2 cores shared with other work, 24 Nov 2026; ns per cell-step):
+Measured here (AMD EPYC Zen 3, 2 cores, quiet machine, 24 Nov 2026, after the session's last commit;
+ns per cell-step):
 
     cells   2 threads   1 thread   RoadRunner loop
-    10^3       60          71-75     36,000
-    10^4       30-34       48-51     37,900     (1,266x at 29.9)
-    10^5       31.6        49-57     37,500
+    10^3       84          73        41,500
+    10^4       36          53        37,500     (1,042x)
+    10^5       34          61        36,600     (1,076x)
+    with OMP_WAIT_POLICY=active: 10^3 59, 10^4 33.4 (1,201x)
 
     one thread, 10^4 cells: fused DP5 step 30.5 (its 70 divisions alone: 24.5), first right-hand side
     3.5 (3.5), copies into blocks and back 3.2-4.2, set_parameter 1.1, reading the state 3.5-5.1,
     the rest (Python, step control, fresh data from L2/L3) 2.4-6: 47.7-48.5 in all.
 
-The 2-thread figures are the runs where the other core was free: while another process keeps it busy,
-every 2-thread advance waits ~15 ms at the end of numba's parallel region for the descheduled helper
-(10^3 cells then show ~15,000 ns). The 20 ns target is not met: the division unit alone needs 28 ns
-per cell-step on a core (80 divisions: 7 right-hand sides and the error norm), 14 on two, and the
-numpy work of the cell-step (set the input, copy the state out: ~5 ns) runs on one thread. Sharing one
-division between two (1/a = b/(ab)) made the fused step slower (34-37 instead of 29-31 ns): see git
-history ("Genes: revert paired divisions").
+Idle threads sleep (morphosim sets OMP_WAIT_POLICY=PASSIVE unless it is set): waking the helper thread
+costs each advance ~30 us, but with spinning threads (the OpenMP default) every advance stalled ~15 ms
+whenever another process kept the second core busy (10^3 cells then showed ~15,000 ns). The 20 ns
+target is not met: the division unit alone needs 28 ns per cell-step on a core (80 divisions: 7
+right-hand sides and the error norm), 14 on two, and the numpy work of the cell-step (set the input,
+copy the state out: ~5 ns) runs on one thread. Sharing one division between two (1/a = b/(ab)) made
+the fused step slower (34-37 instead of 29-31 ns): see git history ("Genes: revert paired
+divisions"); so did Sofroniou-Spaletta 4(3) (5 right-hand sides per step, but 2 steps per DT at this
+tolerance).
 """
 
 import sys
