@@ -14,12 +14,11 @@ centroids, shape tensors, adjacency), :mod:`.energy` (energy terms, forces), :mo
 This package imports no other morphosim scale.
 
 The hot kernels read the mesh through contiguous per-cell rings (:mod:`.rings`, rebuilt only
-after topology changes): one vectorised pass over the edges, then one pass over the cells that
-computes geometry, energy derivatives, the stable step bound and scatters the forces. They are
-serial ``@njit(cache=True)`` loops on purpose: the scatter is then deterministic, and on the
-shared 2-core machine a two-chunk ``prange`` version (private force buffers summed in a fixed
-order) was slower than one thread under the other users' load: 43 (omp) and 53 (workqueue)
-against 28 ns per vertex at 10^4 cells, 112 (omp) against 32 at 10^5.
+after topology changes). On planar sheets the forces are gathered, not scattered: passes over the
+edges, the cells, the edges again and the vertices, each thread writing only its own share of
+rows, in one parallel region (:mod:`morphosim.threads`), so the sums do not depend on the number of
+threads; sheets under 3,000 vertices run on one thread. Shells keep one serial pass over the cells
+that scatters each cell's fan-area gradient onto its vertices.
 """
 
 from .dynamics import Overdamped, move_vertices, relax
