@@ -6,6 +6,8 @@ costs ~15 µs here. A kernel of several short passes instead runs ``for thread i
 with ``n`` the number of numba threads (one iteration per thread), gives each thread a fixed share
 of every pass (:func:`share`) and separates the passes with :func:`barrier`. A fixed share keeps
 the results the same for any number of threads as long as each output is written by one thread.
+Such a kernel must not run inside another parallel region: numba runs a nested region's
+iterations one after the other on one thread, and the first would wait at its barrier forever.
 """
 
 from llvmlite import ir
