@@ -28,7 +28,7 @@ Units: with lengths in µm and energies in nN·µm, K is nN/µm^3, Gamma nN/µm,
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numba
 import numpy as np
@@ -168,13 +168,17 @@ def _line_energy(line_length, Lambda, n):
 PARALLEL_MIN_VERTICES = 3_000
 
 
-@contextmanager
 def threads_for(n_vertices: int):
-    """Run the block on one numba thread if n_vertices < PARALLEL_MIN_VERTICES (the results do
-    not depend on the thread count)."""
+    """A context that runs its block on one numba thread if n_vertices < PARALLEL_MIN_VERTICES
+    (the results do not depend on the thread count); above, it changes nothing (and costs nothing:
+    numba's thread-count calls take µs)."""
+    return _one_thread() if n_vertices < PARALLEL_MIN_VERTICES else nullcontext()
+
+
+@contextmanager
+def _one_thread():
     threads = numba.get_num_threads()
-    if n_vertices < PARALLEL_MIN_VERTICES:
-        numba.set_num_threads(1)
+    numba.set_num_threads(1)
     try:
         yield
     finally:
