@@ -16,9 +16,9 @@ Targets (issue 3): <= 10 ns per vertex per step at 10^4-10^5 cells; >= 100x tyss
 The machine is shared: run twice and compare.
 
 Measured (24 Nov 2026, quiet machine, two runs; ns per vertex per step, 2 threads / 1 thread):
-10^3 54 / 54 (runs on one thread below 3,000 vertices), 10^4 17.8-20.0 / 29-30 (tyssue 1,915:
-96-107x), 10^5 20.2-20.7 / 39-40 (tyssue 987: 48x); shell 10^4 112 (serial). With
-OMP_WAIT_POLICY=active (threads spin between regions instead of sleeping) 10^4 16.7, 10^5 18.7.
+10^3 54 / 54 (runs on one thread below 3,000 vertices), 10^4 16.7 / 28.2 (tyssue 1,869-1,959:
+112-117x), 10^5 19.3-20.7 / 39-43 (tyssue 944-953: 46-49x); shell 10^4 112 (serial). A 10^4-cell
+step: force kernel 263 us, Python around it 25 us, move 30 us (half of it waking the second thread).
 
 Planar steps gather rather than scatter: four passes (edges, cells, edge forces, vertices) in one
 parallel region with barriers, each thread on a fixed share. One thread, 10^4 cells, ns per
