@@ -10,6 +10,9 @@ __version__ = "0.1.0"
 # per vertex with the other core busy). MORPHOSIM_THREADS caps the threads of both scales. Both
 # settings must be made before numba starts its threads; the user's own values win.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Kernels with barriers between passes need every thread of a region running at once: OpenMP and
+# numba's workqueue do that, tbb may not (see morphosim/threads.py), so prefer them to tbb.
+os.environ.setdefault("NUMBA_THREADING_LAYER_PRIORITY", "omp workqueue tbb")
 if "MORPHOSIM_THREADS" in os.environ:
     os.environ.setdefault("NUMBA_NUM_THREADS", os.environ["MORPHOSIM_THREADS"])
 

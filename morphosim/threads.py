@@ -8,10 +8,16 @@ of every pass (:func:`share`) and separates the passes with :func:`barrier`. A f
 the results the same for any number of threads as long as each output is written by one thread.
 Such a kernel must not run inside another parallel region: numba runs a nested region's
 iterations one after the other on one thread, and the first would wait at its barrier forever.
+For the same reason it runs on one thread under numba's tbb layer, whose scheduler may give two
+iterations to one thread (omp and workqueue give each thread its own; morphosim asks numba to
+prefer them, see ``morphosim/__init__.py``): take the thread count from :func:`region_threads`.
 """
 
+from functools import cache
+
+import numba
 from llvmlite import ir
-from numba import njit, types
+from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -58,3 +64,22 @@ def barrier(arrivals, n_threads, generation):
     atomic_add(arrivals, 0, 1)
     while atomic_add(arrivals, 0, 0) < generation * n_threads:
         sched_yield()
+
+
+def region_threads() -> int:
+    """Threads for a kernel with barriers: numba's thread count, or 1 under the tbb layer."""
+    return numba.get_num_threads() if _layer_runs_each_iteration_on_its_own_thread() else 1
+
+
+@cache
+def _layer_runs_each_iteration_on_its_own_thread() -> bool:
+    _start_threads(numba.get_num_threads())  # numba picks its threading layer at the first parallel call
+    return numba.threading_layer() != "tbb"
+
+
+@njit(cache=True, parallel=True)
+def _start_threads(n):
+    count = 0
+    for _ in prange(n):
+        count += 1
+    return count

@@ -34,7 +34,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..threads import barrier, share
+from ..threads import barrier, region_threads, share
 from .geometry import (Geometry, compute_geometry, edge_pass, planar_cell, planar_edges, ring_side, shell_cell,
                        store_scalars)
 from .rings import ring_edge
@@ -286,7 +286,7 @@ class VertexModel:
                                          rings.scratch, out)
         else:
             with threads_for(sheet.n_vertices):
-                per_cell_max = _planar_forces(numba.get_num_threads(), sheet.vertices, sheet.n_vertices,
+                per_cell_max = _planar_forces(region_threads(), sheet.vertices, sheet.n_vertices,
                                               rings.arrays(), rings.gather_arrays(), n, sheet.box, sheet.periodic,
                                               coefficients.arrays(), edge_floor, self.geometry.arrays(), out)
         for term in self.edge_terms:
