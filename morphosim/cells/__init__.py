@@ -14,11 +14,10 @@ centroids, shape tensors, adjacency), :mod:`.energy` (energy terms, forces), :mo
 This package imports no other morphosim scale.
 
 The hot kernels read the mesh through contiguous per-cell rings (:mod:`.rings`, rebuilt only
-after topology changes). On planar sheets the forces are gathered, not scattered: passes over the
-edges, the cells, the edges again and the vertices, each thread writing only its own share of
-rows, in one parallel region (:mod:`morphosim.threads`), so the sums do not depend on the number of
-threads; sheets under 3,000 vertices run on one thread. Shells keep one serial pass over the cells
-that scatters each cell's fan-area gradient onto its vertices.
+after topology changes). The forces are gathered, not scattered: passes over the edges, the cells
+and the vertices (planar sheets add one over the edges again), each thread writing only its own
+share of rows, in one parallel region (:mod:`morphosim.threads`), so the sums do not depend on the
+number of threads; sheets under 3,000 vertices run on one thread.
 """
 
 from .dynamics import Overdamped, move_vertices, relax

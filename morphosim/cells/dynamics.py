@@ -96,9 +96,9 @@ def move_vertices(vertices, forces, velocity, n_vertices, h, inv_xi, box, period
 
 
 # one loop per geometry: a loop body that also holds the (unused) shell code runs ~10x slower
-@njit(cache=True, error_model="numpy", fastmath={"arcp", "contract"})
+@njit(cache=True, error_model="numpy", fastmath={"arcp", "contract"}, parallel=True)
 def _move_on_shell(vertices, forces, velocity, n_vertices, h, inv_xi, radii, external):
-    for v in range(n_vertices):
+    for v in prange(n_vertices):
         ux, uy, uz = _velocity(forces, velocity, v, inv_xi, external)
         nx, ny, nz = surface_normal(vertices[v, 0], vertices[v, 1], vertices[v, 2], radii)
         un = ux * nx + uy * ny + uz * nz

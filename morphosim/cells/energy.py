@@ -16,9 +16,9 @@ the forces
     F_v = - sum_c [ dE/dA_c dA_c/dr_v + sum_{sides s of c} (dE/dP_c + w_s lambda_c) dl_s/dr_v ]
 
 (w_s = 1/2 for an edge shared with another cell, 1 on the outer boundary, so that the two cells
-of an edge together give its line tension Lambda_ij). Planar sheets (:func:`_planar_passes`)
-gather these sums edge by edge in parallel passes; shells (:func:`_shell_forces`) scatter each
-cell's fan-area gradient in one serial pass. A new quadratic term (e.g. a different
+of an edge together give its line tension Lambda_ij). Both geometries gather these sums in
+parallel passes (:func:`_force_region`): planar sheets edge by edge, shells cell by cell (each cell
+writes its force on each of its vertices, each vertex adds up those of its cells). A new quadratic term (e.g. a different
 preferred area law) only needs ``energy`` and ``accumulate``; a term of another kind (substrate
 adhesion, bending) would add its own force kernel and be summed in
 :meth:`VertexModel.forces_and_bound`.
@@ -35,7 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..threads import barrier, region_threads, share
-from .geometry import (Geometry, compute_geometry, edge_pass, planar_cell, planar_edges, ring_side, shell_cell,
+from .geometry import (Geometry, compute_geometry, planar_cell, planar_edges, ring_side, shell_cell, shell_edges,
                        store_scalars)
 from .rings import ring_edge
 from .sheet import MAX_DEGREE, Sheet
@@ -280,15 +280,10 @@ class VertexModel:
         if self.geometry.capacity < n:
             self.geometry = Geometry(sheet.cell_edge.shape[0])
         rings = sheet.rings()
-        if sheet.is_shell:
-            per_cell_max = _shell_forces(sheet.vertices, sheet.n_vertices, rings.arrays(), n, sheet.box,
-                                         sheet.periodic, coefficients.arrays(), edge_floor, self.geometry.arrays(),
-                                         rings.scratch, out)
-        else:
-            with threads_for(sheet.n_vertices):
-                per_cell_max = _planar_forces(region_threads(), sheet.vertices, sheet.n_vertices,
-                                              rings.arrays(), rings.gather_arrays(), n, sheet.box, sheet.periodic,
-                                              coefficients.arrays(), edge_floor, self.geometry.arrays(), out)
+        with threads_for(sheet.n_vertices):
+            per_cell_max = _forces(region_threads(), sheet.is_shell, sheet.vertices, sheet.n_vertices,
+                                   rings.arrays(), rings.gather_arrays(), rings.max_sides, n, sheet.box,
+                                   sheet.periodic, coefficients.arrays(), edge_floor, self.geometry.arrays(), out)
         for term in self.edge_terms:
             term.add_forces(sheet, out)
         return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
@@ -349,11 +344,12 @@ def _stiffness_bound(n_sides, sum_squared_edges, shortest_edge, area, perimeter,
     return worst
 
 
-# The shell kernel makes one pass: edge lengths, then per cell its geometry (scalar fields stored
-# into ``geometry``), its energy derivatives, its stiffness bound and the gradient of its energy
-# scattered onto its vertices (serially, so the sum is deterministic). The planar kernel gathers
-# instead, in four parallel passes (see _planar_forces). Both return the largest per-cell
-# stiffness bound.
+# Forces are gathered, so that the passes run in parallel and sum in the same order for any number
+# of threads (one parallel region, see _force_region). Planar sheets gather edge by edge: an edge's
+# force on its ends needs only its two cells' responses. On shells a cell's fan-area gradient at a
+# vertex depends on the whole cell, so each cell writes its force on each of its vertices (into
+# side_force, by ring position) and each vertex sums those of the cells around it. Both return the
+# largest per-cell stiffness bound.
 
 @njit(inline="always")
 def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_floor, area_stiffness, area_slope,
@@ -370,59 +366,75 @@ def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_f
 
 
 @njit(cache=True)
-def _planar_forces(n_threads, vertices, n_vertices, rings, gather, n_cells, box, periodic, coefficients, edge_floor,
-                   geometry, out):
-    """Unpack the array tuples for :func:`_planar_region` (inside a numba prange, writes to arrays
+def _forces(n_threads, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box, periodic, coefficients,
+            edge_floor, geometry, out):
+    """Unpack the array tuples for :func:`_force_region` (inside a numba prange, writes to arrays
     held in a tuple are lost) and return the largest per-cell stiffness bound."""
-    cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
-    edge_cells, vertex_edges, cell_response, edge_force = gather
+    cell_start, _, ring_code, edge_tail, edge_head, edge_data = rings
+    edge_cells, vertex_edges, cell_response, edge_force, vertex_sides, side_force = gather
     area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension = coefficients
     area, signed_area, perimeter, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
     worst = np.zeros(n_threads)
-    _planar_region(n_threads, np.zeros(1, np.int64), worst, vertices, n_vertices, cell_start, ring_code, edge_tail,
-                   edge_head, edge_data, edge_cells, vertex_edges, cell_response, edge_force, n_cells, box, periodic,
-                   area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area,
-                   signed_area, perimeter, line_length, n_sides, sum_squared_edges, shortest_edge, out)
+    _force_region(n_threads, np.zeros(1, np.int64), worst, shell, vertices, n_vertices, cell_start, ring_code,
+                  edge_tail, edge_head, edge_data, edge_cells, vertex_edges, cell_response, edge_force, vertex_sides,
+                  side_force, max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness,
+                  perimeter_slope, line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides,
+                  sum_squared_edges, shortest_edge, out)
     return worst.max()
 
 
 @njit(cache=True, parallel=True)
-def _planar_region(n_threads, arrivals, worst, vertices, n_vertices, cell_start, ring_code, edge_tail, edge_head,
-                   edge_data, edge_cells, vertex_edges, cell_response, edge_force, n_cells, box, periodic,
-                   area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area,
-                   signed_area, perimeter, line_length, n_sides, sum_squared_edges, shortest_edge, out):
-    """Planar forces by gathering, in four passes in one parallel region (see morphosim.threads);
-    each thread takes a fixed share of every pass and writes only its own rows, so the sums are
-    the same, in the same order, for any number of threads:
+def _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, cell_start, ring_code, edge_tail,
+                  edge_head, edge_data, edge_cells, vertex_edges, cell_response, edge_force, vertex_sides, side_force,
+                  max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness, perimeter_slope,
+                  line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides, sum_squared_edges,
+                  shortest_edge, out):
+    """Forces by gathering, in passes in one parallel region (see morphosim.threads); each thread
+    takes a fixed share of every pass and writes only its own rows, so the sums are the same, in the
+    same order, for any number of threads:
 
     1. edges: unit vector u and length l;
     2. cells: geometry, dE/dA, dE/dP, lambda and stiffness bound (the largest per thread in worst);
-    3. edges: with L and R the cells left and right of tail -> head (R outside: zeros),
+       shells: also -dE_c/dr at each of the cell's vertices, into side_force (_shell_cells);
+    3. planar only, edges: with L and R the cells left and right of tail -> head (R outside: zeros),
            tension  T = dE/dP_L + dE/dP_R + w (lambda_L + lambda_R)   (w = 1 on the boundary, else 1/2)
            g = T u,   q = -(dE/dA_L - dE/dA_R) perp(l u) / 2,   perp(x, y) = (y, -x)
        (the edge's length gradient and its share of both cells' shoelace area gradients);
-    4. vertices: F_v = sum over its edges of g + q where v is the tail, -g + q where it is the head.
+    4. vertices: planar, F_v = sum over its edges of g + q where v is the tail, -g + q where it is
+       the head; shells, F_v = sum of its side_force rows.
     """
     n_edges = edge_tail.shape[0]
     # each pass gets views of its share (see geometry.planar_edges: indices from 0 are faster)
     for thread in prange(n_threads):
         first, last = share(n_edges, thread, n_threads)
-        planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
+        if shell:
+            shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
+        else:
+            planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
         barrier(arrivals, n_threads, 1)
         first, last = share(n_cells, thread, n_threads)
-        worst[thread] = _planar_cells(
-            cell_start[first:last + 1], ring_code, edge_data, cell_response[first:last], edge_floor,
-            _rows(area_stiffness, first, last), _rows(area_slope, first, last),
-            _rows(perimeter_stiffness, first, last), _rows(perimeter_slope, first, last),
-            _rows(line_tension, first, last), area[first:last], signed_area[first:last], perimeter[first:last],
-            line_length[first:last], n_sides[first:last], sum_squared_edges[first:last], shortest_edge[first:last])
+        parameters = (_rows(area_stiffness, first, last), _rows(area_slope, first, last),
+                      _rows(perimeter_stiffness, first, last), _rows(perimeter_slope, first, last),
+                      _rows(line_tension, first, last), edge_floor)
+        scalars = (area[first:last], signed_area[first:last], perimeter[first:last], line_length[first:last],
+                   n_sides[first:last], sum_squared_edges[first:last], shortest_edge[first:last])
+        if shell:
+            worst[thread] = _shell_cells(cell_start[first:last + 1], ring_code, edge_data, side_force, max_sides,
+                                         *parameters, *scalars)
+        else:
+            worst[thread] = _planar_cells(cell_start[first:last + 1], ring_code, edge_data, cell_response[first:last],
+                                          *parameters, *scalars)
         barrier(arrivals, n_threads, 2)
-        first, last = share(n_edges, thread, n_threads)
-        _edge_forces(edge_cells[first:last], edge_data[:, first:last], cell_response, n_cells,
-                     edge_force[first:last])
-        barrier(arrivals, n_threads, 3)
+        if not shell:
+            first, last = share(n_edges, thread, n_threads)
+            _edge_forces(edge_cells[first:last], edge_data[:, first:last], cell_response, n_cells,
+                         edge_force[first:last])
+            barrier(arrivals, n_threads, 3)
         first, last = share(n_vertices, thread, n_threads)
-        _gather_vertex_forces(vertex_edges[first:last], edge_force, out[first:last])
+        if shell:
+            _sum_side_forces(vertex_sides[first:last], side_force, out[first:last])
+        else:
+            _gather_vertex_forces(vertex_edges[first:last], edge_force, out[first:last])
 
 
 @njit(inline="always")
@@ -432,9 +444,9 @@ def _rows(values, first, last):
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _planar_cells(cell_start, ring_code, edge_data, cell_response, edge_floor, area_stiffness, area_slope,
-                  perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area, perimeter_, line_length,
-                  n_sides, sum_squared_edges, shortest_edge):
+def _planar_cells(cell_start, ring_code, edge_data, cell_response, area_stiffness, area_slope, perimeter_stiffness,
+                  perimeter_slope, line_tension, edge_floor, area_, signed_area, perimeter_, line_length, n_sides,
+                  sum_squared_edges, shortest_edge):
     """Pass 2 over the cells of ``cell_start`` (a share: its per-cell arrays are views of the same
     rows): cell_response rows (dE/dA, dE/dP, lambda, stiffness bound); returns the largest bound."""
     worst = 0.0
@@ -478,53 +490,56 @@ def _gather_vertex_forces(vertex_edges, edge_force, out):
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _shell_forces(vertices, n_vertices, rings, n_cells, box, periodic, coefficients, edge_floor, geometry, scratch,
-                  out):
-    cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
-    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_ = coefficients
-    area_, signed_area, perimeter_, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
-    out[:n_vertices] = 0.0
-    edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, True)
+def _shell_cells(cell_start, ring_code, edge_data, side_force, max_sides, area_stiffness, area_slope,
+                 perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area_, signed_area, perimeter_,
+                 line_length, n_sides, sum_squared_edges, shortest_edge):
+    """Pass 2 over the shell cells of ``cell_start`` (a share: its per-cell arrays are views of the
+    same rows; side_force is indexed by the ring positions in cell_start); returns the largest bound.
+
+    Side i of a ring runs from its vertex i to vertex i+1, so vertex i ends side i-1 (the "previous"
+    side) and starts side i: dl_i/dr_i = -u_i and dl_(i-1)/dr_i = +u_(i-1); a side's tension is
+    dE/dP + w lambda. The fan area's gradient at r_i: the centroid term (gx, gy, gz) plus the direct
+    terms of triangles (c, r_i, r_i+1), (r_i+1 - c) x unit(t_i) / 2, and (c, r_i-1, r_i),
+    unit(t_i-1) x (r_i-1 - c) / 2."""
+    scratch = np.empty((6, max_sides))  # see geometry.shell_cell
     worst = 0.0
-    for c in range(n_cells):
-        (area, perimeter, line, ox, oy, oz, ax, ay, az, gx, gy, gz, squares,
-         shortest) = shell_cell(cell_start, ring_code, edge_data, c, scratch)
-        dE_dA, dE_dP, line_tension, stiffness = _cell_response(
-            c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, True, edge_floor,
-            area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_, area_, signed_area,
-            perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+    for c in range(cell_start.shape[0] - 1):
+        start, n = cell_start[c], cell_start[c + 1] - cell_start[c]
+        area, perimeter, line, _, _, _, _, _, _, gx, gy, gz, squares, shortest = shell_cell(
+            cell_start, ring_code, edge_data, c, scratch)
+        dE_dA, dE_dP, line_tension_c, stiffness = _cell_response(
+            c, area, perimeter, line, n, squares, shortest, True, edge_floor, area_stiffness, area_slope,
+            perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area, perimeter_, line_length, n_sides,
+            sum_squared_edges, shortest_edge)
         worst = max(worst, stiffness)
-        _scatter_shell_cell(cell_start, ring_vertex, ring_code, edge_data, c, scratch, gx, gy, gz, dE_dA, dE_dP,
-                            line_tension, out)
+        forces = side_force[start:start + n]
+        pux, puy, puz, _, pweight = ring_side(ring_code, edge_data, start + n - 1)
+        previous_tension = dE_dP + pweight * line_tension_c
+        for i in range(n):
+            ux, uy, uz, _, weight = ring_side(ring_code, edge_data, start + i)
+            tension = dE_dP + weight * line_tension_c
+            j, h = (i + 1) % n, (i - 1) % n
+            qx, qy, qz = scratch[0, j], scratch[1, j], scratch[2, j]  # r_i+1 - c
+            tx, ty, tz = scratch[3, i], scratch[4, i], scratch[5, i]  # unit normal of triangle i
+            mx, my, mz = scratch[0, h], scratch[1, h], scratch[2, h]  # r_i-1 - c
+            sx, sy, sz = scratch[3, h], scratch[4, h], scratch[5, h]  # unit normal of triangle i-1
+            ax = gx + 0.5 * (qy * tz - qz * ty + sy * mz - sz * my)
+            ay = gy + 0.5 * (qz * tx - qx * tz + sz * mx - sx * mz)
+            az = gz + 0.5 * (qx * ty - qy * tx + sx * my - sy * mx)
+            forces[i, 0] = tension * ux - previous_tension * pux - dE_dA * ax
+            forces[i, 1] = tension * uy - previous_tension * puy - dE_dA * ay
+            forces[i, 2] = tension * uz - previous_tension * puz - dE_dA * az
+            pux, puy, puz, previous_tension = ux, uy, uz, tension
     return worst
 
 
-# Side i of a ring runs from its vertex i to vertex i+1, so vertex i ends side i-1 (the "previous"
-# side) and starts side i: dl_i/dr_i = -u_i and dl_(i-1)/dr_i = +u_(i-1). A side's tension is
-# dE/dP + w lambda (w = 1/2 shared, 1 on the outer boundary).
-@njit(inline="always")
-def _scatter_shell_cell(cell_start, ring_vertex, ring_code, edge_data, c, scratch, gx, gy, gz, dE_dA, dE_dP,
-                        line_tension, out):
-    """Add -dE_c/dr to the vertices of shell cell c (``scratch`` as left by shell_cell). The fan
-    area's gradient at r_i: the centroid term (gx, gy, gz) plus the direct terms of triangles
-    (c, r_i, r_i+1), (r_i+1 - c) x unit(t_i) / 2, and (c, r_i-1, r_i), unit(t_i-1) x (r_i-1 - c) / 2."""
-    start, end = cell_start[c], cell_start[c + 1]
-    n = end - start
-    pux, puy, puz, plength, pweight = ring_side(ring_code, edge_data, end - 1)
-    previous_tension = dE_dP + pweight * line_tension
-    for i in range(n):
-        ux, uy, uz, length, weight = ring_side(ring_code, edge_data, start + i)
-        tension = dE_dP + weight * line_tension
-        j, h = (i + 1) % n, (i - 1) % n
-        qx, qy, qz = scratch[0, j], scratch[1, j], scratch[2, j]  # r_i+1 - c
-        tx, ty, tz = scratch[3, i], scratch[4, i], scratch[5, i]  # unit normal of triangle i
-        mx, my, mz = scratch[0, h], scratch[1, h], scratch[2, h]  # r_i-1 - c
-        sx, sy, sz = scratch[3, h], scratch[4, h], scratch[5, h]  # unit normal of triangle i-1
-        ax = gx + 0.5 * (qy * tz - qz * ty + sy * mz - sz * my)
-        ay = gy + 0.5 * (qz * tx - qx * tz + sz * mx - sx * mz)
-        az = gz + 0.5 * (qx * ty - qy * tx + sx * my - sy * mx)
-        v = ring_vertex[start + i]
-        out[v, 0] += tension * ux - previous_tension * pux - dE_dA * ax
-        out[v, 1] += tension * uy - previous_tension * puy - dE_dA * ay
-        out[v, 2] += tension * uz - previous_tension * puz - dE_dA * az
-        pux, puy, puz, previous_tension = ux, uy, uz, tension
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _sum_side_forces(vertex_sides, side_force, out):
+    """Pass 4 on shells over the vertices of ``vertex_sides`` (a share; out is a view of the same rows)."""
+    for v in range(vertex_sides.shape[0]):
+        fx = fy = fz = 0.0
+        for k in vertex_sides[v]:
+            fx += side_force[k, 0]
+            fy += side_force[k, 1]
+            fz += side_force[k, 2]
+        out[v, 0], out[v, 1], out[v, 2] = fx, fy, fz

@@ -115,17 +115,27 @@ def compute_geometry(sheet: Sheet, out: Geometry | None = None) -> Geometry:
 @njit(inline="always")
 def edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, shell):
     """edge_data[:, e] = (unit vector tail -> head (x, y, z), length) for every edge, minimum image
-    on periodic sheets. Planar sheets live in z = 0: their z row is neither read nor written.
-
-    Two loops: a gather of the vertex pairs, then a branch-free loop over contiguous rows that
-    the compiler vectorises (square roots and divisions dominate this pass otherwise; ~4x)."""
-    if not shell:
+    on periodic sheets. Planar sheets live in z = 0: their z row is neither read nor written."""
+    if shell:
+        shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, 0, edge_tail.shape[0])
+    else:
         planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, 0, edge_tail.shape[0])
-        return
-    ux, uy, uz, lengths = edge_data[0], edge_data[1], edge_data[2], edge_data[3]
-    for e in range(edge_tail.shape[0]):
-        ux[e], uy[e], uz[e] = edge_vector(vertices, edge_tail[e], edge_head[e], box, periodic)
-    for e in range(edge_tail.shape[0]):
+
+
+# Each edge kernel makes two loops: a gather of the vertex pairs, then a branch-free loop over
+# contiguous rows that the compiler vectorises (square roots and divisions dominate otherwise; ~4x).
+# They run over views from 0: numba wraps every index that may be negative, which it cannot rule out
+# for ``range(first, last)`` (2.5x slower).
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last):
+    """edge_pass of a shell for the edges [first, last) (one thread's share)."""
+    ux, uy, uz, lengths = (edge_data[0, first:last], edge_data[1, first:last], edge_data[2, first:last],
+                           edge_data[3, first:last])
+    tails, heads = edge_tail[first:last], edge_head[first:last]
+    for e in range(last - first):
+        ux[e], uy[e], uz[e] = edge_vector(vertices, tails[e], heads[e], box, periodic)
+    for e in range(last - first):
         lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e] + uz[e] * uz[e])
         inverse = 1.0 / lengths[e]
         ux[e] *= inverse
@@ -135,10 +145,7 @@ def edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, shell):
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last):
-    """edge_pass of a planar sheet for the edges [first, last) (one thread's share).
-
-    Loops run over views from 0: numba wraps every index that may be negative, which it cannot
-    rule out for ``range(first, last)`` (2.5x slower)."""
+    """edge_pass of a planar sheet for the edges [first, last) (one thread's share)."""
     ux, uy, lengths = edge_data[0, first:last], edge_data[1, first:last], edge_data[3, first:last]
     tails, heads = edge_tail[first:last], edge_head[first:last]
     for e in range(last - first):

@@ -13,12 +13,18 @@ the geometry and force kernels instead read, for cell slot c, the ring entries
 Edges are numbered in order of first appearance along the rings, so the edges of neighbouring
 cells sit close in memory (cells and vertices are already numbered along a space-filling curve
 by the constructors). Two more tables serve the planar force kernel, which gathers instead of
-scattering (so that its passes run in parallel, and the same in any thread count):
+scattering (so that its passes run in parallel, and sum the same in any thread count):
 
     edge_cells[e]    (cell on the left of tail -> head, cell on the right), ``n_cells`` for the
                      outside of an open sheet (a row of zeros in the per-cell work arrays)
     vertex_edges[v]  the ring codes of the edges at vertex v, ``reversed`` meaning that v is the
                      edge's head; rows are padded with ``n_edges << 2`` (a row of zeros)
+
+and the shell force kernel, where a cell's fan-area gradient at a vertex depends on the whole cell
+(each cell writes its force on its k-th vertex into row k of ``side_force``):
+
+    vertex_sides[v]  the ring positions k with ring_vertex[k] == v (one per cell around v, in
+                     increasing k); rows are padded with ``n_sides`` (a row of zeros)
 
 Rings depend on topology only; :meth:`Sheet.rings` rebuilds them after topology events (it keys
 the cache on ``Sheet.topology_version`` and the arrays themselves).
@@ -61,6 +67,8 @@ class Rings:
         # parts of its force on its tail (see energy.py); the last row of each stays zero (the padding)
         self.cell_response = np.zeros((n_cells + 1, 4))
         self.edge_force = np.zeros((n_edges + 1, 4))
+        self.vertex_sides = _vertex_sides(self.ring_vertex, n_vertices)
+        self.side_force = np.zeros((n_sides + 1, 3))
 
     @property
     def n_edges(self) -> int:
@@ -71,8 +79,9 @@ class Rings:
         return (self.cell_start, self.ring_vertex, self.ring_code, self.edge_tail, self.edge_head, self.edge_data)
 
     def gather_arrays(self) -> tuple:
-        """The tables and work arrays of the planar force kernel, as one tuple."""
-        return (self.edge_cells, self.vertex_edges, self.cell_response, self.edge_force)
+        """The tables and work arrays of the force kernels, as one tuple."""
+        return (self.edge_cells, self.vertex_edges, self.cell_response, self.edge_force, self.vertex_sides,
+                self.side_force)
 
 
 @njit(inline="always")
@@ -135,4 +144,20 @@ def _vertex_edges(origin, twin, next_, face, vertex_edge, edge_of, edge_head, n_
             on_boundary = 1 if face[h] < 0 or face[twin[h]] < 0 else 0
             table[v, k] = (e << 2) | ((1 if edge_head[e] == v else 0) << 1) | on_boundary
             h = next_[twin[h]]
+    return table
+
+
+@njit(cache=True)
+def _vertex_sides(ring_vertex, n_vertices):
+    """vertex_sides table (see the module docstring), as wide as the most cells around a vertex."""
+    n_sides = ring_vertex.shape[0]
+    count = np.zeros(n_vertices, np.int64)
+    for k in range(n_sides):
+        count[ring_vertex[k]] += 1
+    table = np.full((n_vertices, max(count.max(), 1)), n_sides, INDEX)
+    count[:] = 0
+    for k in range(n_sides):
+        v = ring_vertex[k]
+        table[v, count[v]] = k
+        count[v] += 1
     return table

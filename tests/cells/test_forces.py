@@ -54,7 +54,7 @@ def test_forces_where_four_cells_meet(rng, random_model):
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
-@pytest.mark.parametrize("kind", ["planar", "periodic"])
+@pytest.mark.parametrize("kind", ["planar", "periodic", "shell"])
 def test_parallel_forces_do_not_depend_on_the_thread_count(kind, rng, small_sheet, random_model, monkeypatch):
     monkeypatch.setattr(energy, "PARALLEL_MIN_VERTICES", 0)  # small sheets run in parallel too
     sheet = small_sheet(kind)
