@@ -37,7 +37,6 @@ from numba import njit, prange
 from ..threads import barrier, region_threads, share
 from .geometry import (Geometry, compute_geometry, planar_cell, planar_edges, ring_side, shell_cell, shell_edges,
                        store_scalars)
-from .rings import ring_edge
 from .sheet import MAX_DEGREE, Sheet
 
 
@@ -371,12 +370,12 @@ def _forces(n_threads, shell, vertices, n_vertices, rings, gather, max_sides, n_
     """Unpack the array tuples for :func:`_force_region` (inside a numba prange, writes to arrays
     held in a tuple are lost) and return the largest per-cell stiffness bound."""
     cell_start, _, ring_code, edge_tail, edge_head, edge_data = rings
-    edge_cells, vertex_edges, cell_response, edge_force, vertex_sides, side_force = gather
+    edge_cells, vertex_ends, cell_response, end_force, vertex_sides, side_force = gather
     area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension = coefficients
     area, signed_area, perimeter, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
     worst = np.zeros(n_threads)
     _force_region(n_threads, np.zeros(1, np.int64), worst, shell, vertices, n_vertices, cell_start, ring_code,
-                  edge_tail, edge_head, edge_data, edge_cells, vertex_edges, cell_response, edge_force, vertex_sides,
+                  edge_tail, edge_head, edge_data, edge_cells, vertex_ends, cell_response, end_force, vertex_sides,
                   side_force, max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness,
                   perimeter_slope, line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides,
                   sum_squared_edges, shortest_edge, out)
@@ -385,7 +384,7 @@ def _forces(n_threads, shell, vertices, n_vertices, rings, gather, max_sides, n_
 
 @njit(cache=True, parallel=True)
 def _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, cell_start, ring_code, edge_tail,
-                  edge_head, edge_data, edge_cells, vertex_edges, cell_response, edge_force, vertex_sides, side_force,
+                  edge_head, edge_data, edge_cells, vertex_ends, cell_response, end_force, vertex_sides, side_force,
                   max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness, perimeter_slope,
                   line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides, sum_squared_edges,
                   shortest_edge, out):
@@ -399,9 +398,9 @@ def _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, cell_
     3. planar only, edges: with L and R the cells left and right of tail -> head (R outside: zeros),
            tension  T = dE/dP_L + dE/dP_R + w (lambda_L + lambda_R)   (w = 1 on the boundary, else 1/2)
            g = T u,   q = -(dE/dA_L - dE/dA_R) perp(l u) / 2,   perp(x, y) = (y, -x)
-       (the edge's length gradient and its share of both cells' shoelace area gradients);
-    4. vertices: planar, F_v = sum over its edges of g + q where v is the tail, -g + q where it is
-       the head; shells, F_v = sum of its side_force rows.
+       (the edge's length gradient and its share of both cells' shoelace area gradients), and its
+       force on its ends: g + q on the tail, -g + q on the head (end_force);
+    4. vertices: F_v = the sum of its rows of end_force (planar) or side_force (shells).
     """
     n_edges = edge_tail.shape[0]
     # each pass gets views of its share (see geometry.planar_edges: indices from 0 are faster)
@@ -428,13 +427,13 @@ def _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, cell_
         if not shell:
             first, last = share(n_edges, thread, n_threads)
             _edge_forces(edge_cells[first:last], edge_data[:, first:last], cell_response, n_cells,
-                         edge_force[first:last])
+                         end_force[2 * first:2 * last])
             barrier(arrivals, n_threads, 3)
         first, last = share(n_vertices, thread, n_threads)
         if shell:
-            _sum_side_forces(vertex_sides[first:last], side_force, out[first:last])
+            _sum_parts(vertex_sides[first:last], side_force, out[first:last])
         else:
-            _gather_vertex_forces(vertex_edges[first:last], edge_force, out[first:last])
+            _sum_parts(vertex_ends[first:last], end_force, out[first:last])
 
 
 @njit(inline="always")
@@ -461,32 +460,21 @@ def _planar_cells(cell_start, ring_code, edge_data, cell_response, area_stiffnes
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _edge_forces(edge_cells, edge_data, cell_response, outside, edge_force):
-    """Pass 3 over the edges of ``edge_cells`` (a share; edge_data and edge_force are views of the
-    same rows): edge_force rows (g, q). ``outside`` is the cell index of the outside."""
+def _edge_forces(edge_cells, edge_data, cell_response, outside, end_force):
+    """Pass 3 over the edges of ``edge_cells`` (a share; edge_data and end_force are views of the
+    same edges' rows): the edge's force on its tail and on its head. ``outside`` is the cell index
+    of the outside."""
     ux, uy, lengths = edge_data[0], edge_data[1], edge_data[3]
     for e in range(edge_cells.shape[0]):
-        left, right = edge_cells[e, 0], edge_cells[e, 1]
+        left, right = np.uint32(edge_cells[e, 0]), np.uint32(edge_cells[e, 1])  # unsigned: see _sum_parts
         weight = 1.0 if right == outside else 0.5
         tension = (cell_response[left, 1] + cell_response[right, 1]
                    + weight * (cell_response[left, 2] + cell_response[right, 2]))
         half_pressure_jump = 0.5 * (cell_response[left, 0] - cell_response[right, 0]) * lengths[e]
-        edge_force[e, 0] = tension * ux[e]
-        edge_force[e, 1] = tension * uy[e]
-        edge_force[e, 2] = -half_pressure_jump * uy[e]
-        edge_force[e, 3] = half_pressure_jump * ux[e]
-
-
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _gather_vertex_forces(vertex_edges, edge_force, out):
-    """Pass 4 over the vertices of ``vertex_edges`` (a share; out is a view of the same rows)."""
-    for v in range(vertex_edges.shape[0]):
-        fx = fy = 0.0
-        for k in range(vertex_edges.shape[1]):
-            e, sign, _ = ring_edge(vertex_edges[v, k])
-            fx += sign * edge_force[e, 0] + edge_force[e, 2]
-            fy += sign * edge_force[e, 1] + edge_force[e, 3]
-        out[v, 0], out[v, 1], out[v, 2] = fx, fy, 0.0
+        gx, gy = tension * ux[e], tension * uy[e]
+        qx, qy = -half_pressure_jump * uy[e], half_pressure_jump * ux[e]
+        end_force[2 * e, 0], end_force[2 * e, 1] = gx + qx, gy + qy
+        end_force[2 * e + 1, 0], end_force[2 * e + 1, 1] = qx - gx, qy - gy
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
@@ -534,12 +522,22 @@ def _shell_cells(cell_start, ring_code, edge_data, side_force, max_sides, area_s
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _sum_side_forces(vertex_sides, side_force, out):
-    """Pass 4 on shells over the vertices of ``vertex_sides`` (a share; out is a view of the same rows)."""
-    for v in range(vertex_sides.shape[0]):
+def _sum_parts(table, parts, out):
+    """Pass 4 over the vertices of ``table`` (a share; out is a view of the same rows): F_v = the
+    sum of the rows table[v] of parts (rows (x, y, z); padding points at a row of zeros). Indices
+    are read as unsigned: numba then skips its negative-index wrapping (~25% of this pass)."""
+    if table.shape[1] == 3:  # the usual width (three cells or edges at a vertex), unrolled: 20% faster
+        for v in range(table.shape[0]):
+            a, b, c = np.uint32(table[v, 0]), np.uint32(table[v, 1]), np.uint32(table[v, 2])
+            out[v, 0] = parts[a, 0] + parts[b, 0] + parts[c, 0]
+            out[v, 1] = parts[a, 1] + parts[b, 1] + parts[c, 1]
+            out[v, 2] = parts[a, 2] + parts[b, 2] + parts[c, 2]
+        return
+    for v in range(table.shape[0]):
         fx = fy = fz = 0.0
-        for k in vertex_sides[v]:
-            fx += side_force[k, 0]
-            fy += side_force[k, 1]
-            fz += side_force[k, 2]
+        for k in table[v]:
+            row = np.uint32(k)
+            fx += parts[row, 0]
+            fy += parts[row, 1]
+            fz += parts[row, 2]
         out[v, 0], out[v, 1], out[v, 2] = fx, fy, fz

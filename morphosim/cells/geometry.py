@@ -125,7 +125,7 @@ def edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, shell):
 # Each edge kernel makes two loops: a gather of the vertex pairs, then a branch-free loop over
 # contiguous rows that the compiler vectorises (square roots and divisions dominate otherwise; ~4x).
 # They run over views from 0: numba wraps every index that may be negative, which it cannot rule out
-# for ``range(first, last)`` (2.5x slower).
+# for ``range(first, last)`` (2.5x slower); for the same reason vertex indices are read as unsigned.
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last):
@@ -134,7 +134,7 @@ def shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first,
                            edge_data[3, first:last])
     tails, heads = edge_tail[first:last], edge_head[first:last]
     for e in range(last - first):
-        ux[e], uy[e], uz[e] = edge_vector(vertices, tails[e], heads[e], box, periodic)
+        ux[e], uy[e], uz[e] = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, periodic)
     for e in range(last - first):
         lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e] + uz[e] * uz[e])
         inverse = 1.0 / lengths[e]
@@ -149,7 +149,7 @@ def planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first
     ux, uy, lengths = edge_data[0, first:last], edge_data[1, first:last], edge_data[3, first:last]
     tails, heads = edge_tail[first:last], edge_head[first:last]
     for e in range(last - first):
-        ux[e], uy[e], _ = edge_vector(vertices, tails[e], heads[e], box, periodic)
+        ux[e], uy[e], _ = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, periodic)
     for e in range(last - first):
         lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e])
         inverse = 1.0 / lengths[e]
@@ -160,7 +160,7 @@ def planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first
 @njit(inline="always")
 def ring_side(ring_code, edge_data, k):
     """Side k of a ring as the cell runs along it: (unit vector x, y, z, length, line weight)."""
-    e, sign, weight = ring_edge(ring_code[k])
+    e, sign, weight = ring_edge(ring_code[np.uint32(k)])  # unsigned: see rings.ring_edge
     return sign * edge_data[0, e], sign * edge_data[1, e], sign * edge_data[2, e], edge_data[3, e], weight
 
 

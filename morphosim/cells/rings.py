@@ -17,8 +17,9 @@ scattering (so that its passes run in parallel, and sum the same in any thread c
 
     edge_cells[e]    (cell on the left of tail -> head, cell on the right), ``n_cells`` for the
                      outside of an open sheet (a row of zeros in the per-cell work arrays)
-    vertex_edges[v]  the ring codes of the edges at vertex v, ``reversed`` meaning that v is the
-                     edge's head; rows are padded with ``n_edges << 2`` (a row of zeros)
+    vertex_ends[v]   the edge ends at vertex v, 2 e for the tail of edge e and 2 e + 1 for its head
+                     (rows of ``end_force``, the force of each edge on each of its ends); rows are
+                     padded with ``2 n_edges`` (a row of zeros)
 
 and the shell force kernel, where a cell's fan-area gradient at a vertex depends on the whole cell
 (each cell writes its force on its k-th vertex into row k of ``side_force``):
@@ -57,16 +58,16 @@ class Rings:
         self.edge_tail = edge_tail[:n_edges]
         self.edge_head = edge_head[:n_edges]
         self.edge_cells = edge_cells[:n_edges]
-        self.vertex_edges = _vertex_edges(origin, twin, next_, face, vertex_edge, edge_of, edge_head, n_vertices,
-                                          n_edges)
+        self.vertex_ends = _vertex_ends(origin, twin, next_, vertex_edge, edge_of, edge_head, n_vertices, n_edges)
         # work arrays, refreshed by every geometry pass: rows (unit vector x, y, z, length) over the
         # edges; per side of one cell, positions relative to the centroid (3) and fan-triangle normals (3)
         self.edge_data = np.zeros((4, n_edges))
         self.scratch = np.empty((6, self.max_sides))
-        # planar force kernel: per cell (dE/dA, dE/dP, lambda, stiffness bound) and per edge the two
-        # parts of its force on its tail (see energy.py); the last row of each stays zero (the padding)
+        # planar force kernel: per cell (dE/dA, dE/dP, lambda, stiffness bound), per edge end its force
+        # (see energy.py); shells: per ring position, the cell's force on that vertex. The last rows
+        # stay zero (the padding of the tables).
         self.cell_response = np.zeros((n_cells + 1, 4))
-        self.edge_force = np.zeros((n_edges + 1, 4))
+        self.end_force = np.zeros((2 * n_edges + 1, 3))
         self.vertex_sides = _vertex_sides(self.ring_vertex, n_vertices)
         self.side_force = np.zeros((n_sides + 1, 3))
 
@@ -80,7 +81,7 @@ class Rings:
 
     def gather_arrays(self) -> tuple:
         """The tables and work arrays of the force kernels, as one tuple."""
-        return (self.edge_cells, self.vertex_edges, self.cell_response, self.edge_force, self.vertex_sides,
+        return (self.edge_cells, self.vertex_ends, self.cell_response, self.end_force, self.vertex_sides,
                 self.side_force)
 
 
@@ -88,10 +89,14 @@ class Rings:
 def ring_edge(code):
     """Decode a ring entry: (edge index, +1.0 or -1.0 for the direction, line-length weight:
     1 on the outer boundary, 1/2 for an edge shared with another cell)."""
-    # arithmetic rather than branches: the direction bit is close to random along a ring
-    sign = float(1 - (code & 2))
-    weight = 0.5 + 0.5 * (code & 1)
-    return code >> 2, sign, weight
+    # table lookups rather than branches (the direction bit is close to random along a ring) or
+    # integer-to-float conversions
+    low_bits = np.uint32(code) & 3
+    return np.uint32(code) >> 2, _SIGN[low_bits], _WEIGHT[low_bits]  # unsigned: no negative-index wrapping
+
+
+_SIGN = np.array([1.0, 1.0, -1.0, -1.0])   # by the low two bits of a ring code
+_WEIGHT = np.array([0.5, 1.0, 0.5, 1.0])
 
 
 @njit(cache=True)
@@ -126,8 +131,8 @@ def _build_rings(origin, twin, next_, face, cell_edge, n_half_edges, n_cells, ce
 
 
 @njit(cache=True)
-def _vertex_edges(origin, twin, next_, face, vertex_edge, edge_of, edge_head, n_vertices, n_edges):
-    """vertex_edges table (see the module docstring), one row per vertex, as wide as the largest degree."""
+def _vertex_ends(origin, twin, next_, vertex_edge, edge_of, edge_head, n_vertices, n_edges):
+    """vertex_ends table (see the module docstring), one row per vertex, as wide as the largest degree."""
     degree = np.zeros(n_vertices, np.int64)
     for v in range(n_vertices):
         start = h = vertex_edge[v]
@@ -136,13 +141,12 @@ def _vertex_edges(origin, twin, next_, face, vertex_edge, edge_of, edge_head, n_
             h = next_[twin[h]]  # the next half-edge leaving v
             if h == start:
                 break
-    table = np.full((n_vertices, max(degree.max(), 1)), n_edges << 2, INDEX)
+    table = np.full((n_vertices, max(degree.max(), 1)), 2 * n_edges, INDEX)
     for v in range(n_vertices):
         h = vertex_edge[v]
         for k in range(degree[v]):
             e = edge_of[h]
-            on_boundary = 1 if face[h] < 0 or face[twin[h]] < 0 else 0
-            table[v, k] = (e << 2) | ((1 if edge_head[e] == v else 0) << 1) | on_boundary
+            table[v, k] = 2 * e + (1 if edge_head[e] == v else 0)
             h = next_[twin[h]]
     return table
 

@@ -47,7 +47,7 @@ def test_forces_where_four_cells_meet(rng, random_model):
     squares = [[j * (n + 1) + i, j * (n + 1) + i + 1, (j + 1) * (n + 1) + i + 1, (j + 1) * (n + 1) + i]
                for j in range(n) for i in range(n)]
     sheet = Sheet.from_polygons(points + rng.normal(0.0, 0.05, points.shape), squares)
-    assert sheet.rings().vertex_edges.shape[1] == 4
+    assert sheet.rings().vertex_ends.shape[1] == 4
     model = random_model(sheet.n_cells, rng)
     forces = model.forces(sheet)
     assert np.abs(forces + finite_difference_gradient(sheet, model)).max() / np.abs(forces).max() < 1e-6
