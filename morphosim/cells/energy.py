@@ -524,14 +524,16 @@ def _shell_cells(cell_start, ring_code, edge_data, side_force, max_sides, area_s
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _sum_parts(table, parts, out):
     """Pass 4 over the vertices of ``table`` (a share; out is a view of the same rows): F_v = the
-    sum of the rows table[v] of parts (rows (x, y, z); padding points at a row of zeros). Indices
-    are read as unsigned: numba then skips its negative-index wrapping (~25% of this pass)."""
+    sum of the rows table[v] of parts, rows (x, y) on planar sheets (z = 0: 2 columns rather than
+    3 move a sixth less data) or (x, y, z); the padding points at a row of zeros. Indices are read
+    as unsigned: numba then skips its negative-index wrapping (~25% of this pass)."""
+    planar = parts.shape[1] == 2
     if table.shape[1] == 3:  # the usual width (three cells or edges at a vertex), unrolled: 20% faster
         for v in range(table.shape[0]):
             a, b, c = np.uint32(table[v, 0]), np.uint32(table[v, 1]), np.uint32(table[v, 2])
             out[v, 0] = parts[a, 0] + parts[b, 0] + parts[c, 0]
             out[v, 1] = parts[a, 1] + parts[b, 1] + parts[c, 1]
-            out[v, 2] = parts[a, 2] + parts[b, 2] + parts[c, 2]
+            out[v, 2] = 0.0 if planar else parts[a, 2] + parts[b, 2] + parts[c, 2]
         return
     for v in range(table.shape[0]):
         fx = fy = fz = 0.0
@@ -539,5 +541,5 @@ def _sum_parts(table, parts, out):
             row = np.uint32(k)
             fx += parts[row, 0]
             fy += parts[row, 1]
-            fz += parts[row, 2]
+            fz += 0.0 if planar else parts[row, 2]
         out[v, 0], out[v, 1], out[v, 2] = fx, fy, fz

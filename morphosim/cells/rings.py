@@ -67,7 +67,7 @@ class Rings:
         # (see energy.py); shells: per ring position, the cell's force on that vertex. The last rows
         # stay zero (the padding of the tables).
         self.cell_response = np.zeros((n_cells + 1, 4))
-        self.end_force = np.zeros((2 * n_edges + 1, 3))
+        self.end_force = np.zeros((2 * n_edges + 1, 2))  # (x, y): planar sheets only
         self.vertex_sides = _vertex_sides(self.ring_vertex, n_vertices)
         self.side_force = np.zeros((n_sides + 1, 3))
 
