@@ -15,19 +15,31 @@ tyssue has no equivalent sheet, so morphosim only).
 Targets (issue 3): <= 10 ns per vertex per step at 10^4-10^5 cells; >= 100x tyssue at 10^4.
 The machine is shared: run twice and compare.
 
-Measured (24 Nov 2026, quiet machine, two runs; ns per vertex per step, 2 threads / 1 thread):
-10^3 54 / 54 (runs on one thread below 3,000 vertices), 10^4 16.7 / 28.2 (tyssue 1,869-1,959:
-112-117x), 10^5 19.3-20.7 / 39-43 (tyssue 944-953: 46-49x); shell 10^4 112 (serial). A 10^4-cell
-step: force kernel 263 us, Python around it 25 us, move 30 us (half of it waking the second thread).
+Measured (24 Nov 2026, quiet machine, after the session's last commit; ns per vertex per step, 2
+threads / 1 thread): 10^3 47.8 / 47.8 (runs on one thread below 3,000 vertices; tyssue 11,554: 242x),
+10^4 13.3-13.5 / 21.3-22.3 (tyssue 1,957: 146x), 10^5 14.8-16.8 / 28.2-32.3 (tyssue 994: 59x); shell
+10^4 47 (parallel since this session; 111 when serial). A 10^4-cell step: force kernel ~230 us, Python
+around it ~30 us (coefficients 7), move ~35 us (about half of it waking the second thread).
 
 Planar steps gather rather than scatter: four passes (edges, cells, edge forces, vertices) in one
-parallel region with barriers, each thread on a fixed share. One thread, 10^4 cells, ns per
-vertex: edge pass 3.9 (vectorised square roots), cells 8.3, edge forces 4.6, vertex gather 6.1,
-move 1.6. The fused serial scatter kernel it replaces took 30 on one thread; six parallel regions
-instead of one cost ~15 us each with sleeping threads. Tried and no faster: cells grouped by side
-count, rings padded to a multiple of 4 sides, interleaved edge data, the edge forces computed at
-each vertex instead of once per edge. At 10^5 cells the passes move, by our count, ~400 bytes per
-vertex through L3 (the data no longer fit in L2), and one thread slows from 29 to 39 ns.
+parallel region with barriers, each thread on a fixed share. One thread, 10^4 cells, ns per vertex:
+edge pass 3.6 (vectorised square roots), cells 7.9, edge forces 4.3 (each edge's force on its tail
+and on its head), vertex gather 2.3, move 1.6. What made them so (each measured): reading indices as
+unsigned, so that numba does not wrap negative ones (gather 4.9 -> 3.7, cells 9.6 -> 9.0, edges 3.9
+-> 3.6); ring codes decoded by table lookups instead of integer-to-float conversions (cells 9.0 -> 7.8);
+forces per edge end, so that the gather adds rows without decoding a direction (6.2 -> 4.9), in two
+columns on planar sheets (10^5 cells, one thread: 28.0 -> 23.3 for cells + edge forces + gather); the
+three-wide gather unrolled (3.7 -> 3.0). Shells gather too: each cell writes its force on each of its
+vertices by ring position (the fan-area gradient needs the whole cell), each vertex sums its cells'.
+Tried and no faster: cells grouped by side count, rings padded to a multiple of 4 sides, interleaved
+edge data, the edge forces computed at each vertex instead of once per edge (again this session, with
+the faster indexing: 12.5 instead of 7.4 for edge forces + gather), planar cells writing per-vertex
+forces like shells (19.2 instead of 16.7 per step). With the second thread spinning between regions
+(OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=3000) a 10^4-cell step takes 11.8 instead of 13.4, but with
+another process on the other core 40 instead of 24: morphosim keeps threads sleeping (morphosim/__init__.py).
+At 10^5 cells the data no longer fit in the caches; by our count the passes read and write ~700 bytes
+per vertex when nothing stays cached (~18 ns at the ~40 GB/s this machine streams), and one thread
+slows from 21 to 28-32 ns.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ thread at 10^4 cells -- each compiled kernel timed block by block from a compile
 floor its divisions alone set (each right-hand side divides once per species, alpha / (1 + x^2), and
 so does the error norm), the numpy work of the bench's cell-step, and the rest.
 
-Measured here (AMD EPYC Zen 3, 2 cores, quiet machine, 24 Nov 2026, after the session's last commit;
-ns per cell-step):
+Measured here (AMD EPYC Zen 3, 2 cores, quiet machine, 24 Nov 2026; ns per cell-step; a later run
+the same day: 10^4 34.6 / 50.7):
 
     cells   2 threads   1 thread   RoadRunner loop
     10^3       84          73        41,500
@@ -47,7 +47,12 @@ right-hand sides and the error norm), 14 on two, and the numpy work of the cell-
 copy the state out: ~5 ns) runs on one thread. Sharing one division between two (1/a = b/(ab)) made
 the fused step slower (34-37 instead of 29-31 ns): see git history ("Genes: revert paired
 divisions"); so did Sofroniou-Spaletta 4(3) (5 right-hand sides per step, but 2 steps per DT at this
-tolerance).
+tolerance). Reciprocals that avoid the divider, tried in the generated step (24 Nov 2026, 10^4 cells, ns
+per cell-step on one / two threads): a single-precision division plus one Newton step (relative error
+~1e-15) 67.8 / 43.0 against 56.6 / 37.2 with double divisions; a guess from the bit pattern plus four
+Newton steps 259 / 138 (it does not vectorize). Alone in a loop the first is slightly cheaper (0.31
+against 0.35 ns), but in the step it competes with the stages' multiply-adds for the same units, while
+the divider works beside them.
 """
 
 import sys
