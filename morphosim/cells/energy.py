@@ -17,18 +17,16 @@ the forces
 
 (w_s = 1/2 for an edge shared with another cell, 1 on the outer boundary, so that the two cells
 of an edge together give its line tension Lambda_ij). Both geometries gather these sums in
-parallel passes (:func:`_force_region`): planar sheets edge by edge, shells cell by cell (each cell
-writes its force on each of its vertices, each vertex adds up those of its cells). A new quadratic term (e.g. a different
-preferred area law) only needs ``energy`` and ``accumulate``; a term of another kind (substrate
-adhesion, bending) would add its own force kernel and be summed in
+parallel passes (:func:`_force_passes`): planar sheets edge by edge, shells cell by cell (each cell
+writes its force on each of its vertices, each vertex adds up those of its cells). A new quadratic
+term (e.g. a different preferred area law) only needs ``energy`` and ``accumulate``; a term of
+another kind (substrate adhesion, bending) would add its own force kernel and be summed in
 :meth:`VertexModel.forces_and_bound`.
 
 Units: with lengths in µm and energies in nN·µm, K is nN/µm^3, Gamma nN/µm, Lambda nN.
 """
 
 from __future__ import annotations
-
-from contextlib import contextmanager, nullcontext
 
 import numba
 import numpy as np
@@ -167,21 +165,11 @@ def _line_energy(line_length, Lambda, n):
 PARALLEL_MIN_VERTICES = 3_000
 
 
-def threads_for(n_vertices: int):
-    """A context that runs its block on one numba thread if n_vertices < PARALLEL_MIN_VERTICES
-    (the results do not depend on the thread count); above, it changes nothing (and costs nothing:
-    numba's thread-count calls take µs)."""
-    return _one_thread() if n_vertices < PARALLEL_MIN_VERTICES else nullcontext()
-
-
-@contextmanager
-def _one_thread():
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(threads)
+def kernel_threads(n_vertices: int) -> int:
+    """Threads for the kernels over n_vertices vertices: one below PARALLEL_MIN_VERTICES, else
+    region_threads(). The kernels set numba's thread count to it themselves (from Python,
+    numba.set_num_threads costs µs a call); the results do not depend on it."""
+    return 1 if n_vertices < PARALLEL_MIN_VERTICES else region_threads()
 
 
 # ---------------------------------------------------------------------- the model
@@ -279,10 +267,9 @@ class VertexModel:
         if self.geometry.capacity < n:
             self.geometry = Geometry(sheet.cell_edge.shape[0])
         rings = sheet.rings()
-        with threads_for(sheet.n_vertices):
-            per_cell_max = _forces(region_threads(), sheet.is_shell, sheet.vertices, sheet.n_vertices,
-                                   rings.arrays(), rings.gather_arrays(), rings.max_sides, n, sheet.box,
-                                   sheet.periodic, coefficients.arrays(), edge_floor, self.geometry.arrays(), out)
+        per_cell_max = _forces(kernel_threads(sheet.n_vertices), sheet.is_shell, sheet.vertices, sheet.n_vertices,
+                               rings.arrays(), rings.gather_arrays(), rings.max_sides, n, sheet.box, sheet.periodic,
+                               coefficients.arrays(), edge_floor, self.geometry.arrays(), out)
         for term in self.edge_terms:
             term.add_forces(sheet, out)
         return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
@@ -367,18 +354,26 @@ def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_f
 @njit(cache=True)
 def _forces(n_threads, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box, periodic, coefficients,
             edge_floor, geometry, out):
-    """Unpack the array tuples for :func:`_force_region` (inside a numba prange, writes to arrays
-    held in a tuple are lost) and return the largest per-cell stiffness bound."""
+    """Run :func:`_force_passes` on n_threads threads (one: without a parallel region, which would wake
+    the others), unpacking the array tuples for it (inside a numba prange, writes to arrays held in a
+    tuple are lost); return the largest per-cell stiffness bound."""
     cell_start, _, ring_code, edge_tail, edge_head, edge_data = rings
     edge_cells, vertex_ends, cell_response, end_force, vertex_sides, side_force = gather
     area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension = coefficients
     area, signed_area, perimeter, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
-    worst = np.zeros(n_threads)
-    _force_region(n_threads, np.zeros(1, np.int64), worst, shell, vertices, n_vertices, cell_start, ring_code,
-                  edge_tail, edge_head, edge_data, edge_cells, vertex_ends, cell_response, end_force, vertex_sides,
-                  side_force, max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness,
-                  perimeter_slope, line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides,
-                  sum_squared_edges, shortest_edge, out)
+    worst, arrivals = np.zeros(n_threads), np.zeros(1, np.int64)
+    if n_threads == 1:
+        _force_passes(0, 1, arrivals, worst, shell, vertices, n_vertices, cell_start, ring_code, edge_tail, edge_head,
+                      edge_data, edge_cells, vertex_ends, cell_response, end_force, vertex_sides, side_force,
+                      max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness,
+                      perimeter_slope, line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides,
+                      sum_squared_edges, shortest_edge, out)
+    else:
+        _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, cell_start, ring_code, edge_tail,
+                      edge_head, edge_data, edge_cells, vertex_ends, cell_response, end_force, vertex_sides,
+                      side_force, max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness,
+                      perimeter_slope, line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides,
+                      sum_squared_edges, shortest_edge, out)
     return worst.max()
 
 
@@ -388,9 +383,23 @@ def _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, cell_
                   max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness, perimeter_slope,
                   line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides, sum_squared_edges,
                   shortest_edge, out):
-    """Forces by gathering, in passes in one parallel region (see morphosim.threads); each thread
-    takes a fixed share of every pass and writes only its own rows, so the sums are the same, in the
-    same order, for any number of threads:
+    """_force_passes in one parallel region, one iteration per thread (see morphosim.threads)."""
+    for thread in prange(n_threads):
+        _force_passes(thread, n_threads, arrivals, worst, shell, vertices, n_vertices, cell_start, ring_code,
+                      edge_tail, edge_head, edge_data, edge_cells, vertex_ends, cell_response, end_force,
+                      vertex_sides, side_force, max_sides, n_cells, box, periodic, area_stiffness, area_slope,
+                      perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area, signed_area, perimeter,
+                      line_length, n_sides, sum_squared_edges, shortest_edge, out)
+
+
+@njit(cache=True)
+def _force_passes(thread, n_threads, arrivals, worst, shell, vertices, n_vertices, cell_start, ring_code, edge_tail,
+                  edge_head, edge_data, edge_cells, vertex_ends, cell_response, end_force, vertex_sides, side_force,
+                  max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness, perimeter_slope,
+                  line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides, sum_squared_edges,
+                  shortest_edge, out):
+    """One thread's share of every pass, the passes separated by barriers. Each thread writes only
+    its own rows, so the sums are the same, in the same order, for any number of threads:
 
     1. edges: unit vector u and length l;
     2. cells: geometry, dE/dA, dE/dP, lambda and stiffness bound (the largest per thread in worst);
@@ -404,36 +413,35 @@ def _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, cell_
     """
     n_edges = edge_tail.shape[0]
     # each pass gets views of its share (see geometry.planar_edges: indices from 0 are faster)
-    for thread in prange(n_threads):
+    first, last = share(n_edges, thread, n_threads)
+    if shell:
+        shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
+    else:
+        planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
+    barrier(arrivals, n_threads, 1)
+    first, last = share(n_cells, thread, n_threads)
+    parameters = (_rows(area_stiffness, first, last), _rows(area_slope, first, last),
+                  _rows(perimeter_stiffness, first, last), _rows(perimeter_slope, first, last),
+                  _rows(line_tension, first, last), edge_floor)
+    scalars = (area[first:last], signed_area[first:last], perimeter[first:last], line_length[first:last],
+               n_sides[first:last], sum_squared_edges[first:last], shortest_edge[first:last])
+    if shell:
+        worst[thread] = _shell_cells(cell_start[first:last + 1], ring_code, edge_data, side_force, max_sides,
+                                     *parameters, *scalars)
+    else:
+        worst[thread] = _planar_cells(cell_start[first:last + 1], ring_code, edge_data, cell_response[first:last],
+                                      *parameters, *scalars)
+    barrier(arrivals, n_threads, 2)
+    if not shell:
         first, last = share(n_edges, thread, n_threads)
-        if shell:
-            shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
-        else:
-            planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
-        barrier(arrivals, n_threads, 1)
-        first, last = share(n_cells, thread, n_threads)
-        parameters = (_rows(area_stiffness, first, last), _rows(area_slope, first, last),
-                      _rows(perimeter_stiffness, first, last), _rows(perimeter_slope, first, last),
-                      _rows(line_tension, first, last), edge_floor)
-        scalars = (area[first:last], signed_area[first:last], perimeter[first:last], line_length[first:last],
-                   n_sides[first:last], sum_squared_edges[first:last], shortest_edge[first:last])
-        if shell:
-            worst[thread] = _shell_cells(cell_start[first:last + 1], ring_code, edge_data, side_force, max_sides,
-                                         *parameters, *scalars)
-        else:
-            worst[thread] = _planar_cells(cell_start[first:last + 1], ring_code, edge_data, cell_response[first:last],
-                                          *parameters, *scalars)
-        barrier(arrivals, n_threads, 2)
-        if not shell:
-            first, last = share(n_edges, thread, n_threads)
-            _edge_forces(edge_cells[first:last], edge_data[:, first:last], cell_response, n_cells,
-                         end_force[2 * first:2 * last])
-            barrier(arrivals, n_threads, 3)
-        first, last = share(n_vertices, thread, n_threads)
-        if shell:
-            _sum_parts(vertex_sides[first:last], side_force, out[first:last])
-        else:
-            _sum_parts(vertex_ends[first:last], end_force, out[first:last])
+        _edge_forces(edge_cells[first:last], edge_data[:, first:last], cell_response, n_cells,
+                     end_force[2 * first:2 * last])
+        barrier(arrivals, n_threads, 3)
+    first, last = share(n_vertices, thread, n_threads)
+    if shell:
+        _sum_parts(vertex_sides[first:last], side_force, out[first:last])
+    else:
+        _sum_parts(vertex_ends[first:last], end_force, out[first:last])
 
 
 @njit(inline="always")

@@ -126,13 +126,16 @@ def edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, shell):
 # contiguous rows that the compiler vectorises (square roots and divisions dominate otherwise; ~4x).
 # They run over views from 0: numba wraps every index that may be negative, which it cannot rule out
 # for ``range(first, last)`` (2.5x slower); for the same reason vertex indices are read as unsigned.
+# The box is copied into values: read from an array the stores might alias, it would be reloaded,
+# and divided by, at every edge (arcp: x / box becomes x * (1 / box) once; the periodic pass 1.7x faster).
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
 def shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last):
     """edge_pass of a shell for the edges [first, last) (one thread's share)."""
     ux, uy, uz, lengths = (edge_data[0, first:last], edge_data[1, first:last], edge_data[2, first:last],
                            edge_data[3, first:last])
     tails, heads = edge_tail[first:last], edge_head[first:last]
+    box = (box[0], box[1])  # see below
     for e in range(last - first):
         ux[e], uy[e], uz[e] = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, periodic)
     for e in range(last - first):
@@ -143,11 +146,12 @@ def shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first,
         uz[e] *= inverse
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
 def planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last):
     """edge_pass of a planar sheet for the edges [first, last) (one thread's share)."""
     ux, uy, lengths = edge_data[0, first:last], edge_data[1, first:last], edge_data[3, first:last]
     tails, heads = edge_tail[first:last], edge_head[first:last]
+    box = (box[0], box[1])  # see below
     for e in range(last - first):
         ux[e], uy[e], _ = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, periodic)
     for e in range(last - first):
