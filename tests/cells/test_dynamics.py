@@ -1,9 +1,10 @@
 """Overdamped integrator: stability bound, sub-steps, external velocity."""
 
+import numba
 import numpy as np
 import pytest
 
-from morphosim.cells import Overdamped, Sheet, VertexModel
+from morphosim.cells import Overdamped, Sheet, VertexModel, energy
 
 
 def hessian_largest_eigenvalue(sheet, model, step=1e-6):
@@ -71,3 +72,30 @@ def test_overdamped_step_is_explicit_euler():
     expected = sheet.positions + dt * model.forces(sheet) / 3.0
     assert integrator.step(sheet, dt) == 1
     assert sheet.positions == pytest.approx(expected, abs=1e-14)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
+@pytest.mark.parametrize("kind", ["planar", "periodic", "shell"])
+def test_steps_do_not_depend_on_the_thread_count(kind, rng, small_sheet, random_model, monkeypatch):
+    """Forces and moves split over two threads give the same positions, bit for bit, as one thread
+    (which runs the same passes without a parallel region)."""
+    monkeypatch.setattr(energy, "PARALLEL_MIN_VERTICES", 0)  # small sheets run in parallel too
+    model = random_model(small_sheet(kind).n_cells, rng)
+    velocity = rng.normal(0.0, 0.1, (small_sheet(kind).n_vertices, 3))
+    if kind != "shell":
+        velocity[:, 2] = 0.0
+    positions = []
+    threads = numba.get_num_threads()
+    try:
+        for n_threads in (1, 2):
+            numba.set_num_threads(n_threads)
+            sheet = small_sheet(kind)
+            integrator = Overdamped(model, xi=1.0)
+            dt = 0.5 * integrator.stable_dt(sheet)
+            for _ in range(5):
+                integrator.step(sheet, dt, v_ext=velocity)
+            positions.append(sheet.positions.copy())
+    finally:
+        numba.set_num_threads(threads)
+    assert np.array_equal(positions[0], positions[1])
+    assert np.abs(positions[0] - small_sheet(kind).positions).max() > 1e-3  # the vertices did move
