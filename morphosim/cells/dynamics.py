@@ -112,12 +112,12 @@ def _move_share(thread, n_threads, vertices, forces, velocity, n_vertices, h, in
         _move_planar(vertices[first:last], forces[first:last], velocity, h, inv_xi, box, periodic, external)
 
 
-# one loop per geometry: a loop body that also holds the (unused) shell code runs ~10x slower;
-# arcp: divisions by the (loop-invariant) radii become multiplications by their inverses
+# One loop per geometry: a loop body that also holds the (unused) shell code runs ~10x slower. The
+# radii and the box are copied into values: read from an array the stores might alias, they would be
+# reloaded at every vertex; as values, with arcp, their divisions become multiplications by inverses
+# computed once (shell move 2.3x, periodic move 5x faster).
 @njit(cache=True, error_model="numpy", fastmath={"arcp", "contract"})
 def _move_on_shell(vertices, forces, velocity, h, inv_xi, radii, external):
-    # the radii as values, not an array the stores below might alias: so they stay in registers
-    # and their divisions leave the loop (2.3x faster)
     radii = (radii[0], radii[1], radii[2])
     for v in range(vertices.shape[0]):
         ux, uy, uz = _velocity(forces, velocity, v, inv_xi, external)
@@ -131,7 +131,7 @@ def _move_on_shell(vertices, forces, velocity, h, inv_xi, radii, external):
 
 @njit(cache=True, error_model="numpy", fastmath={"arcp", "contract"})
 def _move_planar(vertices, forces, velocity, h, inv_xi, box, periodic, external):
-    box = (box[0], box[1])  # as the radii above
+    box = (box[0], box[1])
     for v in range(vertices.shape[0]):
         ux, uy, uz = _velocity(forces, velocity, v, inv_xi, external)
         vertices[v, 0] += h * ux

@@ -160,15 +160,15 @@ def _line_energy(line_length, Lambda, n):
 
 
 # Waking the other threads costs ~15 µs per parallel region here (they sleep between regions, see
-# morphosim/__init__.py), and a planar step has two (forces, move): below this many vertices one
-# thread is faster (measured: 2,000 vertices 62 ns per vertex on one thread, 68 on two; 4,000: 48, 43).
-PARALLEL_MIN_VERTICES = 3_000
+# morphosim/__init__.py), and a step has two (forces, move): below this many vertices one thread,
+# which runs the passes without a parallel region, is faster (measured, ns per vertex per step on
+# one / two threads: 3,000 vertices 29.9 / 34.6, 4,000 27.5 / 27.9, 6,000 24.4 / 22.6).
+PARALLEL_MIN_VERTICES = 5_000
 
 
 def kernel_threads(n_vertices: int) -> int:
     """Threads for the kernels over n_vertices vertices: one below PARALLEL_MIN_VERTICES, else
-    region_threads(). The kernels set numba's thread count to it themselves (from Python,
-    numba.set_num_threads costs µs a call); the results do not depend on it."""
+    region_threads(). The results do not depend on it."""
     return 1 if n_vertices < PARALLEL_MIN_VERTICES else region_threads()
 
 

@@ -58,7 +58,7 @@ class Rings:
         self.edge_tail = edge_tail[:n_edges]
         self.edge_head = edge_head[:n_edges]
         self.edge_cells = edge_cells[:n_edges]
-        self.vertex_ends = _vertex_ends(origin, twin, next_, vertex_edge, edge_of, edge_head, n_vertices, n_edges)
+        self.vertex_ends = _vertex_ends(twin, next_, vertex_edge, edge_of, edge_head, n_vertices, n_edges)
         # work arrays, refreshed by every geometry pass: rows (unit vector x, y, z, length) over the
         # edges; per side of one cell, positions relative to the centroid (3) and fan-triangle normals (3)
         self.edge_data = np.zeros((4, n_edges))
@@ -131,7 +131,7 @@ def _build_rings(origin, twin, next_, face, cell_edge, n_half_edges, n_cells, ce
 
 
 @njit(cache=True)
-def _vertex_ends(origin, twin, next_, vertex_edge, edge_of, edge_head, n_vertices, n_edges):
+def _vertex_ends(twin, next_, vertex_edge, edge_of, edge_head, n_vertices, n_edges):
     """vertex_ends table (see the module docstring), one row per vertex, as wide as the largest degree."""
     degree = np.zeros(n_vertices, np.int64)
     for v in range(n_vertices):
