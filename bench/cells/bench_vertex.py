@@ -17,7 +17,7 @@ The machine is shared: run twice and compare.
 
 Measured (24 Nov 2026, quiet machine, after the session's last commit; ns per vertex per step, 2
 threads / 1 thread): 10^3 31.0 / 31.2 (runs on one thread below 5,000 vertices; tyssue 11,554: 373x),
-10^4 13.3-13.5 / 20.9-22.3 (tyssue 1,957: 146x), 10^5 14.8-16.8 / 28.2-32.3 (tyssue 994: 59-65x); shell
+10^4 13.3-13.5 / 20.8-22.3 (tyssue 1,957: 146x), 10^5 14.5-16.8 / 27.4-32.3 (tyssue 994: 59-65x); shell
 10^4 47-49 (parallel since this session; 111 when serial). A 10^4-cell step: force kernel ~225 us, Python
 around it ~25 us (coefficients 7), move ~35 us (about half of it waking the second thread). Below 5,000
 vertices the passes run on one thread without a parallel region (a 16-cell sheet steps in 23 us, was 55).
