@@ -68,19 +68,24 @@ class Coefficients:
     """Per-cell coefficients of E_c = a2/2 A^2 + a1 A + p2/2 P^2 + p1 P + lambda L that the terms
     add to: ``area_stiffness`` a2, ``area_slope`` a1, ``perimeter_stiffness`` p2,
     ``perimeter_slope`` p1, ``line_tension`` lambda. Each is a length-1 array (the same for every
-    cell) until a term adds a per-cell array, which makes it per-cell."""
+    cell) until a term adds a per-cell array, which makes it per-cell. A coefficient that one term
+    alone adds to is that term's array itself, not a copy."""
 
     NAMES = ("area_stiffness", "area_slope", "perimeter_stiffness", "perimeter_slope", "line_tension")
 
     def __init__(self):
+        self._zero = np.zeros(1)  # shared by the coefficients no term adds to; never written
         self.reset()
 
     def reset(self) -> None:
         for name in self.NAMES:
-            setattr(self, name, np.zeros(1))
+            setattr(self, name, self._zero)
 
     def add(self, name: str, values: np.ndarray) -> None:
-        setattr(self, name, getattr(self, name) + values)
+        # the first term's array is taken as it is (the kernels only read it): a force call then
+        # costs a few numpy operations less (~µs each, most of the Python around a small sheet's step)
+        current = getattr(self, name)
+        setattr(self, name, values if current is self._zero else current + values)
 
     def arrays(self) -> tuple:
         return tuple(getattr(self, name) for name in self.NAMES)
