@@ -16,11 +16,11 @@ Targets (issue 3): <= 10 ns per vertex per step at 10^4-10^5 cells; >= 100x tyss
 The machine is shared: run twice and compare.
 
 Measured (24 Nov 2026, quiet machine, after the session's last commit; ns per vertex per step, 2
-threads / 1 thread): 10^3 31.0 / 31.2 (runs on one thread below 5,000 vertices; tyssue 11,554: 373x),
+threads / 1 thread): 10^3 29.1 / 29.0 (runs on one thread below 5,000 vertices; tyssue 11,554: 397x),
 10^4 13.3-13.5 / 20.8-22.3 (tyssue 1,957: 146x), 10^5 14.5-16.8 / 27.4-32.3 (tyssue 994: 59-65x); shell
 10^4 47-49 (parallel since this session; 111 when serial). A 10^4-cell step: force kernel ~225 us, Python
-around it ~25 us (coefficients 7), move ~35 us (about half of it waking the second thread). Below 5,000
-vertices the passes run on one thread without a parallel region (a 16-cell sheet steps in 23 us, was 55).
+around it ~20 us (coefficients 3.6), move ~35 us (about half of it waking the second thread). Below 5,000
+vertices the passes run on one thread without a parallel region (a 16-cell sheet steps in 19 us, was 55).
 
 Planar steps gather rather than scatter: four passes (edges, cells, edge forces, vertices) in one
 parallel region with barriers, each thread on a fixed share. One thread, 10^4 cells, ns per vertex:
