@@ -11,6 +11,8 @@ iterations one after the other on one thread, and the first would wait at its ba
 For the same reason it runs on one thread under numba's tbb layer, whose scheduler may give two
 iterations to one thread (omp and workqueue give each thread its own; morphosim asks numba to
 prefer them, see ``morphosim/__init__.py``): take the thread count from :func:`region_threads`.
+The loop body should only call the kernel's per-thread function: it may pass tuples of arrays on,
+but writes through arrays that the body unpacks from a tuple itself are lost.
 """
 
 from functools import cache

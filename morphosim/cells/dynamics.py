@@ -11,6 +11,9 @@ A short edge under tension is stiff (transverse stiffness ~ tension / length): p
 threshold as ``min_edge_length`` so that edges about to be swapped do not drive the step to zero.
 On shells the velocity is projected on the ellipsoid's tangent plane and each vertex is put
 back on the ellipsoid after every sub-step; on periodic sheets vertices are wrapped into the box.
+For the standard cell terms all sub-steps of a step run in one kernel (one parallel region, the
+forces applied as they are summed); a model with edge terms (e.g. planar polarity) steps through
+:meth:`VertexModel.forces_and_bound` and :func:`move_vertices`, which give the same sub-steps.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..threads import share
-from .energy import VertexModel, kernel_threads
+from ..threads import barrier, share
+from .energy import VertexModel, force_parts, kernel_threads, part_passes, sum_parts, thread_vertex_parts
 from .geometry import project_on_ellipsoid, surface_normal, wrap_vertex
-from .sheet import Sheet
+from .sheet import MAX_DEGREE, Sheet
 
 SAFETY = 0.9
 
@@ -48,13 +51,7 @@ class Overdamped:
     def stable_dt(self, sheet: Sheet) -> float:
         """Largest sub-step the integrator takes in the current configuration (time units)."""
         self.model.update(sheet)
-        return self._stable_dt(sheet)
-
-    def _stable_dt(self, sheet):
-        return self._step_bound(self.model.stiffness_bound(sheet, self.min_edge_length))
-
-    def _step_bound(self, stiffness):
-        return math.inf if stiffness == 0.0 else SAFETY * 2.0 * self.xi / stiffness
+        return step_bound(self.model.stiffness_bound(sheet, self.min_edge_length), self.xi)
 
     def step(self, sheet: Sheet, dt: float, v_ext: np.ndarray | None = None) -> int:
         """Advance the vertices by ``dt``; returns the number of sub-steps taken."""
@@ -63,25 +60,112 @@ class Overdamped:
             v_ext = self._no_velocity
         elif v_ext.shape != (nv, 3):
             raise ValueError(f"v_ext must have shape ({nv}, 3) (one velocity per vertex), got {v_ext.shape}")
+        model = self.model
+        if model.edge_terms:  # their forces come from their own kernels, between the passes
+            substeps = self._steps_with_edge_terms(sheet, float(dt), v_ext)
+        else:
+            substeps = _steps(kernel_threads(nv), *model.kernel_arguments(sheet), self.min_edge_length,
+                              model.geometry.arrays(), v_ext, self.xi, float(sheet.counts[MAX_DEGREE]), float(dt),
+                              self.max_substeps, sheet.radii)
+        if substeps > self.max_substeps:
+            raise RuntimeError(f"more than {self.max_substeps} sub-steps for dt={dt}: the sheet is "
+                               "collapsing or stiff (check parameters, or lower dt)")
+        return substeps
+
+    def _steps_with_edge_terms(self, sheet, dt, v_ext):
+        """The sub-steps of :meth:`step` one kernel call at a time (the same sub-steps as _steps)."""
+        nv = sheet.n_vertices
         if self.forces.shape[0] < nv:
             self.forces = np.empty((sheet.vertices.shape[0], 3))
         forces = self.forces[:nv]
-        inv_xi = 1.0 / self.xi
-        remaining = float(dt)
-        substeps = 0
-        while remaining > 0.0:
-            bound = self.model.forces_and_bound(sheet, forces, self.min_edge_length)
-            h_max = self._step_bound(bound)
-            # equal sub-steps over what remains, each below the bound
-            h = remaining / max(1, math.ceil(remaining / h_max * (1 - 1e-12)))
-            move_vertices(sheet.vertices, forces, v_ext, nv, h, inv_xi, sheet.box, sheet.periodic, sheet.radii,
-                          kernel_threads(nv))
-            remaining = remaining - h if remaining - h > 1e-12 * dt else 0.0
+        remaining, substeps = dt, 0
+        while remaining > 0.0 and substeps <= self.max_substeps:
+            h = substep_length(remaining, self.model.forces_and_bound(sheet, forces, self.min_edge_length), self.xi)
+            move_vertices(sheet.vertices, forces, v_ext, nv, h, 1.0 / self.xi, sheet.box, sheet.periodic,
+                          sheet.radii, kernel_threads(nv))
+            remaining = remaining_after(remaining, h, dt)
             substeps += 1
-            if substeps > self.max_substeps:
-                raise RuntimeError(f"more than {self.max_substeps} sub-steps for dt={dt}: the sheet is "
-                                   "collapsing or stiff (check parameters, or lower dt)")
         return substeps
+
+
+@njit(cache=True)
+def step_bound(stiffness, xi):
+    """Largest stable explicit step, SAFETY * 2 xi / stiffness (infinite without stiffness)."""
+    return math.inf if stiffness == 0.0 else SAFETY * 2.0 * xi / stiffness
+
+
+@njit(cache=True)
+def substep_length(remaining, stiffness, xi):
+    """Equal sub-steps over what remains of a step, each below the stable bound."""
+    return remaining / max(1.0, np.ceil(remaining / step_bound(stiffness, xi) * (1 - 1e-12)))
+
+
+@njit(cache=True)
+def remaining_after(remaining, h, dt):
+    """What remains of a step of length dt after a sub-step h (rounding leftovers are dropped)."""
+    return remaining - h if remaining - h > 1e-12 * dt else 0.0
+
+
+# The sub-steps of a step run in one parallel region: the force passes (energy.part_passes), then,
+# with the step length from their stiffness bound, each thread sums and moves its share of the
+# vertices a chunk at a time (the forces of a chunk stay in the first-level cache and are not stored),
+# and a barrier before the next sub-step's edge pass reads the moved vertices.
+VERTEX_CHUNK = 512
+
+
+@njit(cache=True)
+def _steps(n_threads, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box, periodic, coefficients,
+           edge_floor, geometry, velocity, xi, max_degree, dt, max_substeps, radii):
+    """The sub-steps of :meth:`Overdamped.step` over dt (at most max_substeps + 1) on n_threads
+    threads (one: without a parallel region); returns how many were taken."""
+    worst, arrivals, substeps = np.zeros(n_threads), np.zeros(1, np.int64), np.zeros(1, np.int64)
+    if n_threads == 1:
+        _step_passes(0, 1, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides, n_cells,
+                     box, periodic, coefficients, edge_floor, geometry, velocity, xi, max_degree, dt, max_substeps,
+                     radii)
+    else:
+        _step_region(n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides,
+                     n_cells, box, periodic, coefficients, edge_floor, geometry, velocity, xi, max_degree, dt,
+                     max_substeps, radii)
+    return substeps[0]
+
+
+@njit(cache=True, parallel=True)
+def _step_region(n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides, n_cells,
+                 box, periodic, coefficients, edge_floor, geometry, velocity, xi, max_degree, dt, max_substeps, radii):
+    for thread in prange(n_threads):
+        _step_passes(thread, n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather,
+                     max_sides, n_cells, box, periodic, coefficients, edge_floor, geometry, velocity, xi, max_degree,
+                     dt, max_substeps, radii)
+
+
+@njit(cache=True)
+def _step_passes(thread, n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides,
+                 n_cells, box, periodic, coefficients, edge_floor, geometry, velocity, xi, max_degree, dt,
+                 max_substeps, radii):
+    """One thread's share of every sub-step (see the comment above)."""
+    first, last = share(n_vertices, thread, n_threads)
+    table, parts = thread_vertex_parts(gather, shell, first, last), force_parts(gather, shell)
+    external = velocity.shape[0] > 0
+    velocity = velocity[first:last] if external else velocity
+    own = vertices[first:last]
+    forces = np.empty((VERTEX_CHUNK, 3))
+    remaining, taken, generation = dt, 0, 0
+    while remaining > 0.0 and taken <= max_substeps:
+        if taken > 0:
+            generation += 1
+            barrier(arrivals, n_threads, generation)
+        generation = part_passes(thread, n_threads, arrivals, generation, worst, False, shell, vertices, rings,
+                                 gather, max_sides, n_cells, box, periodic, coefficients, edge_floor, geometry)
+        h = substep_length(remaining, max_degree * worst.max(), xi)
+        for start in range(0, last - first, VERTEX_CHUNK):
+            stop = min(start + VERTEX_CHUNK, last - first)
+            sum_parts(table[start:stop], parts, forces[:stop - start])
+            _move(own[start:stop], forces, velocity[start:stop] if external else velocity, h, 1.0 / xi, box, periodic,
+                  radii, external)
+        remaining = remaining_after(remaining, h, dt)
+        taken += 1
+    substeps[0] = taken
 
 
 @njit(cache=True)
@@ -105,11 +189,18 @@ def _move_share(thread, n_threads, vertices, forces, velocity, n_vertices, h, in
     """Move one thread's share of the vertices (views from 0: see geometry.planar_edges)."""
     first, last = share(n_vertices, thread, n_threads)
     external = velocity.shape[0] > 0
-    velocity = velocity[first:last] if external else velocity
+    _move(vertices[first:last], forces[first:last], velocity[first:last] if external else velocity, h, inv_xi, box,
+          periodic, radii, external)
+
+
+@njit(cache=True)
+def _move(vertices, forces, velocity, h, inv_xi, box, periodic, radii, external):
+    """r += h (F inv_xi + v) for the rows of ``vertices`` (views from 0); ``velocity`` has the same
+    rows if ``external``."""
     if radii[0] > 0.0:
-        _move_on_shell(vertices[first:last], forces[first:last], velocity, h, inv_xi, radii, external)
+        _move_on_shell(vertices, forces, velocity, h, inv_xi, radii, external)
     else:
-        _move_planar(vertices[first:last], forces[first:last], velocity, h, inv_xi, box, periodic, external)
+        _move_planar(vertices, forces, velocity, h, inv_xi, box, periodic, external)
 
 
 # One loop per geometry: a loop body that also holds the (unused) shell code runs ~10x slower. The

@@ -17,7 +17,7 @@ the forces
 
 (w_s = 1/2 for an edge shared with another cell, 1 on the outer boundary, so that the two cells
 of an edge together give its line tension Lambda_ij). Both geometries gather these sums in
-parallel passes (:func:`_force_passes`): planar sheets edge by edge, shells cell by cell (each cell
+parallel passes (:func:`part_passes`): planar sheets edge by edge, shells cell by cell (each cell
 writes its force on each of its vertices, each vertex adds up those of its cells). A new quadratic
 term (e.g. a different preferred area law) only needs ``energy`` and ``accumulate``; a term of
 another kind (substrate adhesion, bending) would add its own force kernel and be summed in
@@ -264,21 +264,27 @@ class VertexModel:
 
     def forces_and_bound(self, sheet: Sheet, out: np.ndarray, edge_floor: float = 0.0) -> float:
         """Write the forces into ``out`` (n_vertices, 3) and return :meth:`stiffness_bound`, both
-        from one pass over the cells (the integrator's hot call). Refreshes the scalar fields of
-        ``self.geometry`` (area, perimeter, line_length, n_sides, ...); the vector fields
-        (centroid, normal) are refreshed by :meth:`update` and :func:`compute_geometry`."""
+        from one pass over the cells. Refreshes the scalar fields of ``self.geometry`` (area,
+        perimeter, line_length, n_sides, ...); the vector fields (centroid, normal) are refreshed by
+        :meth:`update` and :func:`compute_geometry`."""
+        per_cell_max = _forces(kernel_threads(sheet.n_vertices), *self.kernel_arguments(sheet), edge_floor,
+                               self.geometry.arrays(), out)
+        for term in self.edge_terms:
+            term.add_forces(sheet, out)
+        return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
+                + sum(term.stiffness_bound(sheet, edge_floor) for term in self.edge_terms))
+
+    def kernel_arguments(self, sheet: Sheet) -> tuple:
+        """(shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box, periodic, coefficients):
+        what the force kernels (and the integrator's step kernel) take from the sheet and the cell
+        terms, after checking the parameters' lengths; makes ``self.geometry`` large enough."""
         n = sheet.n_cells
         coefficients = self._coefficients(n)
         if self.geometry.capacity < n:
             self.geometry = Geometry(sheet.cell_edge.shape[0])
         rings = sheet.rings()
-        per_cell_max = _forces(kernel_threads(sheet.n_vertices), sheet.is_shell, sheet.vertices, sheet.n_vertices,
-                               rings.arrays(), rings.gather_arrays(), rings.max_sides, n, sheet.box, sheet.periodic,
-                               coefficients.arrays(), edge_floor, self.geometry.arrays(), out)
-        for term in self.edge_terms:
-            term.add_forces(sheet, out)
-        return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
-                + sum(term.stiffness_bound(sheet, edge_floor) for term in self.edge_terms))
+        return (sheet.is_shell, sheet.vertices, sheet.n_vertices, rings.arrays(), rings.gather_arrays(),
+                rings.max_sides, n, sheet.box, sheet.periodic, coefficients.arrays())
 
     def stiffness_bound(self, sheet: Sheet, edge_floor: float = 0.0) -> float:
         """Upper bound on the largest eigenvalue of the energy Hessian (energy / length^2) for the
@@ -336,86 +342,69 @@ def _stiffness_bound(n_sides, sum_squared_edges, shortest_edge, area, perimeter,
 
 
 # Forces are gathered, so that the passes run in parallel and sum in the same order for any number
-# of threads (one parallel region, see _force_region). Planar sheets gather edge by edge: an edge's
-# force on its ends needs only its two cells' responses. On shells a cell's fan-area gradient at a
-# vertex depends on the whole cell, so each cell writes its force on each of its vertices (into
-# side_force, by ring position) and each vertex sums those of the cells around it. Both return the
-# largest per-cell stiffness bound.
-
-@njit(inline="always")
-def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_floor, area_stiffness, area_slope,
-                   perimeter_stiffness, perimeter_slope, line_tension_, area_, signed_area, perimeter_, line_length,
-                   n_sides, sum_squared_edges, shortest_edge):
-    """Store cell c's scalar geometry; return its (dE/dA, dE/dP, lambda, stiffness bound). Takes the
-    arrays one by one: inside a numba prange, writes to arrays held in a tuple are lost."""
-    store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
-                  n_sides, sum_squared_edges, shortest_edge)
-    dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension = cell_derivatives(
-        area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_, c, area, perimeter)
-    stiffness = cell_stiffness(n, squares, shortest, dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension, shell, edge_floor)
-    return dE_dA, dE_dP, line_tension, stiffness
-
+# of threads (one parallel region, see morphosim.threads). Planar sheets gather edge by edge: an
+# edge's force on its ends needs only its two cells' responses. On shells a cell's fan-area gradient
+# at a vertex depends on the whole cell, so each cell writes its force on each of its vertices (into
+# side_force, by ring position) and each vertex sums those of the cells around it. The kernels take
+# the sheet's and the model's arrays as the tuples Rings.arrays(), Rings.gather_arrays(),
+# Coefficients.arrays() and Geometry.arrays() (a prange body must pass such tuples on to a function
+# rather than unpack them itself: writes through arrays unpacked in the body are lost).
 
 @njit(cache=True)
 def _forces(n_threads, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box, periodic, coefficients,
             edge_floor, geometry, out):
-    """Run :func:`_force_passes` on n_threads threads (one: without a parallel region, which would wake
-    the others), unpacking the array tuples for it (inside a numba prange, writes to arrays held in a
-    tuple are lost); return the largest per-cell stiffness bound."""
-    cell_start, _, ring_code, edge_tail, edge_head, edge_data = rings
-    edge_cells, vertex_ends, cell_response, end_force, vertex_sides, side_force = gather
-    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension = coefficients
-    area, signed_area, perimeter, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
+    """Forces into ``out`` on n_threads threads (one: without a parallel region, which would wake the
+    others); returns the largest per-cell stiffness bound."""
     worst, arrivals = np.zeros(n_threads), np.zeros(1, np.int64)
     if n_threads == 1:
-        _force_passes(0, 1, arrivals, worst, shell, vertices, n_vertices, cell_start, ring_code, edge_tail, edge_head,
-                      edge_data, edge_cells, vertex_ends, cell_response, end_force, vertex_sides, side_force,
-                      max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness,
-                      perimeter_slope, line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides,
-                      sum_squared_edges, shortest_edge, out)
+        _force_passes(0, 1, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box,
+                      periodic, coefficients, edge_floor, geometry, out)
     else:
-        _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, cell_start, ring_code, edge_tail,
-                      edge_head, edge_data, edge_cells, vertex_ends, cell_response, end_force, vertex_sides,
-                      side_force, max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness,
-                      perimeter_slope, line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides,
-                      sum_squared_edges, shortest_edge, out)
+        _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box,
+                      periodic, coefficients, edge_floor, geometry, out)
     return worst.max()
 
 
 @njit(cache=True, parallel=True)
-def _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, cell_start, ring_code, edge_tail,
-                  edge_head, edge_data, edge_cells, vertex_ends, cell_response, end_force, vertex_sides, side_force,
-                  max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness, perimeter_slope,
-                  line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides, sum_squared_edges,
-                  shortest_edge, out):
+def _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box,
+                  periodic, coefficients, edge_floor, geometry, out):
     """_force_passes in one parallel region, one iteration per thread (see morphosim.threads)."""
     for thread in prange(n_threads):
-        _force_passes(thread, n_threads, arrivals, worst, shell, vertices, n_vertices, cell_start, ring_code,
-                      edge_tail, edge_head, edge_data, edge_cells, vertex_ends, cell_response, end_force,
-                      vertex_sides, side_force, max_sides, n_cells, box, periodic, area_stiffness, area_slope,
-                      perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area, signed_area, perimeter,
-                      line_length, n_sides, sum_squared_edges, shortest_edge, out)
+        _force_passes(thread, n_threads, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides,
+                      n_cells, box, periodic, coefficients, edge_floor, geometry, out)
 
 
 @njit(cache=True)
-def _force_passes(thread, n_threads, arrivals, worst, shell, vertices, n_vertices, cell_start, ring_code, edge_tail,
-                  edge_head, edge_data, edge_cells, vertex_ends, cell_response, end_force, vertex_sides, side_force,
-                  max_sides, n_cells, box, periodic, area_stiffness, area_slope, perimeter_stiffness, perimeter_slope,
-                  line_tension, edge_floor, area, signed_area, perimeter, line_length, n_sides, sum_squared_edges,
-                  shortest_edge, out):
-    """One thread's share of every pass, the passes separated by barriers. Each thread writes only
-    its own rows, so the sums are the same, in the same order, for any number of threads:
+def _force_passes(thread, n_threads, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides, n_cells,
+                  box, periodic, coefficients, edge_floor, geometry, out):
+    """One thread's share of :func:`part_passes` (storing the cells' geometry), then of the sum F_v."""
+    part_passes(thread, n_threads, arrivals, 0, worst, True, shell, vertices, rings, gather, max_sides, n_cells, box,
+                periodic, coefficients, edge_floor, geometry)
+    first, last = share(n_vertices, thread, n_threads)
+    sum_parts(thread_vertex_parts(gather, shell, first, last), force_parts(gather, shell), out[first:last])
 
-    1. edges: unit vector u and length l;
-    2. cells: geometry, dE/dA, dE/dP, lambda and stiffness bound (the largest per thread in worst);
-       shells: also -dE_c/dr at each of the cell's vertices, into side_force (_shell_cells);
+
+@njit(cache=True)
+def part_passes(thread, n_threads, arrivals, generation, worst, store, shell, vertices, rings, gather, max_sides,
+                n_cells, box, periodic, coefficients, edge_floor, geometry):
+    """One thread's share of every pass up to the forces' parts, the passes separated by barriers
+    (numbered from ``generation`` + 1; returns the last one). Each thread writes only its own rows,
+    so the results are the same, bit for bit, for any number of threads:
+
+    1. edges: (vector, 1 / length, length) on planar sheets, (unit vector, length) on shells;
+    2. cells: dE/dA, dE/dP, lambda and stiffness bound (the largest per thread in worst); with
+       ``store``, also the geometry's scalar fields; shells: also -dE_c/dr at each of the cell's
+       vertices, into side_force (_shell_cells);
     3. planar only, edges: with L and R the cells left and right of tail -> head (R outside: zeros),
+       d the edge vector and l its length,
            tension  T = dE/dP_L + dE/dP_R + w (lambda_L + lambda_R)   (w = 1 on the boundary, else 1/2)
-           g = T u,   q = -(dE/dA_L - dE/dA_R) perp(l u) / 2,   perp(x, y) = (y, -x)
+           g = T d / l,   q = -(dE/dA_L - dE/dA_R) perp(d) / 2,   perp(x, y) = (y, -x)
        (the edge's length gradient and its share of both cells' shoelace area gradients), and its
-       force on its ends: g + q on the tail, -g + q on the head (end_force);
-    4. vertices: F_v = the sum of its rows of end_force (planar) or side_force (shells).
-    """
+       force on its ends: g + q on the tail, -g + q on the head (end_force).
+
+    F_v is then the sum of v's rows of force_parts (:func:`sum_parts`)."""
+    cell_start, _, ring_code, edge_tail, edge_head, edge_data = rings
+    edge_cells, _, cell_response, end_force, _, side_force = gather
     n_edges = edge_tail.shape[0]
     # each pass gets views of its share (see geometry.planar_edges: indices from 0 are faster)
     first, last = share(n_edges, thread, n_threads)
@@ -423,30 +412,40 @@ def _force_passes(thread, n_threads, arrivals, worst, shell, vertices, n_vertice
         shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
     else:
         planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
-    barrier(arrivals, n_threads, 1)
+    barrier(arrivals, n_threads, generation + 1)
     first, last = share(n_cells, thread, n_threads)
+    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension = coefficients
     parameters = (_rows(area_stiffness, first, last), _rows(area_slope, first, last),
                   _rows(perimeter_stiffness, first, last), _rows(perimeter_slope, first, last),
-                  _rows(line_tension, first, last), edge_floor)
+                  _rows(line_tension, first, last), edge_floor, store)
+    area, signed_area, perimeter, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
     scalars = (area[first:last], signed_area[first:last], perimeter[first:last], line_length[first:last],
                n_sides[first:last], sum_squared_edges[first:last], shortest_edge[first:last])
     if shell:
         worst[thread] = _shell_cells(cell_start[first:last + 1], ring_code, edge_data, side_force, max_sides,
                                      *parameters, *scalars)
-    else:
-        worst[thread] = _planar_cells(cell_start[first:last + 1], ring_code, edge_data, cell_response[first:last],
-                                      *parameters, *scalars)
-    barrier(arrivals, n_threads, 2)
-    if not shell:
-        first, last = share(n_edges, thread, n_threads)
-        _edge_forces(edge_cells[first:last], edge_data[:, first:last], cell_response, n_cells,
-                     end_force[2 * first:2 * last])
-        barrier(arrivals, n_threads, 3)
-    first, last = share(n_vertices, thread, n_threads)
-    if shell:
-        _sum_parts(vertex_sides[first:last], side_force, out[first:last])
-    else:
-        _sum_parts(vertex_ends[first:last], end_force, out[first:last])
+        barrier(arrivals, n_threads, generation + 2)
+        return generation + 2
+    worst[thread] = _planar_cells(cell_start[first:last + 1], ring_code, edge_data, cell_response[first:last],
+                                  *parameters, *scalars)
+    barrier(arrivals, n_threads, generation + 2)
+    first, last = share(n_edges, thread, n_threads)
+    _edge_forces(edge_cells[first:last], edge_data[:, first:last], cell_response, n_cells,
+                 end_force[2 * first:2 * last])
+    barrier(arrivals, n_threads, generation + 3)
+    return generation + 3
+
+
+@njit(inline="always")
+def force_parts(gather, shell):
+    """The rows the vertices sum their forces from: side_force on shells, end_force on planar sheets."""
+    return gather[5] if shell else gather[3]
+
+
+@njit(inline="always")
+def thread_vertex_parts(gather, shell, first, last):
+    """The rows of the table of force_parts rows (vertex_sides or vertex_ends) of vertices [first, last)."""
+    return gather[4][first:last] if shell else gather[1][first:last]
 
 
 @njit(inline="always")
@@ -455,20 +454,49 @@ def _rows(values, first, last):
     return values[first:last] if values.shape[0] > 1 else values
 
 
+@njit(inline="always")
+def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_floor, store, area_stiffness,
+                   area_slope, perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area, perimeter_,
+                   line_length, n_sides, sum_squared_edges, shortest_edge):
+    """Cell c's (dE/dA, dE/dP, lambda, stiffness bound); with ``store``, store its scalar geometry (a
+    time step does not: 1 ns per vertex)."""
+    if store:
+        store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
+                      n_sides, sum_squared_edges, shortest_edge)
+    dE_dA, d2E_dA2, dE_dP, d2E_dP2, lambda_ = cell_derivatives(
+        area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, c, area, perimeter)
+    stiffness = cell_stiffness(n, squares, shortest, dE_dA, d2E_dA2, dE_dP, d2E_dP2, lambda_, shell, edge_floor)
+    return dE_dA, dE_dP, lambda_, stiffness
+
+
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _planar_cells(cell_start, ring_code, edge_data, cell_response, area_stiffness, area_slope, perimeter_stiffness,
-                  perimeter_slope, line_tension, edge_floor, area_, signed_area, perimeter_, line_length, n_sides,
-                  sum_squared_edges, shortest_edge):
+                  perimeter_slope, line_tension, edge_floor, store, area_, signed_area, perimeter_, line_length,
+                  n_sides, sum_squared_edges, shortest_edge):
     """Pass 2 over the cells of ``cell_start`` (a share: its per-cell arrays are views of the same
-    rows): cell_response rows (dE/dA, dE/dP, lambda, stiffness bound); returns the largest bound."""
+    rows): cell_response rows (dE/dA, dE/dP, lambda); returns the largest stiffness bound."""
+    # one loop for each value of store, each with it as a constant: a loop that tests it runs 5x slower
+    if store:
+        return _planar_cell_loop(cell_start, ring_code, edge_data, cell_response, area_stiffness, area_slope,
+                                 perimeter_stiffness, perimeter_slope, line_tension, edge_floor, True, area_,
+                                 signed_area, perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+    return _planar_cell_loop(cell_start, ring_code, edge_data, cell_response, area_stiffness, area_slope,
+                             perimeter_stiffness, perimeter_slope, line_tension, edge_floor, False, area_, signed_area,
+                             perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+
+
+@njit(inline="always")
+def _planar_cell_loop(cell_start, ring_code, edge_data, cell_response, area_stiffness, area_slope,
+                      perimeter_stiffness, perimeter_slope, line_tension, edge_floor, store, area_, signed_area,
+                      perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge):
     worst = 0.0
     for c in range(cell_start.shape[0] - 1):
-        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c)
-        cell_response[c, 0], cell_response[c, 1], cell_response[c, 2], cell_response[c, 3] = _cell_response(
-            c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, False, edge_floor,
+        area, perimeter, line, _, _, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c)
+        cell_response[c, 0], cell_response[c, 1], cell_response[c, 2], stiffness = _cell_response(
+            c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, False, edge_floor, store,
             area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area,
             perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
-        worst = max(worst, cell_response[c, 3])
+        worst = max(worst, stiffness)
     return worst
 
 
@@ -477,22 +505,23 @@ def _edge_forces(edge_cells, edge_data, cell_response, outside, end_force):
     """Pass 3 over the edges of ``edge_cells`` (a share; edge_data and end_force are views of the
     same edges' rows): the edge's force on its tail and on its head. ``outside`` is the cell index
     of the outside."""
-    ux, uy, lengths = edge_data[0], edge_data[1], edge_data[3]
+    dx, dy, inverse_length = edge_data[0], edge_data[1], edge_data[2]
     for e in range(edge_cells.shape[0]):
-        left, right = np.uint32(edge_cells[e, 0]), np.uint32(edge_cells[e, 1])  # unsigned: see _sum_parts
+        left, right = np.uint32(edge_cells[e, 0]), np.uint32(edge_cells[e, 1])  # unsigned: see sum_parts
         weight = 1.0 if right == outside else 0.5
         tension = (cell_response[left, 1] + cell_response[right, 1]
                    + weight * (cell_response[left, 2] + cell_response[right, 2]))
-        half_pressure_jump = 0.5 * (cell_response[left, 0] - cell_response[right, 0]) * lengths[e]
-        gx, gy = tension * ux[e], tension * uy[e]
-        qx, qy = -half_pressure_jump * uy[e], half_pressure_jump * ux[e]
+        tension_per_length = tension * inverse_length[e]
+        half_pressure_jump = 0.5 * (cell_response[left, 0] - cell_response[right, 0])
+        gx, gy = tension_per_length * dx[e], tension_per_length * dy[e]
+        qx, qy = -half_pressure_jump * dy[e], half_pressure_jump * dx[e]
         end_force[2 * e, 0], end_force[2 * e, 1] = gx + qx, gy + qy
         end_force[2 * e + 1, 0], end_force[2 * e + 1, 1] = qx - gx, qy - gy
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _shell_cells(cell_start, ring_code, edge_data, side_force, max_sides, area_stiffness, area_slope,
-                 perimeter_stiffness, perimeter_slope, line_tension, edge_floor, area_, signed_area, perimeter_,
+                 perimeter_stiffness, perimeter_slope, line_tension, edge_floor, store, area_, signed_area, perimeter_,
                  line_length, n_sides, sum_squared_edges, shortest_edge):
     """Pass 2 over the shell cells of ``cell_start`` (a share: its per-cell arrays are views of the
     same rows; side_force is indexed by the ring positions in cell_start); returns the largest bound.
@@ -502,6 +531,19 @@ def _shell_cells(cell_start, ring_code, edge_data, side_force, max_sides, area_s
     dE/dP + w lambda. The fan area's gradient at r_i: the centroid term (gx, gy, gz) plus the direct
     terms of triangles (c, r_i, r_i+1), (r_i+1 - c) x unit(t_i) / 2, and (c, r_i-1, r_i),
     unit(t_i-1) x (r_i-1 - c) / 2."""
+    if store:  # see _planar_cells
+        return _shell_cell_loop(cell_start, ring_code, edge_data, side_force, max_sides, area_stiffness, area_slope,
+                                perimeter_stiffness, perimeter_slope, line_tension, edge_floor, True, area_,
+                                signed_area, perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+    return _shell_cell_loop(cell_start, ring_code, edge_data, side_force, max_sides, area_stiffness, area_slope,
+                            perimeter_stiffness, perimeter_slope, line_tension, edge_floor, False, area_, signed_area,
+                            perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+
+
+@njit(inline="always")
+def _shell_cell_loop(cell_start, ring_code, edge_data, side_force, max_sides, area_stiffness, area_slope,
+                     perimeter_stiffness, perimeter_slope, line_tension, edge_floor, store, area_, signed_area,
+                     perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge):
     scratch = np.empty((6, max_sides))  # see geometry.shell_cell
     worst = 0.0
     for c in range(cell_start.shape[0] - 1):
@@ -509,7 +551,7 @@ def _shell_cells(cell_start, ring_code, edge_data, side_force, max_sides, area_s
         area, perimeter, line, _, _, _, _, _, _, gx, gy, gz, squares, shortest = shell_cell(
             cell_start, ring_code, edge_data, c, scratch)
         dE_dA, dE_dP, line_tension_c, stiffness = _cell_response(
-            c, area, perimeter, line, n, squares, shortest, True, edge_floor, area_stiffness, area_slope,
+            c, area, perimeter, line, n, squares, shortest, True, edge_floor, store, area_stiffness, area_slope,
             perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area, perimeter_, line_length, n_sides,
             sum_squared_edges, shortest_edge)
         worst = max(worst, stiffness)
@@ -535,9 +577,9 @@ def _shell_cells(cell_start, ring_code, edge_data, side_force, max_sides, area_s
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _sum_parts(table, parts, out):
-    """Pass 4 over the vertices of ``table`` (a share; out is a view of the same rows): F_v = the
-    sum of the rows table[v] of parts, rows (x, y) on planar sheets (z = 0: 2 columns rather than
+def sum_parts(table, parts, out):
+    """The vertex pass over the vertices of ``table`` (a share; out is a view of the same rows): F_v =
+    the sum of the rows table[v] of parts, rows (x, y) on planar sheets (z = 0: 2 columns rather than
     3 move a sixth less data) or (x, y, z); the padding points at a row of zeros. Indices are read
     as unsigned: numba then skips its negative-index wrapping (~25% of this pass)."""
     planar = parts.shape[1] == 2

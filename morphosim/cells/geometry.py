@@ -114,8 +114,10 @@ def compute_geometry(sheet: Sheet, out: Geometry | None = None) -> Geometry:
 
 @njit(inline="always")
 def edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, shell):
-    """edge_data[:, e] = (unit vector tail -> head (x, y, z), length) for every edge, minimum image
-    on periodic sheets. Planar sheets live in z = 0: their z row is neither read nor written."""
+    """edge_data[:, e] for every edge, minimum image on periodic sheets: on shells (unit vector
+    tail -> head (x, y, z), length); on planar sheets, which live in z = 0, (vector tail -> head
+    (x, y), 1 / length, length): the shoelace sums take the vector as it is and the forces scale it by
+    1 / length, which saves the planar kernels a multiplication per side (cells 7.7 -> 6.3 ns per vertex)."""
     if shell:
         shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, 0, edge_tail.shape[0])
     else:
@@ -149,21 +151,20 @@ def shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first,
 @njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
 def planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last):
     """edge_pass of a planar sheet for the edges [first, last) (one thread's share)."""
-    ux, uy, lengths = edge_data[0, first:last], edge_data[1, first:last], edge_data[3, first:last]
+    dx, dy, inverse, lengths = (edge_data[0, first:last], edge_data[1, first:last], edge_data[2, first:last],
+                                edge_data[3, first:last])
     tails, heads = edge_tail[first:last], edge_head[first:last]
     box = (box[0], box[1])  # see the comment above
     for e in range(last - first):
-        ux[e], uy[e], _ = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, periodic)
+        dx[e], dy[e], _ = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, periodic)
     for e in range(last - first):
-        lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e])
-        inverse = 1.0 / lengths[e]
-        ux[e] *= inverse
-        uy[e] *= inverse
+        lengths[e] = np.sqrt(dx[e] * dx[e] + dy[e] * dy[e])
+        inverse[e] = 1.0 / lengths[e]
 
 
 @njit(inline="always")
 def ring_side(ring_code, edge_data, k):
-    """Side k of a ring as the cell runs along it: (unit vector x, y, z, length, line weight)."""
+    """Side k of a shell ring as the cell runs along it: (unit vector x, y, z, length, line weight)."""
     e, sign, weight = ring_edge(ring_code[np.uint32(k)])  # unsigned: see rings.ring_edge
     return sign * edge_data[0, e], sign * edge_data[1, e], sign * edge_data[2, e], edge_data[3, e], weight
 
@@ -177,8 +178,8 @@ def planar_cell(cell_start, ring_code, edge_data, c):
     px = py = sx = sy = twice_area = perimeter = line = squares = 0.0
     shortest = np.inf
     for i in range(n):
-        ux, uy, uz, length, weight = ring_side(ring_code, edge_data, start + i)
-        ex, ey = ux * length, uy * length
+        e, sign, weight = ring_edge(ring_code[np.uint32(start + i)])  # unsigned: see rings.ring_edge
+        ex, ey, length = sign * edge_data[0, e], sign * edge_data[1, e], edge_data[3, e]
         sx += px
         sy += py
         twice_area += px * ey - py * ex  # p x (p + e) with p the vertex relative to the first

@@ -59,14 +59,14 @@ class Rings:
         self.edge_head = edge_head[:n_edges]
         self.edge_cells = edge_cells[:n_edges]
         self.vertex_ends = _vertex_ends(twin, next_, vertex_edge, edge_of, edge_head, n_vertices, n_edges)
-        # work arrays, refreshed by every geometry pass: rows (unit vector x, y, z, length) over the
-        # edges; per side of one cell, positions relative to the centroid (3) and fan-triangle normals (3)
+        # work arrays, refreshed by every geometry pass: rows over the edges (see geometry.edge_pass); per
+        # side of one cell, positions relative to the centroid (3) and fan-triangle normals (3)
         self.edge_data = np.zeros((4, n_edges))
         self.scratch = np.empty((6, self.max_sides))
-        # planar force kernel: per cell (dE/dA, dE/dP, lambda, stiffness bound), per edge end its force
-        # (see energy.py); shells: per ring position, the cell's force on that vertex. The last rows
-        # stay zero (the padding of the tables).
-        self.cell_response = np.zeros((n_cells + 1, 4))
+        # planar force kernel: per cell (dE/dA, dE/dP, lambda), per edge end its force (see energy.py);
+        # shells: per ring position, the cell's force on that vertex. The last rows stay zero (the
+        # padding of the tables).
+        self.cell_response = np.zeros((n_cells + 1, 3))
         self.end_force = np.zeros((2 * n_edges + 1, 2))  # (x, y): planar sheets only
         self.vertex_sides = _vertex_sides(self.ring_vertex, n_vertices)
         self.side_force = np.zeros((n_sides + 1, 3))

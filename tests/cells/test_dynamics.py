@@ -4,7 +4,7 @@ import numba
 import numpy as np
 import pytest
 
-from morphosim.cells import Overdamped, Sheet, VertexModel, energy
+from morphosim.cells import Overdamped, Sheet, VertexModel, dynamics, energy, move_vertices
 
 
 def hessian_largest_eigenvalue(sheet, model, step=1e-6):
@@ -72,6 +72,35 @@ def test_overdamped_step_is_explicit_euler():
     expected = sheet.positions + dt * model.forces(sheet) / 3.0
     assert integrator.step(sheet, dt) == 1
     assert sheet.positions == pytest.approx(expected, abs=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["planar", "periodic", "shell"])
+def test_step_kernel_equals_force_evaluations_and_moves(kind, rng, small_sheet, random_model):
+    """All sub-steps of a step run in one kernel (forces summed and applied a chunk of vertices at a
+    time, never stored); they move the vertices exactly, bit for bit, as the forces of
+    VertexModel.forces_and_bound applied by move_vertices, one sub-step at a time."""
+    model = random_model(small_sheet(kind).n_cells, rng)
+    velocity = rng.normal(0.0, 0.1, (small_sheet(kind).n_vertices, 3))
+    if kind != "shell":
+        velocity[:, 2] = 0.0
+    sheet = small_sheet(kind)
+    integrator = Overdamped(model, xi=1.5, min_edge_length=0.05)
+    dt = 3.5 * integrator.stable_dt(sheet)
+    substeps = integrator.step(sheet, dt, v_ext=velocity)
+    assert substeps >= 4
+
+    reference = small_sheet(kind)
+    forces = np.empty((reference.n_vertices, 3))
+    remaining, taken = dt, 0
+    while remaining > 0.0:
+        bound = model.forces_and_bound(reference, forces, edge_floor=0.05)
+        h = dynamics.substep_length(remaining, bound, 1.5)
+        move_vertices(reference.vertices, forces, velocity, reference.n_vertices, h, 1.0 / 1.5, reference.box,
+                      reference.periodic, reference.radii)
+        remaining = dynamics.remaining_after(remaining, h, dt)
+        taken += 1
+    assert taken == substeps
+    assert np.array_equal(sheet.positions, reference.positions)
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
