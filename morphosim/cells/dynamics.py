@@ -26,7 +26,7 @@ from numba import njit, prange
 from ..threads import barrier, share
 from .energy import VertexModel, force_parts, kernel_threads, part_passes, sum_parts, thread_vertex_parts
 from .geometry import project_on_ellipsoid, surface_normal, wrap_vertex
-from .sheet import MAX_DEGREE, Sheet
+from .sheet import INDEX, MAX_DEGREE, Sheet
 
 SAFETY = 0.9
 
@@ -64,9 +64,8 @@ class Overdamped:
         if model.edge_terms:  # their forces come from their own kernels, between the passes
             substeps = self._steps_with_edge_terms(sheet, float(dt), v_ext)
         else:
-            substeps = _steps(kernel_threads(nv), *model.kernel_arguments(sheet), self.min_edge_length,
-                              model.geometry.arrays(), v_ext, self.xi, float(sheet.counts[MAX_DEGREE]), float(dt),
-                              self.max_substeps, sheet.radii)
+            substeps = _steps(kernel_threads(nv), *model.kernel_arguments(sheet), self.min_edge_length, v_ext,
+                              self.xi, float(sheet.counts[MAX_DEGREE]), float(dt), self.max_substeps, sheet.radii)
         if substeps > self.max_substeps:
             raise RuntimeError(f"more than {self.max_substeps} sub-steps for dt={dt}: the sheet is "
                                "collapsing or stiff (check parameters, or lower dt)")
@@ -115,33 +114,35 @@ VERTEX_CHUNK = 512
 
 @njit(cache=True)
 def _steps(n_threads, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box, periodic, coefficients,
-           edge_floor, geometry, velocity, xi, max_degree, dt, max_substeps, radii):
+           edge_floor, velocity, xi, max_degree, dt, max_substeps, radii):
     """The sub-steps of :meth:`Overdamped.step` over dt (at most max_substeps + 1) on n_threads
     threads (one: without a parallel region); returns how many were taken."""
     worst, arrivals, substeps = np.zeros(n_threads), np.zeros(1, np.int64), np.zeros(1, np.int64)
+    empty = np.empty(0)  # the passes store no geometry (see energy.part_passes)
+    scalars = (empty, empty, empty, empty, np.empty(0, INDEX), empty, empty)
     if n_threads == 1:
         _step_passes(0, 1, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides, n_cells,
-                     box, periodic, coefficients, edge_floor, geometry, velocity, xi, max_degree, dt, max_substeps,
+                     box, periodic, coefficients, edge_floor, scalars, velocity, xi, max_degree, dt, max_substeps,
                      radii)
     else:
         _step_region(n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides,
-                     n_cells, box, periodic, coefficients, edge_floor, geometry, velocity, xi, max_degree, dt,
+                     n_cells, box, periodic, coefficients, edge_floor, scalars, velocity, xi, max_degree, dt,
                      max_substeps, radii)
     return substeps[0]
 
 
 @njit(cache=True, parallel=True)
 def _step_region(n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides, n_cells,
-                 box, periodic, coefficients, edge_floor, geometry, velocity, xi, max_degree, dt, max_substeps, radii):
+                 box, periodic, coefficients, edge_floor, scalars, velocity, xi, max_degree, dt, max_substeps, radii):
     for thread in prange(n_threads):
         _step_passes(thread, n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather,
-                     max_sides, n_cells, box, periodic, coefficients, edge_floor, geometry, velocity, xi, max_degree,
+                     max_sides, n_cells, box, periodic, coefficients, edge_floor, scalars, velocity, xi, max_degree,
                      dt, max_substeps, radii)
 
 
 @njit(cache=True)
 def _step_passes(thread, n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides,
-                 n_cells, box, periodic, coefficients, edge_floor, geometry, velocity, xi, max_degree, dt,
+                 n_cells, box, periodic, coefficients, edge_floor, scalars, velocity, xi, max_degree, dt,
                  max_substeps, radii):
     """One thread's share of every sub-step (see the comment above)."""
     first, last = share(n_vertices, thread, n_threads)
@@ -156,7 +157,7 @@ def _step_passes(thread, n_threads, arrivals, worst, substeps, shell, vertices, 
             generation += 1
             barrier(arrivals, n_threads, generation)
         generation = part_passes(thread, n_threads, arrivals, generation, worst, False, shell, vertices, rings,
-                                 gather, max_sides, n_cells, box, periodic, coefficients, edge_floor, geometry)
+                                 gather, max_sides, n_cells, box, periodic, coefficients, edge_floor, scalars)
         h = substep_length(remaining, max_degree * worst.max(), xi)
         for start in range(0, last - first, VERTEX_CHUNK):
             stop = min(start + VERTEX_CHUNK, last - first)

@@ -88,7 +88,8 @@ class Coefficients:
         setattr(self, name, values if current is self._zero else current + values)
 
     def arrays(self) -> tuple:
-        return tuple(getattr(self, name) for name in self.NAMES)
+        return (self.area_stiffness, self.area_slope, self.perimeter_stiffness, self.perimeter_slope,
+                self.line_tension)
 
 
 # ---------------------------------------------------------------------- energy terms
@@ -244,7 +245,9 @@ class VertexModel:
         self.coefficients.reset()
         for term in self.terms:
             for name in term.parameters:
-                check_length(name, getattr(term, name), n)
+                values = getattr(term, name)
+                if values.shape[0] != 1 and values.shape[0] != n:
+                    check_length(name, values, n)  # raises
         for term in self.cell_terms:
             term.accumulate(self.coefficients)
         return self.coefficients
@@ -378,23 +381,26 @@ def _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, rings
 def _force_passes(thread, n_threads, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides, n_cells,
                   box, periodic, coefficients, edge_floor, geometry, out):
     """One thread's share of :func:`part_passes` (storing the cells' geometry), then of the sum F_v."""
+    area, signed_area, perimeter, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
     part_passes(thread, n_threads, arrivals, 0, worst, True, shell, vertices, rings, gather, max_sides, n_cells, box,
-                periodic, coefficients, edge_floor, geometry)
+                periodic, coefficients, edge_floor,
+                (area, signed_area, perimeter, line_length, n_sides, sum_squared_edges, shortest_edge))
     first, last = share(n_vertices, thread, n_threads)
     sum_parts(thread_vertex_parts(gather, shell, first, last), force_parts(gather, shell), out[first:last])
 
 
 @njit(cache=True)
 def part_passes(thread, n_threads, arrivals, generation, worst, store, shell, vertices, rings, gather, max_sides,
-                n_cells, box, periodic, coefficients, edge_floor, geometry):
+                n_cells, box, periodic, coefficients, edge_floor, scalars):
     """One thread's share of every pass up to the forces' parts, the passes separated by barriers
     (numbered from ``generation`` + 1; returns the last one). Each thread writes only its own rows,
     so the results are the same, bit for bit, for any number of threads:
 
     1. edges: (vector, 1 / length, length) on planar sheets, (unit vector, length) on shells;
     2. cells: dE/dA, dE/dP, lambda and stiffness bound (the largest per thread in worst); with
-       ``store``, also the geometry's scalar fields; shells: also -dE_c/dr at each of the cell's
-       vertices, into side_force (_shell_cells);
+       ``store``, also the geometry's scalar fields into ``scalars`` (area, signed_area, perimeter,
+       line_length, n_sides, sum_squared_edges, shortest_edge; without, they may be empty); shells:
+       also -dE_c/dr at each of the cell's vertices, into side_force (_shell_cells);
     3. planar only, edges: with L and R the cells left and right of tail -> head (R outside: zeros),
        d the edge vector and l its length,
            tension  T = dE/dP_L + dE/dP_R + w (lambda_L + lambda_R)   (w = 1 on the boundary, else 1/2)
@@ -418,7 +424,7 @@ def part_passes(thread, n_threads, arrivals, generation, worst, store, shell, ve
     parameters = (_rows(area_stiffness, first, last), _rows(area_slope, first, last),
                   _rows(perimeter_stiffness, first, last), _rows(perimeter_slope, first, last),
                   _rows(line_tension, first, last), edge_floor, store)
-    area, signed_area, perimeter, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
+    area, signed_area, perimeter, line_length, n_sides, sum_squared_edges, shortest_edge = scalars
     scalars = (area[first:last], signed_area[first:last], perimeter[first:last], line_length[first:last],
                n_sides[first:last], sum_squared_edges[first:last], shortest_edge[first:last])
     if shell:
