@@ -396,7 +396,7 @@ def part_passes(thread, n_threads, arrivals, generation, worst, store, shell, ve
     (numbered from ``generation`` + 1; returns the last one). Each thread writes only its own rows,
     so the results are the same, bit for bit, for any number of threads:
 
-    1. edges: (vector, 1 / length, length) on planar sheets, (unit vector, length) on shells;
+    1. edges: (vector, length) on planar sheets, (unit vector, length) on shells;
     2. cells: dE/dA, dE/dP, lambda and stiffness bound (the largest per thread in worst); with
        ``store``, also the geometry's scalar fields into ``scalars`` (area, signed_area, perimeter,
        line_length, n_sides, sum_squared_edges, shortest_edge; without, they may be empty); shells:
@@ -408,7 +408,7 @@ def part_passes(thread, n_threads, arrivals, generation, worst, store, shell, ve
        (the edge's length gradient and its share of both cells' shoelace area gradients), and its
        force on its ends: g + q on the tail, -g + q on the head (end_force).
 
-    F_v is then the sum of v's rows of force_parts (:func:`sum_parts`)."""
+    F_v is then the sum of v's rows of force_parts (:func:`vertex_force`)."""
     cell_start, _, ring_code, edge_tail, edge_head, edge_data = rings
     edge_cells, _, cell_response, end_force, _, side_force = gather
     n_edges = edge_tail.shape[0]
@@ -511,13 +511,13 @@ def _edge_forces(edge_cells, edge_data, cell_response, outside, end_force):
     """Pass 3 over the edges of ``edge_cells`` (a share; edge_data and end_force are views of the
     same edges' rows): the edge's force on its tail and on its head. ``outside`` is the cell index
     of the outside."""
-    dx, dy, inverse_length = edge_data[0], edge_data[1], edge_data[2]
+    dx, dy, lengths = edge_data[0], edge_data[1], edge_data[3]
     for e in range(edge_cells.shape[0]):
-        left, right = np.uint32(edge_cells[e, 0]), np.uint32(edge_cells[e, 1])  # unsigned: see sum_parts
+        left, right = np.uint32(edge_cells[e, 0]), np.uint32(edge_cells[e, 1])  # unsigned: see vertex_force
         weight = 1.0 if right == outside else 0.5
         tension = (cell_response[left, 1] + cell_response[right, 1]
                    + weight * (cell_response[left, 2] + cell_response[right, 2]))
-        tension_per_length = tension * inverse_length[e]
+        tension_per_length = tension / lengths[e]
         half_pressure_jump = 0.5 * (cell_response[left, 0] - cell_response[right, 0])
         gx, gy = tension_per_length * dx[e], tension_per_length * dy[e]
         qx, qy = -half_pressure_jump * dy[e], half_pressure_jump * dx[e]
@@ -584,23 +584,26 @@ def _shell_cell_loop(cell_start, ring_code, edge_data, side_force, max_sides, ar
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def sum_parts(table, parts, out):
-    """The vertex pass over the vertices of ``table`` (a share; out is a view of the same rows): F_v =
-    the sum of the rows table[v] of parts, rows (x, y) on planar sheets (z = 0: 2 columns rather than
-    3 move a sixth less data) or (x, y, z); the padding points at a row of zeros. Indices are read
-    as unsigned: numba then skips its negative-index wrapping (~25% of this pass)."""
+    """The vertex pass over the vertices of ``table`` (a share; out is a view of the same rows): F_v
+    (:func:`vertex_force`)."""
+    for v in range(table.shape[0]):
+        out[v, 0], out[v, 1], out[v, 2] = vertex_force(table, parts, v)
+
+
+@njit(inline="always")
+def vertex_force(table, parts, v):
+    """F_v = the sum of the rows table[v] of parts, rows (x, y) on planar sheets (z = 0: 2 columns
+    rather than 3 move a sixth less data) or (x, y, z); the padding points at a row of zeros.
+    Indices are read as unsigned: numba then skips its negative-index wrapping (~25% of this pass)."""
     planar = parts.shape[1] == 2
     if table.shape[1] == 3:  # the usual width (three cells or edges at a vertex), unrolled: 20% faster
-        for v in range(table.shape[0]):
-            a, b, c = np.uint32(table[v, 0]), np.uint32(table[v, 1]), np.uint32(table[v, 2])
-            out[v, 0] = parts[a, 0] + parts[b, 0] + parts[c, 0]
-            out[v, 1] = parts[a, 1] + parts[b, 1] + parts[c, 1]
-            out[v, 2] = 0.0 if planar else parts[a, 2] + parts[b, 2] + parts[c, 2]
-        return
-    for v in range(table.shape[0]):
-        fx = fy = fz = 0.0
-        for k in table[v]:
-            row = np.uint32(k)
-            fx += parts[row, 0]
-            fy += parts[row, 1]
-            fz += 0.0 if planar else parts[row, 2]
-        out[v, 0], out[v, 1], out[v, 2] = fx, fy, fz
+        a, b, c = np.uint32(table[v, 0]), np.uint32(table[v, 1]), np.uint32(table[v, 2])
+        return (parts[a, 0] + parts[b, 0] + parts[c, 0], parts[a, 1] + parts[b, 1] + parts[c, 1],
+                0.0 if planar else parts[a, 2] + parts[b, 2] + parts[c, 2])
+    fx = fy = fz = 0.0
+    for k in range(table.shape[1]):
+        row = np.uint32(table[v, k])
+        fx += parts[row, 0]
+        fy += parts[row, 1]
+        fz += 0.0 if planar else parts[row, 2]
+    return fx, fy, fz
