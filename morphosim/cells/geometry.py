@@ -140,8 +140,8 @@ def shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first,
                            edge_data[3, first:last])
     tails, heads = edge_tail[first:last], edge_head[first:last]
     box = (box[0], box[1])  # see the comment above
-    for e in range(last - first):
-        ux[e], uy[e], uz[e] = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, periodic)
+    for e in range(last - first):  # a shell has no periodic box
+        ux[e], uy[e], uz[e] = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, False)
     for e in range(last - first):
         lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e] + uz[e] * uz[e])
         inverse = 1.0 / lengths[e]
@@ -156,10 +156,19 @@ def planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first
     dx, dy, lengths = edge_data[0, first:last], edge_data[1, first:last], edge_data[3, first:last]
     tails, heads = edge_tail[first:last], edge_head[first:last]
     box = (box[0], box[1])  # see the comment above
-    for e in range(last - first):
-        dx[e], dy[e], _ = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, periodic)
+    # one loop for each value of periodic, a constant in it (tested inside, the loop is 15% slower)
+    if periodic:
+        _planar_edge_vectors(vertices, tails, heads, dx, dy, box, True)
+    else:
+        _planar_edge_vectors(vertices, tails, heads, dx, dy, box, False)
     for e in range(last - first):
         lengths[e] = np.sqrt(dx[e] * dx[e] + dy[e] * dy[e])
+
+
+@njit(inline="always")
+def _planar_edge_vectors(vertices, tails, heads, dx, dy, box, periodic):
+    for e in range(tails.shape[0]):
+        dx[e], dy[e], _ = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, periodic)
 
 
 @njit(inline="always")
