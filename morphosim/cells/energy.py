@@ -397,13 +397,15 @@ def part_passes(thread, n_threads, arrivals, generation, worst, store, shell, ve
     so the results are the same, bit for bit, for any number of threads:
 
     1. edges: (vector, length) on planar sheets, (unit vector, length) on shells;
-    2. cells: dE/dA, dE/dP, lambda and stiffness bound (the largest per thread in worst); with
-       ``store``, also the geometry's scalar fields into ``scalars`` (area, signed_area, perimeter,
-       line_length, n_sides, sum_squared_edges, shortest_edge; without, they may be empty); shells:
-       also -dE_c/dr at each of the cell's vertices, into side_force (_shell_cells);
+    2. cells: the stiffness bound (the largest per thread in worst); with ``store``, also the
+       geometry's scalar fields into ``scalars`` (area, signed_area, perimeter, line_length, n_sides,
+       sum_squared_edges, shortest_edge; without, they may be empty); planar: the cell_response row
+       (dE/dA, t = dE/dP + lambda/2, lambda/2); shells: -dE_c/dr at each of the cell's vertices, into
+       side_force (_shell_cells);
     3. planar only, edges: with L and R the cells left and right of tail -> head (R outside: zeros),
        d the edge vector and l its length,
            tension  T = dE/dP_L + dE/dP_R + w (lambda_L + lambda_R)   (w = 1 on the boundary, else 1/2)
+                      = t_L + t_R (+ lambda_L / 2 on the boundary),
            g = T d / l,   q = -(dE/dA_L - dE/dA_R) perp(d) / 2,   perp(x, y) = (y, -x)
        (the edge's length gradient and its share of both cells' shoelace area gradients), and its
        force on its ends: g + q on the tail, -g + q on the head (end_force).
@@ -480,7 +482,7 @@ def _planar_cells(cell_start, ring_code, edge_data, cell_response, area_stiffnes
                   perimeter_slope, line_tension, edge_floor, store, area_, signed_area, perimeter_, line_length,
                   n_sides, sum_squared_edges, shortest_edge):
     """Pass 2 over the cells of ``cell_start`` (a share: its per-cell arrays are views of the same
-    rows): cell_response rows (dE/dA, dE/dP, lambda); returns the largest stiffness bound."""
+    rows): cell_response rows (dE/dA, dE/dP + lambda/2, lambda/2); returns the largest stiffness bound."""
     # one loop for each value of store, each with it as a constant: a loop that tests it runs 5x slower
     if store:
         return _planar_cell_loop(cell_start, ring_code, edge_data, cell_response, area_stiffness, area_slope,
@@ -498,10 +500,12 @@ def _planar_cell_loop(cell_start, ring_code, edge_data, cell_response, area_stif
     worst = 0.0
     for c in range(cell_start.shape[0] - 1):
         area, perimeter, line, _, _, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c)
-        cell_response[c, 0], cell_response[c, 1], cell_response[c, 2], stiffness = _cell_response(
+        dE_dA, dE_dP, lambda_, stiffness = _cell_response(
             c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, False, edge_floor, store,
             area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area,
             perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+        # its share of the tension of an edge it shares, and what it adds to one on the outer boundary
+        cell_response[c, 0], cell_response[c, 1], cell_response[c, 2] = dE_dA, dE_dP + 0.5 * lambda_, 0.5 * lambda_
         worst = max(worst, stiffness)
     return worst
 
@@ -514,9 +518,8 @@ def _edge_forces(edge_cells, edge_data, cell_response, outside, end_force):
     dx, dy, lengths = edge_data[0], edge_data[1], edge_data[3]
     for e in range(edge_cells.shape[0]):
         left, right = np.uint32(edge_cells[e, 0]), np.uint32(edge_cells[e, 1])  # unsigned: see vertex_force
-        weight = 1.0 if right == outside else 0.5
-        tension = (cell_response[left, 1] + cell_response[right, 1]
-                   + weight * (cell_response[left, 2] + cell_response[right, 2]))
+        boundary_share = cell_response[left, 2] if right == outside else 0.0
+        tension = cell_response[left, 1] + cell_response[right, 1] + boundary_share
         tension_per_length = tension / lengths[e]
         half_pressure_jump = 0.5 * (cell_response[left, 0] - cell_response[right, 0])
         gx, gy = tension_per_length * dx[e], tension_per_length * dy[e]
