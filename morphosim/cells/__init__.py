@@ -17,7 +17,8 @@ The hot kernels read the mesh through contiguous per-cell rings (:mod:`.rings`, 
 after topology changes). The forces are gathered, not scattered: passes over the edges, the cells
 and the vertices (planar sheets add one over the edges again), each thread writing only its own
 share of rows, in one parallel region (:mod:`morphosim.threads`), so the sums do not depend on the
-number of threads; sheets under 5,000 vertices run on one thread.
+number of threads; sheets under 5,000 vertices run on one thread. An integrator step runs all its
+sub-steps in one such region, applying each vertex's force as it is summed.
 """
 
 from .dynamics import Overdamped, move_vertices, relax

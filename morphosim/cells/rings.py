@@ -70,6 +70,11 @@ class Rings:
         self.end_force = np.zeros((2 * n_edges + 1, 2))  # (x, y): planar sheets only
         self.vertex_sides = _vertex_sides(self.ring_vertex, n_vertices)
         self.side_force = np.zeros((n_sides + 1, 3))
+        # built once (the arrays are never replaced): the kernels take them at every step
+        self._arrays = (self.cell_start, self.ring_vertex, self.ring_code, self.edge_tail, self.edge_head,
+                        self.edge_data)
+        self._gather_arrays = (self.edge_cells, self.vertex_ends, self.cell_response, self.end_force,
+                               self.vertex_sides, self.side_force)
 
     @property
     def n_edges(self) -> int:
@@ -77,12 +82,11 @@ class Rings:
 
     def arrays(self) -> tuple:
         """The arrays the kernels take, as one tuple."""
-        return (self.cell_start, self.ring_vertex, self.ring_code, self.edge_tail, self.edge_head, self.edge_data)
+        return self._arrays
 
     def gather_arrays(self) -> tuple:
         """The tables and work arrays of the force kernels, as one tuple."""
-        return (self.edge_cells, self.vertex_ends, self.cell_response, self.end_force, self.vertex_sides,
-                self.side_force)
+        return self._gather_arrays
 
 
 @njit(inline="always")
