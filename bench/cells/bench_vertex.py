@@ -15,32 +15,36 @@ tyssue has no equivalent sheet, so morphosim only).
 Targets (issue 3): <= 10 ns per vertex per step at 10^4-10^5 cells; >= 100x tyssue at 10^4.
 The machine is shared: run twice and compare.
 
-Measured (24 Nov 2026, quiet machine, after the session's last commit; ns per vertex per step, 2
-threads / 1 thread): 10^3 29.1 / 29.0 (runs on one thread below 5,000 vertices; tyssue 11,554: 397x),
-10^4 13.3-13.5 / 20.8-22.3 (tyssue 1,957: 146x), 10^5 14.5-16.8 / 27.4-32.3 (tyssue 994: 59-65x); shell
-10^4 47-49 (parallel since this session; 111 when serial). A 10^4-cell step: force kernel ~225 us, Python
-around it ~20 us (coefficients 3.6), move ~35 us (about half of it waking the second thread). Below 5,000
-vertices the passes run on one thread without a parallel region (a 16-cell sheet steps in 19 us, was 55).
+Measured (24 Nov 2026, after this session's last commit; ns per vertex per step, 2 threads / 1 thread):
+10^3 22.7 / 22.7 (one thread below 5,000 vertices; tyssue 11,717: 517x), 10^4 9.9 / 17.8 (tyssue 1,884:
+190x), 10^5 12.4 / 24.3 (tyssue 928: 75x); shell 10^4 43.6. The machine is shared: 10^5 ranged 11.7-14.2
+over the session's runs, 10^4 9.9-10.4. A 10^4-cell step (~200 us): kernel ~188 us (one thread ~345,
+so ~15 us of region start and barriers), Python and dispatch ~12 us.
 
-Planar steps gather rather than scatter: four passes (edges, cells, edge forces, vertices) in one
-parallel region with barriers, each thread on a fixed share. One thread, 10^4 cells, ns per vertex:
-edge pass 3.6 (vectorised square roots), cells 7.9, edge forces 4.3 (each edge's force on its tail
-and on its head), vertex gather 2.3, move 1.6. What made them so (each measured): reading indices as
-unsigned, so that numba does not wrap negative ones (gather 4.9 -> 3.7, cells 9.6 -> 9.0, edges 3.9
--> 3.6); ring codes decoded by table lookups instead of integer-to-float conversions (cells 9.0 -> 7.8);
-forces per edge end, so that the gather adds rows without decoding a direction (6.2 -> 4.9), in two
-columns on planar sheets (10^5 cells, one thread: 28.0 -> 23.3 for cells + edge forces + gather); the
-three-wide gather unrolled (3.7 -> 3.0). Shells gather too: each cell writes its force on each of its
-vertices by ring position (the fan-area gradient needs the whole cell), each vertex sums its cells'.
-Tried and no faster: cells grouped by side count, rings padded to a multiple of 4 sides, interleaved
-edge data, the edge forces computed at each vertex instead of once per edge (again this session, with
-the faster indexing: 12.5 instead of 7.4 for edge forces + gather), planar cells writing per-vertex
-forces like shells (19.2 instead of 16.7 per step). With the second thread spinning between regions
-(OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=3000) a 10^4-cell step takes 11.8 instead of 13.4, but with
-another process on the other core 40 instead of 24: morphosim keeps threads sleeping (morphosim/__init__.py).
-At 10^5 cells the data no longer fit in the caches; by our count the passes read and write ~700 bytes
-per vertex when nothing stays cached (~18 ns at the ~40 GB/s this machine streams), and one thread
-slows from 21 to 28-32 ns.
+A step runs all its sub-steps in one kernel (one parallel region, see morphosim.threads): per
+sub-step the passes over the edges, the cells and the edges again (planar) write per-edge-end forces,
+then each thread sums the force on each of its vertices and moves it at once (forces are not stored;
+the cells' geometry is not stored either). One thread, 10^4 cells, ns per vertex: edges 3.0, cells 6.5,
+edge forces 4.0, sum and move 3.4. What made them so (each measured): reading indices as unsigned,
+so that numba does not wrap negative ones; ring codes decoded by table lookups; forces per edge end,
+in two columns on planar sheets; the three-wide gather unrolled; planar edge rows holding the edge
+vector rather than the unit vector (cells 7.7 -> 6.3); each cell storing its share of an edge's tension
+(edge forces 4.4 -> 4.0); loops specialised on flags that would otherwise be tested per item (periodic
+edge vectors 3.5 -> 3.0, geometry stores, external velocity: a loop that tests such a flag ran up to
+5x slower). Shells gather too: each cell writes its force on each of its vertices by ring position.
+Tried and no faster: cells grouped by side count, rings padded to a multiple of 4 sides, edge data
+interleaved per edge (again this session: 18.3 instead of 17.2 at 10^4, 28 instead of 26 at 10^5, one
+thread), edge forces computed at each vertex, planar cells writing per-vertex forces like shells, one
+sweep over the cells in chunks doing every pass for the edges and vertices each chunk completes (the
+completed edges and vertices come from index lists: 19.4 instead of 17.8 at 10^4, 23.0 instead of 22.3
+at 10^5), edge chunks claimed dynamically or the first thread given more edges (to cover the second
+thread's wake-up: slower, the second thread's cells then read edges from the other core), 1/length
+stored with the edge (no faster at 10^4, 10% slower at 10^5), a float32 reciprocal square root refined
+by Newton steps (edges 3.4 instead of 3.0). With the second thread spinning between regions
+(OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=3000) a 10^4-cell step saves ~8 us, but a busy other core makes
+it far slower (last session: 40 instead of 24): morphosim keeps threads sleeping (morphosim/__init__.py).
+At 10^5 cells the passes' arrays (~34 MB) no longer fit in the 32 MB third-level cache the machine
+shares, and one thread slows from 17.8 to 24-27 ns.
 """
 
 from __future__ import annotations
