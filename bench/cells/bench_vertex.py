@@ -16,10 +16,11 @@ Targets (issue 3): <= 10 ns per vertex per step at 10^4-10^5 cells; >= 100x tyss
 The machine is shared: run twice and compare.
 
 Measured (24 Nov 2026, after this session's last commit; ns per vertex per step, 2 threads / 1 thread):
-10^3 22.7 / 22.7 (one thread below 5,000 vertices; tyssue 11,717: 517x), 10^4 9.9 / 17.8 (tyssue 1,884:
-190x), 10^5 12.4 / 24.3 (tyssue 928: 75x); shell 10^4 43.6. The machine is shared: 10^5 ranged 11.7-14.2
-over the session's runs, 10^4 9.9-10.4. A 10^4-cell step (~200 us): kernel ~188 us (one thread ~345,
-so ~15 us of region start and barriers), Python and dispatch ~12 us.
+10^3 22.3 / 22.2 (one thread below 5,000 vertices; tyssue 11,182: 502x), 10^4 9.4 / 17.8 (tyssue 1,863:
+197x), 10^5 11.5 / 22.5 (tyssue 856: 75x); shell 10^4 42.6. The machine is shared: over the session's
+runs 10^5 ranged 11.5-14.2 and one thread 22.5-29.2. A 10^4-cell step (~188 us): kernel ~176 us (one
+thread ~345), Python and dispatch ~12 us. Threads spin briefly before they sleep (GOMP_SPINCOUNT=1000,
+morphosim/__init__.py): without it, ~10.1 at 10^4 (waking the second thread costs ~15 us a step).
 
 A step runs all its sub-steps in one kernel (one parallel region, see morphosim.threads): per
 sub-step the passes over the edges, the cells and the edges again (planar) write per-edge-end forces,
@@ -40,11 +41,10 @@ completed edges and vertices come from index lists: 19.4 instead of 17.8 at 10^4
 at 10^5), edge chunks claimed dynamically or the first thread given more edges (to cover the second
 thread's wake-up: slower, the second thread's cells then read edges from the other core), 1/length
 stored with the edge (no faster at 10^4, 10% slower at 10^5), a float32 reciprocal square root refined
-by Newton steps (edges 3.4 instead of 3.0). With the second thread spinning between regions
-(OMP_WAIT_POLICY=ACTIVE GOMP_SPINCOUNT=3000) a 10^4-cell step saves ~8 us, but a busy other core makes
-it far slower (last session: 40 instead of 24): morphosim keeps threads sleeping (morphosim/__init__.py).
+by Newton steps (edges 3.4 instead of 3.0). Longer spinning (GOMP_SPINCOUNT=3000) is no faster on a
+quiet machine and with the other core busy makes a 10^4-cell step 27 instead of 19 ns per vertex (1000: 21.8).
 At 10^5 cells the passes' arrays (~34 MB) no longer fit in the 32 MB third-level cache the machine
-shares, and one thread slows from 17.8 to 24-27 ns.
+shares, and one thread slows from 17.8 to 22.5-29 ns.
 """
 
 from __future__ import annotations
@@ -212,7 +212,8 @@ def main():
 
     cold, warm = compile_times()
     threads = numba.config.NUMBA_NUM_THREADS
-    print(f"numba {numba.__version__}, {threads} threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}); "
+    print(f"numba {numba.__version__}, {threads} threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
+          f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT')}); "
           f"compile (cold cache) {cold:.1f} s, load from cache {warm:.2f} s (first step + energy + topology call)")
     header = (f"{'cells':>7} {'vertices':>8} | {'force':>7} {'step':>7} {'1 thread':>8} | {'tyssue force':>12} "
               f"{'step':>7} | {'speed-up force':>14} {'step':>5} | {'dE/E':>7} {'dF/F':>7}")
