@@ -109,8 +109,6 @@ def remaining_after(remaining, h, dt):
 # with the step length from their stiffness bound, each thread sums the force on each of its
 # vertices and moves it (the forces are not stored), and a barrier before the next sub-step's edge
 # pass reads the moved vertices.
-
-
 @njit(cache=True)
 def _steps(n_threads, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box, periodic, coefficients,
            edge_floor, velocity, xi, max_degree, dt, max_substeps, radii):
@@ -163,7 +161,8 @@ def _step_passes(thread, n_threads, arrivals, worst, substeps, shell, vertices, 
             _sum_and_move_planar(table, parts, own, velocity, h, 1.0 / xi, box, periodic, external)
         remaining = remaining_after(remaining, h, dt)
         taken += 1
-    substeps[0] = taken
+    if thread == 0:
+        substeps[0] = taken  # the same on every thread
 
 
 @njit(cache=True)
