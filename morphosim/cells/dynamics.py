@@ -186,18 +186,11 @@ def _move_share(thread, n_threads, vertices, forces, velocity, n_vertices, h, in
     """Move one thread's share of the vertices (views from 0: see geometry.planar_edges)."""
     first, last = share(n_vertices, thread, n_threads)
     external = velocity.shape[0] > 0
-    _move(vertices[first:last], forces[first:last], velocity[first:last] if external else velocity, h, inv_xi, box,
-          periodic, radii, external)
-
-
-@njit(cache=True)
-def _move(vertices, forces, velocity, h, inv_xi, box, periodic, radii, external):
-    """r += h (F inv_xi + v) for the rows of ``vertices`` (views from 0); ``velocity`` has the same
-    rows if ``external``."""
+    velocity = velocity[first:last] if external else velocity
     if radii[0] > 0.0:
-        _move_on_shell(vertices, forces, velocity, h, inv_xi, radii, external)
+        _move_on_shell(vertices[first:last], forces[first:last], velocity, h, inv_xi, radii, external)
     else:
-        _move_planar(vertices, forces, velocity, h, inv_xi, box, periodic, external)
+        _move_planar(vertices[first:last], forces[first:last], velocity, h, inv_xi, box, periodic, external)
 
 
 # One loop per geometry: a loop body that also holds the (unused) shell code runs ~10x slower. The
