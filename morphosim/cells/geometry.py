@@ -139,7 +139,6 @@ def shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first,
     ux, uy, uz, lengths = (edge_data[0, first:last], edge_data[1, first:last], edge_data[2, first:last],
                            edge_data[3, first:last])
     tails, heads = edge_tail[first:last], edge_head[first:last]
-    box = (box[0], box[1])  # see the comment above
     for e in range(last - first):  # a shell has no periodic box
         ux[e], uy[e], uz[e] = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, False)
     for e in range(last - first):

@@ -76,8 +76,8 @@ def test_overdamped_step_is_explicit_euler():
 
 @pytest.mark.parametrize("kind", ["planar", "periodic", "shell"])
 def test_step_kernel_equals_force_evaluations_and_moves(kind, rng, small_sheet, random_model):
-    """All sub-steps of a step run in one kernel (forces summed and applied a chunk of vertices at a
-    time, never stored); they move the vertices exactly, bit for bit, as the forces of
+    """All sub-steps of a step run in one kernel (each vertex's force applied as it is summed, never
+    stored); they move the vertices exactly, bit for bit, as the forces of
     VertexModel.forces_and_bound applied by move_vertices, one sub-step at a time."""
     model = random_model(small_sheet(kind).n_cells, rng)
     velocity = rng.normal(0.0, 0.1, (small_sheet(kind).n_vertices, 3))
