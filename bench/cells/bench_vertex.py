@@ -15,17 +15,17 @@ tyssue has no equivalent sheet, so morphosim only).
 Targets (issue 3): <= 10 ns per vertex per step at 10^4-10^5 cells; >= 100x tyssue at 10^4.
 The machine is shared: run twice and compare.
 
-Measured (24 Nov 2026, after this session's last commit; ns per vertex per step, 2 threads / 1 thread):
-10^3 22.3 / 22.2 (one thread below 5,000 vertices; tyssue 11,182: 502x), 10^4 9.4 / 17.8 (tyssue 1,863:
-197x), 10^5 11.5 / 22.5 (tyssue 856: 75x); shell 10^4 42.6. The machine is shared: over the session's
-runs 10^5 ranged 11.5-14.2 and one thread 22.5-29.2. A 10^4-cell step (~188 us): kernel ~176 us (one
-thread ~345), Python and dispatch ~12 us. Threads spin briefly before they sleep (GOMP_SPINCOUNT=1000,
-morphosim/__init__.py): without it, ~10.1 at 10^4 (waking the second thread costs ~15 us a step).
+Measured (24 Nov 2026, session 6, ns per vertex per step, 2 threads / 1 thread): 10^3 22.3 / 22.4 (one
+thread below 5,000 vertices; tyssue 11,320: 508x), 10^4 9.1 / 17.1 (tyssue 1,853: 204x), 10^5 10.2 / 19.8
+(tyssue 922: 91x); shell 10^4 42.9. The machine is shared: over the session's runs 10^5 ranged 9.8-10.8
+on quiet spells (up to 13 with busy neighbours), 10^4 9.0-9.2. A 10^4-cell step (~182 us): kernel ~170 us,
+Python and dispatch ~12 us. Threads spin briefly before they sleep (GOMP_SPINCOUNT=1000,
+morphosim/__init__.py): without it, ~9.5 at 10^4 (waking the second thread costs ~15 us a step).
 
 A step runs all its sub-steps in one kernel (one parallel region, see morphosim.threads): per
 sub-step the passes over the edges, the cells and the edges again (planar) write per-edge-end forces,
-then each thread sums the force on each of its vertices and moves it at once (forces are not stored;
-the cells' geometry is not stored either). One thread, 10^4 cells, ns per vertex: edges 3.0, cells 6.5,
+then each thread sums the force on each of its vertices and moves it at once, last vertex first (forces
+are not stored; the cells' geometry is not stored either). One thread, 10^4 cells, ns per vertex: edges 3.0, cells 6.5,
 edge forces 4.0, sum and move 3.4. What made them so (each measured): reading indices as unsigned,
 so that numba does not wrap negative ones; ring codes decoded by table lookups; forces per edge end,
 in two columns on planar sheets; the three-wide gather unrolled; planar edge rows holding the edge
@@ -41,10 +41,20 @@ completed edges and vertices come from index lists: 19.4 instead of 17.8 at 10^4
 at 10^5), edge chunks claimed dynamically or the first thread given more edges (to cover the second
 thread's wake-up: slower, the second thread's cells then read edges from the other core), 1/length
 stored with the edge (no faster at 10^4, 10% slower at 10^5), a float32 reciprocal square root refined
-by Newton steps (edges 3.4 instead of 3.0). Longer spinning (GOMP_SPINCOUNT=3000) is no faster on a
+by Newton steps (edges 3.4 instead of 3.0). Sweep directions (session 6): the vertex pass backwards
+starts on the force rows just written and ends on the vertices the next edge pass reads first (10^5:
+~10.2 instead of ~11.2; 10^4: 9.1 instead of 9.4); the cell or edge passes backwards run slower (cells
+7.05 instead of 6.5 at 10^4) and every other combination measured slower. Also slower: edge forces
+worked out at both ends of each edge instead of stored (10^4 12 instead of 9.4), planar cells writing
+per-vertex forces (11.3), edges storing 1/length for the cells to multiply (9.6), edges storing only
+(T/l, pressure jump) for the vertices to expand (10^5 10.8 but 10^4 10.2), the edge-force pass split
+to divide four-wide (edge forces 5.4 instead of 4.0), cells in descending blocks, a Hilbert instead of
+a Morton numbering, each edge force added straight into its two vertices (no faster on one thread,
+and it would need ordered sums at the thread border), the ring arrays in one huge-page block (<2%).
+Longer spinning (GOMP_SPINCOUNT=3000) is no faster on a
 quiet machine and with the other core busy makes a 10^4-cell step 27 instead of 19 ns per vertex (1000: 21.8).
 At 10^5 cells the passes' arrays (~34 MB) no longer fit in the 32 MB third-level cache the machine
-shares, and one thread slows from 17.8 to 22.5-29 ns.
+shares, and one thread slows from 17.1 to 19.3-21 ns.
 """
 
 from __future__ import annotations
