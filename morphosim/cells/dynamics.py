@@ -247,7 +247,7 @@ def _sum_and_move_planar(table, parts, vertices, velocity, h, inv_xi, box, perio
 
 @njit(inline="always")
 def _sum_and_move_planar_loop(table, parts, vertices, velocity, h, inv_xi, box, periodic, external):
-    # last vertex first: it starts on the force rows the edge pass before it wrote last, and ends on
+    # last vertex first: it starts on the rows the edge-force pass before it wrote last, and ends on
     # the vertices the next sub-step's edge pass reads first, both still cached (10^5 cells, whose
     # passes' arrays outgrow the shared cache: ~10.2 instead of ~11.2 ns per vertex per step; 10^4:
     # 9.1 instead of 9.4; the other passes run slower backwards; shells: no difference)
