@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 # thread holds a core the other thread needs (measured: with OpenMP's default spinning a 10^4-cell
 # vertex step went from 20 to 1,800 ns per vertex with the other core busy). A thousand spins keep
 # the threads awake across the Python between two steps, which saves waking them (~15 us a step):
-# a 10^4-cell vertex step takes 9.4 instead of 10.1 ns per vertex, and 21.8 instead of 19.2 with the
+# a 10^4-cell vertex step takes 9.0 instead of 9.5 ns per vertex, and 21.8 instead of 19.2 with the
 # other core busy. MORPHOSIM_THREADS caps the threads of both scales. These settings must be made
 # before numba starts its threads; the user's own values win.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
