@@ -63,10 +63,10 @@ class Rings:
         # side of one cell, positions relative to the centroid (3) and fan-triangle normals (3)
         self.edge_data = np.zeros((4, n_edges))
         self.scratch = np.empty((6, self.max_sides))
-        # planar force kernel: per cell (dE/dA, dE/dP + lambda/2, lambda/2), per edge end its force (see
+        # planar force kernel: per cell (dE/dA, dE/dP + lambda/2), per edge end its force (see
         # energy.part_passes); shells: per ring position, the cell's force on that vertex. The last rows
         # stay zero (the padding of the tables).
-        self.cell_response = np.zeros((n_cells + 1, 3))
+        self.cell_response = np.zeros((n_cells + 1, 2))
         self.end_force = np.zeros((2 * n_edges + 1, 2))  # (x, y): planar sheets only
         self.vertex_sides = _vertex_sides(self.ring_vertex, n_vertices)
         self.side_force = np.zeros((n_sides + 1, 3))
