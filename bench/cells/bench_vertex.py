@@ -18,7 +18,10 @@ The machine is shared: run twice and compare.
 Measured (24 Nov 2026, session 6, ns per vertex per step, 2 threads / 1 thread): 10^3 22.3 / 22.4 (one
 thread below 5,000 vertices; tyssue 11,320: 508x), 10^4 9.1 / 17.1 (tyssue 1,853: 204x), 10^5 10.2 / 19.8
 (tyssue 922: 91x); shell 10^4 42.9. The machine is shared: over the session's runs 10^5 ranged 9.8-10.8
-on quiet spells (up to 13 with busy neighbours), 10^4 9.0-9.2. A 10^4-cell step (~182 us): kernel ~170 us,
+on quiet spells (up to 13 with busy neighbours), 10^4 9.0-9.2. Session 7 (cell rows of two instead of
+three, paired runs against the session 6 code: 10^5 ~5-7% faster on one and two threads, 10^4 and 10^3
+unchanged): 10^3 22.4, 10^4 9.1-9.2 / 17.1-17.3 (tyssue 2,078: 229x), 10^5 11.8-18 / 24-36 through a busy
+afternoon (tyssue 1,042: 88x; the session 6 code 9.8-18.7 in the same spells, paired runs 10.3-11.2 vs 10.9-12.3). A 10^4-cell step (~182 us): kernel ~170 us,
 Python and dispatch ~12 us. Threads spin briefly before they sleep (GOMP_SPINCOUNT=1000,
 morphosim/__init__.py): without it, ~9.5 at 10^4 (waking the second thread costs ~15 us a step).
 
@@ -50,7 +53,12 @@ per-vertex forces (11.3), edges storing 1/length for the cells to multiply (9.6)
 (T/l, pressure jump) for the vertices to expand (10^5 10.8 but 10^4 10.2), the edge-force pass split
 to divide four-wide (edge forces 5.4 instead of 4.0), cells in descending blocks, a Hilbert instead of
 a Morton numbering, each edge force added straight into its two vertices (no faster on one thread,
-and it would need ordered sums at the thread border), the ring arrays in one huge-page block (<2%).
+and it would need ordered sums at the thread border), the ring arrays in one huge-page block (<2%). Session 7:
+edge forces worked out inside the cell pass, after each block of 64-4096 cells, for the edges the block
+completes (edges numbered in the order the cells complete them; those whose other cell is in the other
+thread's share deferred to after the barrier): one thread 10^4 19.6 instead of 17.2, 10^5 ~25 instead of
+~21 (the numbering alone costs ~1%); edge lengths recomputed from the edge vector where they are read
+instead of stored (10^4 23 instead of 17.3).
 Longer spinning (GOMP_SPINCOUNT=3000) is no faster on a
 quiet machine and with the other core busy makes a 10^4-cell step 27 instead of 19 ns per vertex (1000: 21.8).
 At 10^5 cells the passes' arrays (~34 MB) no longer fit in the 32 MB third-level cache the machine
