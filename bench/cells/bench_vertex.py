@@ -19,11 +19,12 @@ Measured (24 Nov 2026, session 6, ns per vertex per step, 2 threads / 1 thread):
 thread below 5,000 vertices; tyssue 11,320: 508x), 10^4 9.1 / 17.1 (tyssue 1,853: 204x), 10^5 10.2 / 19.8
 (tyssue 922: 91x); shell 10^4 42.9. The machine is shared: over the session's runs 10^5 ranged 9.8-10.8
 on quiet spells (up to 13 with busy neighbours), 10^4 9.0-9.2. Session 7 (cell rows of two instead of
-three, paired runs against the session 6 code: 10^5 ~5-7% faster on one and two threads, 10^4 and 10^3
-unchanged): 10^3 22.4, 10^4 9.1-9.2 / 17.1-17.3 (tyssue 2,078: 229x), 10^5 11.8-18 / 24-36 through a busy
-afternoon (tyssue 1,042: 88x; in the quieter of the paired runs 10.3-11.2 where the session 6 code ran
-10.9-12.3). A 10^4-cell step (~182 us): kernel ~170 us, Python and dispatch ~12 us. Threads spin briefly before they sleep (GOMP_SPINCOUNT=1000,
-morphosim/__init__.py): without it, ~9.5 at 10^4 (waking the second thread costs ~15 us a step).
+three; paired runs against the session 6 code: 10^5 3-10% faster where neither run was disturbed, 10^4
+and 10^3 unchanged): 10^3 22.4, 10^4 9.1-9.2 / 17.1-17.3 (tyssue 2,078: 229x), 10^5 11.8-18 / 24-36
+through a busy afternoon (tyssue 1,042: 88x; in the quieter paired runs 10.3-11.2 where the session 6
+code ran 10.9-12.3). A 10^4-cell step (~182 us): kernel ~170 us, Python and dispatch ~12 us. Threads
+spin briefly before they sleep (GOMP_SPINCOUNT=1000, morphosim/__init__.py): without it, ~9.5 at 10^4
+(waking the second thread costs ~15 us a step).
 
 A step runs all its sub-steps in one kernel (one parallel region, see morphosim.threads): per
 sub-step the passes over the edges, the cells and the edges again (planar) write per-edge-end forces,

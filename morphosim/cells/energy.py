@@ -515,7 +515,7 @@ def _edge_forces(edge_cells, edge_data, cell_response, line_tension, outside, en
     """Pass 3 over the edges of ``edge_cells`` (a share; edge_data and end_force are views of the
     same edges' rows): the edge's force on its tail and on its head. ``outside`` is the cell index
     of the outside. The boundary edges' extra lambda_L / 2 is read from line_tension rather than
-    stored per cell: rows of two, not three, run 5-7% faster at 10^5 cells (fewer bytes per cell)."""
+    stored per cell: rows of two, not three, run ~5% faster at 10^5 cells (fewer bytes per cell)."""
     dx, dy, lengths = edge_data[0], edge_data[1], edge_data[3]
     for e in range(edge_cells.shape[0]):
         left, right = np.uint32(edge_cells[e, 0]), np.uint32(edge_cells[e, 1])  # unsigned: see vertex_force
