@@ -274,7 +274,6 @@ def _move_planar_vertex(vertices, v, fx, fy, fz, velocity, h, inv_xi, box, perio
     ux, uy, uz = _velocity(fx, fy, fz, velocity, v, inv_xi, external)
     vertices[v, 0] += h * ux
     vertices[v, 1] += h * uy
-    vertices[v, 2] += h * uz
     wrap_vertex(vertices, v, box, periodic)
 
 
