@@ -270,7 +270,8 @@ def _move_shell_vertex(vertices, v, fx, fy, fz, velocity, h, inv_xi, radii, exte
 
 @njit(inline="always")
 def _move_planar_vertex(vertices, v, fx, fy, fz, velocity, h, inv_xi, box, periodic, external):
-    """r_v += h (F inv_xi + v_ext), wrapped into a periodic box."""
+    """r_v += h (F inv_xi + v_ext) in x and y (z stays 0: not read or written, see Sheet.vertices),
+    wrapped into a periodic box."""
     ux, uy, uz = _velocity(fx, fy, fz, velocity, v, inv_xi, external)
     vertices[v, 0] += h * ux
     vertices[v, 1] += h * uy
