@@ -22,9 +22,12 @@ on quiet spells (up to 13 with busy neighbours), 10^4 9.0-9.2. Session 7 (cell r
 three; paired runs against the session 6 code: 10^5 3-10% faster where neither run was disturbed, 10^4
 and 10^3 unchanged): 10^3 22.4, 10^4 9.1-9.2 / 17.1-17.3 (tyssue 2,078: 229x), 10^5 11.8-18 / 24-36
 through a busy afternoon (tyssue 1,042: 88x; in the quieter paired runs 10.3-11.2 where the session 6
-code ran 10.9-12.3). A 10^4-cell step (~182 us): kernel ~170 us, Python and dispatch ~12 us. Threads
-spin briefly before they sleep (GOMP_SPINCOUNT=1000, morphosim/__init__.py): without it, ~9.5 at 10^4
-(waking the second thread costs ~15 us a step).
+code ran 10.9-12.3). Session 9 (vertex positions stored column by column, so that planar passes skip
+the z column): a busier day, whose quietest spells ran 10^4 at 9.4-9.8 and 10^5 at 11.1-14 (the neighbours
+held the shared cache even then); in the same process the row-by-row layout ran 10^5 at 11.8-15, paired
+median 5% slower, and 10^4 3.5% slower. A 10^4-cell step (~182 us): kernel ~170 us, Python and
+dispatch ~12 us. Threads spin briefly before they sleep (GOMP_SPINCOUNT=1000, morphosim/__init__.py):
+without it, ~9.5 at 10^4 (waking the second thread costs ~15 us a step).
 
 A step runs all its sub-steps in one kernel (one parallel region, see morphosim.threads): per
 sub-step the passes over the edges, the cells and the edges again (planar) write per-edge-end forces,
@@ -62,8 +65,8 @@ thread's share deferred to after the barrier): one thread 10^4 19.6 instead of 1
 instead of stored (10^4 23 instead of 17.3).
 Longer spinning (GOMP_SPINCOUNT=3000) is no faster on a
 quiet machine and with the other core busy makes a 10^4-cell step 27 instead of 19 ns per vertex (1000: 21.8).
-At 10^5 cells the passes' arrays (~34 MB) no longer fit in the 32 MB third-level cache the machine
-shares, and one thread slows from 17.1 to 19.3-21 ns.
+At 10^5 cells the passes' arrays (~32 MB, 34 before session 9) no longer fit in the 32 MB third-level
+cache the machine shares, and one thread slows from 17.1 to 19.3-21 ns.
 """
 
 from __future__ import annotations
