@@ -165,7 +165,8 @@ class Sheet:
             if need <= old.shape[0]:
                 return
             new_cap = max(need, 2 * old.shape[0])
-            new = np.full((new_cap,) + old.shape[1:], fill, old.dtype)
+            # in the old array's memory order (vertices: column by column, so the setter need not copy)
+            new = np.full((new_cap,) + old.shape[1:], fill, old.dtype, order="F" if old.flags.f_contiguous else "C")
             new[: old.shape[0]] = old
             setattr(self, name, new)
 
