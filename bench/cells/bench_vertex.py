@@ -25,9 +25,16 @@ through a busy afternoon (tyssue 1,042: 88x; in the quieter paired runs 10.3-11.
 code ran 10.9-12.3). Session 9 (vertex positions stored column by column, so that planar passes skip
 the z column): a busier day, whose quietest spells ran 10^4 at 9.4-9.8 and 10^5 at 11.1-14 (the neighbours
 held the shared cache even then); in the same process the row-by-row layout ran 10^5 at 11.8-15, paired
-median 5% slower, and 10^4 3.5% slower. A 10^4-cell step (~182 us): kernel ~170 us, Python and
-dispatch ~12 us. Threads spin briefly before they sleep (GOMP_SPINCOUNT=1000, morphosim/__init__.py):
-without it, ~9.5 at 10^4 (waking the second thread costs ~15 us a step).
+median 5% slower, and 10^4 3.5% slower. Sessions 1-9 ran on AMD EPYC Zen 3; session 10's machine
+is a Zen 4 (family 25 model 17: AVX-512, 1 MB L2 per core, the same 32 MB shared L3) and, with the
+same code, ran 10^3 16.7 (tyssue ~7,500: ~450x), 10^4 7.3-7.8 / 13.0-14.8 (tyssue ~1,500: ~190x),
+10^5 8.7-9.6 / 17.8-19.7 (tyssue ~850: ~90x), shell 10^4 ~37 in undisturbed runs; busy neighbours
+took 10^4 up to 11.5 and 10^5 up to 13.1 (8 runs: 10^5 at 8.7-13.1, 10^4 at 7.3-11.5). Sampled for
+11 minutes with 2 s windows: 10^4 median 7.5 (best 7.2), 10^5 median 9.2 (best 8.1), 83% of windows
+at or below 10. Compile (cold cache) 28-34 s. The breakdowns below are Zen 3's: a 10^4-cell step
+(~182 us): kernel ~170 us, Python and dispatch ~12 us. Threads spin briefly before they sleep
+(GOMP_SPINCOUNT=1000, morphosim/__init__.py): without it, ~9.5 at 10^4 (waking the second thread costs
+~15 us a step).
 
 A step runs all its sub-steps in one kernel (one parallel region, see morphosim.threads): per
 sub-step the passes over the edges, the cells and the edges again (planar) write per-edge-end forces,
@@ -85,10 +92,16 @@ import numpy as np
 from morphosim.cells import Overdamped, Sheet, VertexModel
 
 K, GAMMA, LAMBDA = 1.0, 0.04, 0.12
+# morphosim's timings: the best of ROUNDS rounds spread over SECONDS. The machine is shared and its
+# neighbours come and go by the second: with 0.3 s windows (the bench's until session 10) 40% of 10^5-cell
+# windows sampled over 25 minutes came out at or below 10 ns, with 2 s windows 83% over the 11 minutes
+# after (10^4: 59% and 91%); the best round of a longer window is more often an undisturbed one.
+ROUNDS, SECONDS = 25, 2.0
 
 
-def best_time(function, repeats: int, min_total: float = 0.3) -> float:
-    """Best wall time of one call over ``repeats`` rounds (each round long enough to time)."""
+def best_time(function, repeats: int, min_total: float) -> float:
+    """Best wall time of one call over ``repeats`` rounds of at least one call, together about ``min_total``
+    seconds (each round long enough to time)."""
     function()
     t0 = time.perf_counter()
     function()
@@ -116,14 +129,14 @@ def morphosim_timings(sheet: Sheet, model: VertexModel, threads: int):
     integrator = Overdamped(model, xi=1.0, min_edge_length=0.05)
     dt = 0.5 * integrator.stable_dt(sheet)
     start = sheet.positions.copy()
-    t_force = best_time(lambda: model.forces(sheet, out=forces), repeats=5)
+    t_force = best_time(lambda: model.forces(sheet, out=forces), ROUNDS, SECONDS)
     substeps = [0, 0]
 
     def step():
         substeps[0] += integrator.step(sheet, dt)
         substeps[1] += 1
 
-    t_step = best_time(step, repeats=5) * substeps[1] / substeps[0]
+    t_step = best_time(step, ROUNDS, SECONDS) * substeps[1] / substeps[0]
     sheet.vertices[: sheet.n_vertices] = start
     return t_force, t_step
 
@@ -252,7 +265,7 @@ def main():
         row = (f"{sheet.n_cells:>7} {nv:>8} | {force / nv * 1e9:>7.1f} {step / nv * 1e9:>7.1f} "
                f"{serial_step / nv * 1e9:>8.1f} |")
         if have_tyssue:
-            t_force, t_step, energy_error, force_error = tyssue_timings(sheet, model, repeats=3 if n <= 10_000 else 1)
+            t_force, t_step, energy_error, force_error = tyssue_timings(sheet, model, repeats=10 if n <= 10_000 else 3)
             row += (f" {t_force / nv * 1e9:>12.0f} {t_step / nv * 1e9:>7.0f} | {t_force / force:>14.0f} "
                     f"{t_step / step:>5.0f} | {energy_error:>7.0e} {force_error:>7.0e}")
         print(row, flush=True)
