@@ -53,6 +53,14 @@ per cell-step on one / two threads): a single-precision division plus one Newton
 Newton steps 259 / 138 (it does not vectorize). Alone in a loop the first is slightly cheaper (0.31
 against 0.35 ns), but in the step it competes with the stages' multiply-adds for the same units, while
 the divider works beside them.
+
+Session 10 ran on a Zen 4 (AVX-512: 8 cells per division instruction, 0.30 ns per division per cell):
+10^3 43.6 / 49.6, 10^4 35.0 / 42.7 (1,178x), 10^5 42.9 / 50.5; the fused step 29.7 ns, its 70 divisions
+alone 21.3. One division per right-hand side instead of ten (the product of the ten denominators, each
+1/d_i recovered from the product tree by 27 multiplications), written by hand into the generated step,
+ran it in 23.1-24.8 instead of 25.6-29.2 ns, its results equal to 1e-15: the step then has ~600 vector
+multiplies and multiply-adds per 8 cells, and those units limit it, not the divider. Two threads did
+the multiply-add work of a test loop only 1.5x as fast as one (divisions 1.9x).
 """
 
 import sys
