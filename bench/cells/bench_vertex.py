@@ -29,7 +29,7 @@ median 5% slower, and 10^4 3.5% slower. Sessions 1-9 ran on AMD EPYC Zen 3; sess
 is a Zen 4 (family 25 model 17: AVX-512, 1 MB L2 per core, the same 32 MB shared L3) and, with the
 same code, ran 10^3 16.7 (tyssue ~7,500: ~450x), 10^4 7.3-7.8 / 13.0-14.8 (tyssue ~1,500: ~190x),
 10^5 8.7-9.6 / 17.8-19.7 (tyssue ~850: ~90x), shell 10^4 ~37 in undisturbed runs; busy neighbours
-took 10^4 up to 11.5 and 10^5 up to 13.1 (8 runs: 10^5 at 8.7-13.1, 10^4 at 7.3-11.5). Sampled for
+took 10^4 up to 11.6 and 10^5 up to 13.4 (10 runs: 4 at or below 10 at 10^5, 5 at 10^4). Sampled for
 11 minutes with 2 s windows: 10^4 median 7.5 (best 7.2), 10^5 median 9.2 (best 8.1), 83% of windows
 at or below 10. Compile (cold cache) 28-34 s. The breakdowns below are Zen 3's: a 10^4-cell step
 (~182 us): kernel ~170 us, Python and dispatch ~12 us. Threads spin briefly before they sleep
@@ -95,7 +95,8 @@ K, GAMMA, LAMBDA = 1.0, 0.04, 0.12
 # morphosim's timings: the best of ROUNDS rounds spread over SECONDS. The machine is shared and its
 # neighbours come and go by the second: with 0.3 s windows (the bench's until session 10) 40% of 10^5-cell
 # windows sampled over 25 minutes came out at or below 10 ns, with 2 s windows 83% over the 11 minutes
-# after (10^4: 59% and 91%); the best round of a longer window is more often an undisturbed one.
+# after (10^4: 59% and 91%; not paired: the neighbours may have changed too). A neighbour busy for
+# minutes still shows in every window.
 ROUNDS, SECONDS = 25, 2.0
 
 
