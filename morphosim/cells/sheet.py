@@ -69,7 +69,7 @@ class Sheet:
         cap_v = max(int(n_vertices * (1 + spare)), 8)
         cap_e = max(int(n_half_edges * (1 + spare)), 16)
         cap_c = max(int(n_cells * (1 + spare)), 4)
-        self.vertices = np.zeros((cap_v, 3))  # stored column by column: see the vertices property
+        self.vertices = np.zeros((cap_v, 3), order="F")  # column by column (the setter then need not copy)
         self.vertex_edge = np.full(cap_v, -1, INDEX)
         self.origin = np.full(cap_e, -1, INDEX)
         self.twin = np.full(cap_e, -1, INDEX)
