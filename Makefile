@@ -9,9 +9,9 @@ setup:
 # The flagship: convergent extension on an embryo-shaped shell (3000 cells, ~2 min on 2 cores);
 # leaves out/convergent_extension.zarr, a movie and a plot.
 demo: setup
-	.venv/bin/morphosim run scenarios/convergent_extension.yaml
-	.venv/bin/morphosim render out/convergent_extension.zarr --out out/convergent_extension.mp4 --color area --camera xz
-	.venv/bin/morphosim plot out/convergent_extension.zarr --out out/convergent_extension_plot.png
+	.venv/bin/morphosim run scenarios/convergent_extension.yaml --overwrite
+	.venv/bin/morphosim render out/convergent_extension.zarr --out out/convergent_extension.mp4 --color area --camera xz --overwrite
+	.venv/bin/morphosim plot out/convergent_extension.zarr --out out/convergent_extension_plot.png --overwrite
 
 test: setup
 	.venv/bin/python -m pytest -q

@@ -77,7 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if scenario is None:
         return EXIT_BAD_INPUT
     try:
-        path = run_scenario(scenario, resume=args.resume, progress=not args.quiet)
+        path = run_scenario(scenario, resume=args.resume, overwrite=args.overwrite, progress=not args.quiet)
     except SimulationFailure as failure:
         print(f"morphosim: run failed: {failure} (frames recorded so far are in the store)", file=sys.stderr)
         return EXIT_RUN_FAILED
@@ -124,7 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("scenario", help="scenario YAML file")
         command.add_argument("--set", action="append", default=[], metavar="KEY.PATH=VALUE",
                              help="override a key of the scenario (repeatable; value in YAML syntax)")
-    run.add_argument("--resume", action="store_true", help="continue a stopped run from its last checkpoint")
+    existing_store = run.add_mutually_exclusive_group()
+    existing_store.add_argument("--resume", action="store_true", help="continue a stopped run from its last checkpoint")
+    existing_store.add_argument("--overwrite", action="store_true",
+                     help="replace the run store at output.path (only a morphosim store is ever removed)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=cmd_run)
     validate.set_defaults(handler=cmd_validate)

@@ -43,7 +43,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .render import render
 
     out = render(args.store, args.out, _view_options(args, tuple(args.size) if args.size else None),
-                 frame=args.frame, fps=args.fps)
+                 frame=args.frame, fps=args.fps, overwrite=args.overwrite)
     print(f"wrote {out}")
     return EXIT_OK
 
@@ -52,7 +52,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from .plot import plot_timeseries
     from .render import open_store, output_path
 
-    out = output_path(args.out, (".png", ".pdf", ".svg"))
+    out = output_path(args.out, (".png", ".pdf", ".svg"), args.overwrite)
     plot_timeseries(open_store(args.store), out)
     print(f"wrote {out}")
     return EXIT_OK
@@ -62,7 +62,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_vtk
     from .render import open_store
 
-    for path in export_vtk(open_store(args.store), args.vtk):
+    for path in export_vtk(open_store(args.store), args.vtk, args.overwrite):
         print(f"wrote {path}")
     return EXIT_OK
 
@@ -83,14 +83,18 @@ def add_commands(subparsers) -> None:
                         help="frame of a still picture (default: the last; negative counts from the end)")
     render.add_argument("--size", type=int, nargs=2, metavar=("WIDTH", "HEIGHT"), help="picture size in pixels")
     render.add_argument("--fps", type=float, default=5.0, help="movie frames per second (default 5)")
+    render.add_argument("--overwrite", action="store_true", help="replace --out if it exists (a regular file)")
     render.set_defaults(handler=cmd_render)
 
     plot = subparsers.add_parser("plot", help="plot time series: species, cell count, cell shape, flow speed")
     plot.add_argument("store", help="run store")
     plot.add_argument("--out", required=True, metavar="FILE", help="output figure: .png, .pdf or .svg")
+    plot.add_argument("--overwrite", action="store_true", help="replace --out if it exists (a regular file)")
     plot.set_defaults(handler=cmd_plot)
 
     export = subparsers.add_parser("export", help="write ParaView files (.pvd series of .vtp)")
     export.add_argument("store", help="run store")
     export.add_argument("--vtk", required=True, metavar="DIR", help="folder for cells.pvd, tissue.pvd and their frames")
+    export.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier export in DIR (only a folder written by export is removed)")
     export.set_defaults(handler=cmd_export)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from morphosim.io import claim_export_folder, mark_export_folder
+
 from .meshes import cell_polydata, tissue_polydata
 
 
@@ -17,9 +19,13 @@ def write_pvd(path: Path, entries: list[tuple[float, str]]) -> None:
                     '  <Collection>\n' + "\n".join(lines) + "\n  </Collection>\n</VTKFile>\n")
 
 
-def export_vtk(run, directory: str | Path) -> list[Path]:
-    """Write the run into `directory` (created if needed); returns the .pvd files written."""
+def export_vtk(run, directory: str | Path, overwrite: bool = False) -> list[Path]:
+    """Write the run into `directory`, a new folder (or, with `overwrite`, an earlier export, which
+    is replaced); returns the .pvd files written."""
     directory = Path(directory)
+    claim_export_folder(directory, overwrite=overwrite)()
+    directory.mkdir(parents=True)
+    mark_export_folder(directory, run.path)
     series: dict[str, list[tuple[float, str]]] = {"cells": [], "tissue": []}
     for k in range(len(run.times)):
         frame = run.frame(k)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import morphosim
 from morphosim.errors import InputError
+from morphosim.io import claim_output_file
 
 from .options import ViewOptions
 from .scene import Scene
@@ -21,20 +22,20 @@ def open_store(store: str | Path):
     return morphosim.open_run(store)
 
 
-def output_path(out: str | Path, suffixes: tuple[str, ...]) -> Path:
+def output_path(out: str | Path, suffixes: tuple[str, ...], overwrite: bool = False) -> Path:
+    """`out` checked: a supported suffix, and a new file (or, with `overwrite`, an existing regular one)."""
     out = Path(out)
     if out.suffix.lower() not in suffixes:
         raise InputError(f"--out {out}: unsupported file type {out.suffix or '(none)'}; use one of {', '.join(suffixes)}")
-    if not out.parent.is_dir():
-        raise InputError(f"--out {out}: folder {out.parent} does not exist")
+    claim_output_file(out, overwrite=overwrite)
     return out
 
 
 def render(store: str | Path, out: str | Path, options: ViewOptions | None = None,
-           frame: int | None = None, fps: float = 5.0) -> Path:
+           frame: int | None = None, fps: float = 5.0, overwrite: bool = False) -> Path:
     """Render `store` off screen to `out`: a still (.png, .jpg, .tif) of `frame` (default: the
     last), or a movie (.gif, .mp4) with one movie frame per recorded frame and a time label."""
-    out = output_path(out, STILL_SUFFIXES + MOVIE_SUFFIXES)
+    out = output_path(out, STILL_SUFFIXES + MOVIE_SUFFIXES, overwrite)
     if not fps > 0:
         raise InputError(f"--fps {fps}: frames per second must be positive")
     run = open_store(store)

@@ -46,7 +46,9 @@ class StoreWriter:
         if resume:
             self.root = zarr.open_group(self.path, mode="r+")
         else:
-            self.root = zarr.open_group(self.path, mode="w", zarr_format=3)
+            # "w-" fails on an existing path instead of clearing it: the caller claims the path
+            # first (morphosim.io.outputs), so nothing a user owns is ever removed here.
+            self.root = zarr.open_group(self.path, mode="w-", zarr_format=3)
             self.root.attrs["morphosim"] = {"format_version": FORMAT_VERSION, **(attributes or {})}
             self.root.create_array("times", shape=(0,), chunks=(1024,), dtype="f8")
         self.layout = self.root.attrs["morphosim"].get("layout", {"frame": [], "series": [], "static": []})

@@ -164,5 +164,5 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
 
 
 def resolve_output(scenario: dict) -> Path:
-    """The store path, relative paths taken against the scenario's folder."""
-    return (Path(scenario["_source"]["folder"]) / scenario["output"]["path"]).resolve()
+    """The store path: `~` is the home folder, relative paths are taken against the scenario's folder."""
+    return (Path(scenario["_source"]["folder"]) / Path(scenario["output"]["path"]).expanduser()).resolve()

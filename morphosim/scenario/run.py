@@ -19,7 +19,7 @@ import numpy as np
 
 from morphosim.coupling.simulation import Simulation
 from morphosim.errors import InputError
-from morphosim.io import StoreWriter
+from morphosim.io import StoreWriter, claim_store, is_store
 
 from . import resolve_output
 from .build import build_simulation
@@ -118,10 +118,17 @@ def _read_checkpoint(writer: StoreWriter) -> tuple[dict[str, np.ndarray], dict]:
     return state, info
 
 
-def run_scenario(scenario: dict, *, resume: bool = False, progress: bool = True) -> Path:
-    """Run (or continue) a checked scenario; returns the store path. Raises SimulationFailure
-    when the run breaks down (frames recorded so far stay in the store)."""
+def run_scenario(scenario: dict, *, resume: bool = False, overwrite: bool = False, progress: bool = True) -> Path:
+    """Run (or continue) a checked scenario; returns the store path. An existing output path is
+    refused unless it is a morphosim store and `overwrite` (replace it) or `resume` (continue it)
+    is given. Raises SimulationFailure when the run breaks down (frames recorded so far stay in
+    the store)."""
     path = resolve_output(scenario)
+    if resume:
+        if not is_store(path):
+            raise InputError(f"{path}: no run store to resume (run without --resume first)")
+    else:
+        clear_old_store = claim_store(path, overwrite=overwrite, keep=(Path(scenario["_source"]["file"]),))
     sim = build_simulation(scenario)
     timing = scenario["time"]
     dt, end = timing["dt"], timing["end"]
@@ -130,13 +137,12 @@ def run_scenario(scenario: dict, *, resume: bool = False, progress: bool = True)
     public = {key: value for key, value in scenario.items() if not key.startswith("_")}
 
     if resume:
-        if not (path / "zarr.json").is_file():
-            raise InputError(f"{path}: no store to resume (run without --resume first)")
         writer = StoreWriter(path, resume=True)
         state, info = _read_checkpoint(writer)
         sim.load_state(state, dt)
         writer.truncate(info["frame"] + 1)   # frames after the checkpoint are recomputed
     else:
+        clear_old_store()
         path.parent.mkdir(parents=True, exist_ok=True)
         sheet = sim.sheet
         writer = StoreWriter(path, {"scenario": public, "seed": scenario["seed"], "units": scenario["units"],
