@@ -1,28 +1,43 @@
-"""morphosim: embryonic morphogenesis across scales (genes, cells, tissue)."""
+"""morphosim: embryonic morphogenesis across scales (genes, cells, tissue).
 
-import os
+    import morphosim
+    sim = morphosim.Simulation.from_scenario("scenarios/lateral_inhibition_small.yaml")
+    sim.run(until=2.0, store="out/li.zarr")
+    run = morphosim.open_run("out/li.zarr")
+
+The scale packages (`morphosim.genes`, `morphosim.cells`, `morphosim.tissue`) are usable alone;
+`morphosim.coupling` holds the handshakes between them. Importing morphosim loads nothing heavy
+and changes no setting: the names below load on first use, and thread defaults are set by the
+`morphosim` command or by `morphosim.threads.configure()`.
+"""
+
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-# The parallel kernels (cells, genes) run on numba's OpenMP threads. Threads waiting at the end of
-# a parallel loop spin only briefly, then sleep: on a machine shared with other work a spinning
-# thread holds a core the other thread needs (measured: with OpenMP's default spinning a 10^4-cell
-# vertex step went from 20 to 1,800 ns per vertex with the other core busy). A thousand spins keep
-# the threads awake across the Python between two steps, which saves waking them (~15 us a step):
-# a 10^4-cell vertex step takes 9.0 instead of 9.5 ns per vertex, and 21.8 instead of 19.2 with the
-# other core busy. MORPHOSIM_THREADS caps the threads of both scales. These settings must be made
-# before numba starts its threads; the user's own values win.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("GOMP_SPINCOUNT", "1000")
-# Kernels with barriers between passes need every thread of a region running at once: OpenMP and
-# numba's workqueue do that, tbb may not (see morphosim/threads.py), so prefer them to tbb.
-os.environ.setdefault("NUMBA_THREADING_LAYER_PRIORITY", "omp workqueue tbb")
-if "MORPHOSIM_THREADS" in os.environ:
-    os.environ.setdefault("NUMBA_NUM_THREADS", os.environ["MORPHOSIM_THREADS"])
+__all__ = ["Simulation", "SimulationFailure", "Frame", "Run", "open_run", "load_scenario", "InputError",
+           "genes", "cells", "tissue", "coupling", "threads"]
+
+# name -> module that defines it (loaded on first access, so that `import morphosim` stays light)
+_LAZY = {
+    "Simulation": "morphosim.coupling.simulation",
+    "SimulationFailure": "morphosim.coupling.simulation",
+    "Frame": "morphosim.io.frames",
+    "Run": "morphosim.io.run",
+    "open_run": "morphosim.io.run",
+    "load_scenario": "morphosim.scenario",
+    "InputError": "morphosim.errors",
+}
+_PACKAGES = ("genes", "cells", "tissue", "coupling", "threads", "io", "scenario")
 
 
-def open_run(path):
-    """Open a run store for reading (see morphosim.io.run)."""
-    from morphosim.io import open_run as _open_run
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    if name in _PACKAGES:
+        return import_module(f"morphosim.{name}")
+    raise AttributeError(f"module 'morphosim' has no attribute {name!r}")
 
-    return _open_run(path)
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

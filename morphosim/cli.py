@@ -13,39 +13,16 @@ from morphosim.errors import InputError
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def _versions() -> dict[str, str]:
-    """Versions of everything morphosim runs on, imported in the order the wheels need."""
-    import platform
-
-    import dolfinx_solver  # noqa: F401  (must come before dolfinx / petsc4py)
-    import dolfinx
-    import numba
-    import numpy
-    import pyvista
-    import roadrunner
-    import zarr
-    from mpi4py import MPI
-    from petsc4py import PETSc
-
-    import morphosim
-
-    return {
-        "morphosim": morphosim.__version__,
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "dolfinx": dolfinx.__version__,
-        "petsc": ".".join(str(part) for part in PETSc.Sys.getVersion()),
-        "libroadrunner": roadrunner.__version__,
-        "numba": numba.__version__,
-        "pyvista": pyvista.__version__,
-        "zarr": zarr.__version__,
-        "mpi_size": str(MPI.COMM_WORLD.size),
-        "numba_threads": str(numba.get_num_threads()),
-    }
-
-
 def cmd_info(args: argparse.Namespace) -> int:
-    for name, version in _versions().items():
+    from morphosim.versions import versions
+
+    found = versions()   # first: it imports the engines in the order their wheels need
+
+    import numba
+    from mpi4py import MPI
+
+    found.update(mpi_size=str(MPI.COMM_WORLD.size), numba_threads=str(numba.get_num_threads()))
+    for name, version in found.items():
         print(f"{name:14s} {version}")
     return EXIT_OK
 
@@ -70,7 +47,7 @@ def _load(args: argparse.Namespace) -> dict | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from morphosim.coupling.simulation import SimulationFailure
+    from morphosim.coupling import SimulationFailure
     from morphosim.scenario.run import run_scenario
 
     scenario = _load(args)
@@ -145,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from morphosim.threads import configure
+
+    configure()
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

@@ -1,8 +1,8 @@
 """Thread primitives for numba kernels that run several passes inside one parallel region.
 
 Every numba ``prange`` loop is a parallel region of its own: its threads are woken at the start
-and put to sleep at the end (they sleep rather than spin, see ``morphosim/__init__.py``), which
-costs ~15 µs here. A kernel of several short passes instead runs ``for thread in prange(n)``
+and put to sleep at the end (they sleep rather than spin, see :func:`configure`), which costs
+tens of microseconds. A kernel of several short passes instead runs ``for thread in prange(n)``
 with ``n`` the number of numba threads (one iteration per thread), gives each thread a fixed share
 of every pass (:func:`share`) and separates the passes with :func:`barrier`. A fixed share keeps
 the results the same for any number of threads as long as each output is written by one thread.
@@ -15,6 +15,7 @@ The loop body should only call the kernel's per-thread function: it may pass tup
 but writes through arrays that the body unpacks from a tuple itself are lost.
 """
 
+import os
 from functools import cache
 
 import numba
@@ -22,6 +23,27 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+
+def configure() -> None:
+    """Thread defaults for morphosim's kernels; the user's own environment values win.
+
+    - Idle OpenMP threads spin briefly, then sleep (OMP_WAIT_POLICY=PASSIVE, GOMP_SPINCOUNT=1000):
+      a spinning thread holds a core that other work on the machine needs, while a short spin
+      keeps the threads awake across the Python between two steps.
+    - numba prefers OpenMP and its workqueue to tbb: kernels with barriers need every thread of a
+      region running at once, which tbb does not promise.
+    - MORPHOSIM_THREADS caps the threads of the cell and gene kernels.
+
+    `morphosim` (the command) calls this first. A library user calls it before the first step;
+    OpenMP reads its settings when its threads start, at the first parallel kernel.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("GOMP_SPINCOUNT", "1000")
+    os.environ.setdefault("NUMBA_THREADING_LAYER_PRIORITY", "omp workqueue tbb")
+    numba.config.reload_config()
+    if "MORPHOSIM_THREADS" in os.environ:
+        numba.set_num_threads(max(1, min(int(os.environ["MORPHOSIM_THREADS"]), numba.config.NUMBA_NUM_THREADS)))
 
 
 @intrinsic
@@ -77,8 +99,8 @@ def region_threads() -> int:
 @cache
 def _thread_count():
     """numba's thread count getter, None under the tbb layer. numba.get_num_threads() takes two locks
-    at each call (1.3 us, at every step); once the threads run, the layer's own getter (0.2 us)
-    returns the same number (it is what numba.get_num_threads() returns)."""
+    at each call, at every step; once the threads run, the layer's own getter returns the same
+    number without them (it is what numba.get_num_threads() returns)."""
     _start_threads(numba.get_num_threads())  # numba picks its threading layer at the first parallel call
     if numba.threading_layer() == "tbb":
         return None

@@ -11,7 +11,7 @@ imported on first use, so `import viz.cli` does not load pyvista.
 
 from importlib import import_module
 
-_HOME = {"ViewOptions": "options", "Scene": "scene", "Viewer": "viewer", "render": "render",
+_HOME = {"ViewOptions": "options", "Scene": "scene", "Viewer": "viewer", "render": "offscreen",
          "export_vtk": "export", "plot_timeseries": "plot", "timeseries": "plot", "Lineage": "lineage"}
 __all__ = sorted(_HOME)
 

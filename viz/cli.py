@@ -40,7 +40,7 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from .render import render
+    from .offscreen import render
 
     out = render(args.store, args.out, _view_options(args, tuple(args.size) if args.size else None),
                  frame=args.frame, fps=args.fps, overwrite=args.overwrite)
@@ -50,7 +50,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from .plot import plot_timeseries
-    from .render import open_store, output_path
+    from .offscreen import open_store, output_path
 
     out = output_path(args.out, (".png", ".pdf", ".svg"), args.overwrite)
     plot_timeseries(open_store(args.store), out)
@@ -60,7 +60,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_vtk
-    from .render import open_store
+    from .offscreen import open_store
 
     for path in export_vtk(open_store(args.store), args.vtk, args.overwrite):
         print(f"wrote {path}")

@@ -18,7 +18,7 @@ from morphosim.errors import InputError
 from .lineage import Lineage
 from .options import ViewOptions
 from .quantities import label, time_label
-from .render import open_store
+from .offscreen import open_store
 from .scene import Scene
 
 PLAY_INTERVAL_MS = 400

@@ -15,66 +15,12 @@ tyssue has no equivalent sheet, so morphosim only).
 Targets (issue 3): <= 10 ns per vertex per step at 10^4-10^5 cells; >= 100x tyssue at 10^4.
 The machine is shared: run twice and compare.
 
-Measured (24 Nov 2026, session 6, ns per vertex per step, 2 threads / 1 thread): 10^3 22.3 / 22.4 (one
-thread below 5,000 vertices; tyssue 11,320: 508x), 10^4 9.1 / 17.1 (tyssue 1,853: 204x), 10^5 10.2 / 19.8
-(tyssue 922: 91x); shell 10^4 42.9. The machine is shared: over the session's runs 10^5 ranged 9.8-10.8
-on quiet spells (up to 13 with busy neighbours), 10^4 9.0-9.2. Session 7 (cell rows of two instead of
-three; paired runs against the session 6 code: 10^5 3-10% faster where neither run was disturbed, 10^4
-and 10^3 unchanged): 10^3 22.4, 10^4 9.1-9.2 / 17.1-17.3 (tyssue 2,078: 229x), 10^5 11.8-18 / 24-36
-through a busy afternoon (tyssue 1,042: 88x; in the quieter paired runs 10.3-11.2 where the session 6
-code ran 10.9-12.3). Session 9 (vertex positions stored column by column, so that planar passes skip
-the z column): a busier day, whose quietest spells ran 10^4 at 9.4-9.8 and 10^5 at 11.1-14 (the neighbours
-held the shared cache even then); in the same process the row-by-row layout ran 10^5 at 11.8-15, paired
-median 5% slower, and 10^4 3.5% slower. Sessions 1-9 ran on AMD EPYC Zen 3; session 10's machine
-is a Zen 4 (family 25 model 17: AVX-512, 1 MB L2 per core, the same 32 MB shared L3) and, with the
-same code, ran 10^3 16.7 (tyssue ~7,500: ~450x), 10^4 7.3-7.8 / 13.0-14.8 (tyssue ~1,500: ~190x),
-10^5 8.7-9.6 / 17.8-19.7 (tyssue ~850: ~90x), shell 10^4 ~37 in undisturbed runs; busy neighbours
-took 10^4 up to 11.6 and 10^5 up to 13.4 (10 runs: 4 at or below 10 at 10^5, 5 at 10^4). Sampled for
-11 minutes with 2 s windows: 10^4 median 7.5 (best 7.2), 10^5 median 9.2 (best 8.1), 83% of windows
-at or below 10. Compile (cold cache) 28-34 s. The breakdowns below are Zen 3's: a 10^4-cell step
-(~182 us): kernel ~170 us, Python and dispatch ~12 us. Threads spin briefly before they sleep
-(GOMP_SPINCOUNT=1000, morphosim/__init__.py): without it, ~9.5 at 10^4 (waking the second thread costs
-~15 us a step).
+Figures and what was tried: bench/RESULTS.md.
 
 A step runs all its sub-steps in one kernel (one parallel region, see morphosim.threads): per
 sub-step the passes over the edges, the cells and the edges again (planar) write per-edge-end forces,
 then each thread sums the force on each of its vertices and moves it at once, last vertex first (forces
-are not stored; the cells' geometry is not stored either). One thread, 10^4 cells, ns per vertex: edges 3.0, cells 6.5,
-edge forces 4.0, sum and move 3.4. What made them so (each measured): reading indices as unsigned,
-so that numba does not wrap negative ones; ring codes decoded by table lookups; forces per edge end,
-in two columns on planar sheets; the three-wide gather unrolled; planar edge rows holding the edge
-vector rather than the unit vector (cells 7.7 -> 6.3); each cell storing its share of an edge's tension
-(edge forces 4.4 -> 4.0); loops specialised on flags that would otherwise be tested per item (periodic
-edge vectors 3.5 -> 3.0, geometry stores, external velocity: a loop that tests such a flag ran up to
-5x slower). Shells gather too: each cell writes its force on each of its vertices by ring position.
-Tried and no faster: cells grouped by side count, rings padded to a multiple of 4 sides, edge data
-interleaved per edge (again this session: 18.3 instead of 17.2 at 10^4, 28 instead of 26 at 10^5, one
-thread), edge forces computed at each vertex, planar cells writing per-vertex forces like shells, one
-sweep over the cells in chunks doing every pass for the edges and vertices each chunk completes (the
-completed edges and vertices come from index lists: 19.4 instead of 17.8 at 10^4, 23.0 instead of 22.3
-at 10^5), edge chunks claimed dynamically or the first thread given more edges (to cover the second
-thread's wake-up: slower, the second thread's cells then read edges from the other core), 1/length
-stored with the edge (no faster at 10^4, 10% slower at 10^5), a float32 reciprocal square root refined
-by Newton steps (edges 3.4 instead of 3.0). Sweep directions (session 6): the vertex pass backwards
-starts on the force rows just written and ends on the vertices the next edge pass reads first (10^5:
-~10.2 instead of ~11.2; 10^4: 9.1 instead of 9.4); the cell or edge passes backwards run slower (cells
-7.05 instead of 6.5 at 10^4) and every other combination measured slower. Also slower: edge forces
-worked out at both ends of each edge instead of stored (10^4 12 instead of 9.4), planar cells writing
-per-vertex forces (11.3), edges storing 1/length for the cells to multiply (9.6), edges storing only
-(T/l, pressure jump) for the vertices to expand (10^5 10.8 but 10^4 10.2), the edge-force pass split
-to divide four-wide (edge forces 5.4 instead of 4.0), cells in descending blocks, a Hilbert instead of
-a Morton numbering, each edge force added straight into its two vertices (no faster on one thread,
-and it would need ordered sums at the thread border), the ring arrays in one huge-page block (<2%). Session 7:
-edge forces worked out inside the cell pass, after each block of 64-4096 cells, for the edges the block
-completes (edges numbered in the order the cells complete them; those whose other cell is in the other
-thread's share deferred to after the barrier): one thread 10^4 19.6 instead of 17.2, 10^5 ~25 instead of
-~21 (the numbering alone costs ~1%); edge lengths recomputed from the edge vector where they are read
-instead of stored (10^4 23 instead of 17.3).
-Longer spinning (GOMP_SPINCOUNT=3000) is no faster on a
-quiet machine and with the other core busy makes a 10^4-cell step 27 instead of 19 ns per vertex (1000: 21.8).
-At 10^5 cells the passes' arrays (~32 MB, 34 before session 9) no longer fit in the 32 MB third-level
-cache the machine shares, and one thread slows from 17.1 to 19.3-21 ns.
-"""
+are not stored; the cells' geometry is not stored either). """
 
 from __future__ import annotations
 
@@ -90,6 +36,9 @@ import numba
 import numpy as np
 
 from morphosim.cells import Overdamped, Sheet, VertexModel
+from morphosim.threads import configure
+
+configure()   # the thread defaults the morphosim command uses
 
 K, GAMMA, LAMBDA = 1.0, 0.04, 0.12
 # morphosim's timings: the best of ROUNDS rounds spread over SECONDS. The machine is shared and its

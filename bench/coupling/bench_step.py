@@ -20,6 +20,9 @@ import numpy as np
 
 from morphosim.scenario import load_scenario
 from morphosim.scenario.build import build_simulation
+from morphosim.threads import configure
+
+configure()   # the thread defaults the morphosim command uses
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 SCENARIO = """\

@@ -26,41 +26,7 @@ thread at 10^4 cells -- each compiled kernel timed block by block from a compile
 floor its divisions alone set (each right-hand side divides once per species, alpha / (1 + x^2), and
 so does the error norm), the numpy work of the bench's cell-step, and the rest.
 
-Measured here (AMD EPYC Zen 3, 2 cores, quiet machine, 24 Nov 2026; ns per cell-step; a later run
-the same day: 10^4 34.6 / 50.7):
-
-    cells   2 threads   1 thread   RoadRunner loop
-    10^3       84          73        41,500
-    10^4       36          53        37,500     (1,042x)
-    10^5       34          61        36,600     (1,076x)
-    with OMP_WAIT_POLICY=active: 10^3 59, 10^4 33.4 (1,201x)
-
-    one thread, 10^4 cells: fused DP5 step 30.5 (its 70 divisions alone: 24.5), first right-hand side
-    3.5 (3.5), copies into blocks and back 3.2-4.2, set_parameter 1.1, reading the state 3.5-5.1,
-    the rest (Python, step control, fresh data from L2/L3) 2.4-6: 47.7-48.5 in all.
-
-Idle threads sleep (morphosim sets OMP_WAIT_POLICY=PASSIVE unless it is set): waking the helper thread
-costs each advance ~30 us, but with spinning threads (the OpenMP default) every advance stalled ~15 ms
-whenever another process kept the second core busy (10^3 cells then showed ~15,000 ns). The 20 ns
-target is not met: the division unit alone needs 28 ns per cell-step on a core (80 divisions: 7
-right-hand sides and the error norm), 14 on two, and the numpy work of the cell-step (set the input,
-copy the state out: ~5 ns) runs on one thread. Sharing one division between two (1/a = b/(ab)) made
-the fused step slower (34-37 instead of 29-31 ns): see git history ("Genes: revert paired
-divisions"); so did Sofroniou-Spaletta 4(3) (5 right-hand sides per step, but 2 steps per DT at this
-tolerance). Reciprocals that avoid the divider, tried in the generated step (24 Nov 2026, 10^4 cells, ns
-per cell-step on one / two threads): a single-precision division plus one Newton step (relative error
-~1e-15) 67.8 / 43.0 against 56.6 / 37.2 with double divisions; a guess from the bit pattern plus four
-Newton steps 259 / 138 (it does not vectorize). Alone in a loop the first is slightly cheaper (0.31
-against 0.35 ns), but in the step it competes with the stages' multiply-adds for the same units, while
-the divider works beside them.
-
-Session 10 ran on a Zen 4 (AVX-512: 8 cells per division instruction, 0.30 ns per division per cell):
-10^3 43.6 / 49.6, 10^4 35.0 / 42.7 (1,178x), 10^5 42.9 / 50.5; the fused step 29.7 ns, its 70 divisions
-alone 21.3. One division per right-hand side instead of ten (the product of the ten denominators, each
-1/d_i recovered from the product tree by 27 multiplications), written by hand into the generated step,
-ran it in 23.1-24.8 instead of 25.6-29.2 ns, its results equal to 1e-15: the step then has ~600 vector
-multiplies and multiply-adds per 8 cells, and those units limit it, not the divider. Two threads did
-the multiply-add work of a test loop only 1.5x as fast as one (divisions 1.9x).
+Figures and what was tried: bench/RESULTS.md.
 """
 
 import sys
@@ -75,6 +41,9 @@ from numba import njit
 import morphosim.genes.populations as populations
 from morphosim.genes import load
 from morphosim.genes.kernel_source import FASTMATH
+from morphosim.threads import configure
+
+configure()   # the thread defaults the morphosim command uses
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "ring10.xml"
 RTOL, ATOL = 1e-6, 1e-9

@@ -21,6 +21,9 @@ import ufl
 
 from morphosim.tissue import StokesBrinkman, ellipsoid_surface_mesh, rectangle_mesh
 from dolfinx.fem import petsc as fem_petsc
+from morphosim.threads import configure
+
+configure()   # the thread defaults the morphosim command uses
 
 REPEATS = 5
 

@@ -25,14 +25,15 @@ from .dynamics import Overdamped, move_vertices, relax
 from .energy import AreaElasticity, Coefficients, LineTension, ParameterError, PerimeterContractility, VertexModel
 from .planar_polarity import PlanarPolarisedTension
 from .geometry import (Geometry, cell_areas, cell_centroids, cell_normals, cell_perimeters, compute_geometry,
-                       edge_lengths, edge_vectors, long_axes, neighbours, shape_tensors, surface_normals)
+                       edge_lengths, edge_vectors, long_axes, neighbours, shape_tensors)
 from .sheet import Sheet, SheetError
-from .topology import TopologyEvents, apply_topology, divide_cell, extrude_cell, t1_swap
+from .topology import (TopologyEvents, apply_topology, default_extrusion_area, default_t1_length, divide_cell,
+                       extrude_cell, t1_swap)
 
 __all__ = [
     "Sheet", "SheetError", "VertexModel", "AreaElasticity", "PerimeterContractility", "LineTension",
     "PlanarPolarisedTension", "Coefficients", "ParameterError", "Overdamped", "move_vertices", "relax", "Geometry", "compute_geometry",
     "cell_areas", "cell_perimeters", "cell_centroids", "cell_normals", "edge_lengths", "edge_vectors",
-    "shape_tensors", "long_axes", "neighbours", "surface_normals", "TopologyEvents", "apply_topology",
-    "t1_swap", "divide_cell", "extrude_cell",
+    "shape_tensors", "long_axes", "neighbours", "TopologyEvents", "apply_topology",
+    "t1_swap", "divide_cell", "extrude_cell", "default_t1_length", "default_extrusion_area",
 ]

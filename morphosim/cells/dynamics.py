@@ -193,11 +193,11 @@ def _move_share(thread, n_threads, vertices, forces, velocity, n_vertices, h, in
         _move_planar(vertices[first:last], forces[first:last], velocity, h, inv_xi, box, periodic, external)
 
 
-# One loop per geometry: a loop body that also holds the (unused) shell code runs ~10x slower. The
+# One loop per geometry: a loop body that also holds the (unused) shell code runs much slower. The
 # radii and the box are copied into values: read from an array the stores might alias, they would be
 # reloaded at every vertex; as values, with arcp, their divisions become multiplications by inverses
-# computed once (shell move 2.3x, periodic move 5x faster). The step kernel sums each vertex's force
-# and moves it in the same loop (_sum_and_move_*: 0.5 ns per vertex less than through a buffer). No
+# computed once. The step kernel sums each vertex's force and moves it in the same loop
+# (_sum_and_move_*), so the forces never make a round trip through a buffer in memory. No
 # contraction into fused multiply-adds here, which the compiler would choose differently in the two
 # loops: they round alike, and a step moves the vertices exactly as move_vertices does.
 @njit(cache=True, error_model="numpy", fastmath={"arcp"})
@@ -221,7 +221,7 @@ def _sum_and_move_on_shell(table, parts, vertices, velocity, h, inv_xi, radii, e
     """Move the shell vertices of ``table`` (a share; vertices and velocity are views of the same
     rows) by their forces summed from parts (energy.vertex_force)."""
     radii = (radii[0], radii[1], radii[2])
-    # one loop for each value of external, a constant in it: tested inside, it makes the loop 5x slower
+    # one loop for each value of external, a constant in it: tested inside, it makes the loop much slower
     if external:
         _sum_and_move_on_shell_loop(table, parts, vertices, velocity, h, inv_xi, radii, True)
     else:
@@ -248,9 +248,8 @@ def _sum_and_move_planar(table, parts, vertices, velocity, h, inv_xi, box, perio
 @njit(inline="always")
 def _sum_and_move_planar_loop(table, parts, vertices, velocity, h, inv_xi, box, periodic, external):
     # last vertex first: it starts on the rows the edge-force pass before it wrote last, and ends on
-    # the vertices the next sub-step's edge pass reads first, both still cached (10^5 cells, whose
-    # passes' arrays outgrow the shared cache: ~10.2 instead of ~11.2 ns per vertex per step; 10^4:
-    # 9.1 instead of 9.4; the other passes run slower backwards; shells: no difference)
+    # the vertices the next sub-step's edge pass reads first, both still cached (it matters once the
+    # passes' arrays outgrow the shared cache; the other passes run slower backwards)
     for v in range(vertices.shape[0] - 1, -1, -1):
         fx, fy, fz = vertex_force(table, parts, v)
         _move_planar_vertex(vertices, v, fx, fy, fz, velocity, h, inv_xi, box, periodic, external)

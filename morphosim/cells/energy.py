@@ -165,10 +165,10 @@ def _line_energy(line_length, Lambda, n):
     return total
 
 
-# Waking the other threads costs ~15 µs per parallel region here (they sleep between regions, see
-# morphosim/__init__.py), and a step has two (forces, move): below this many vertices one thread,
-# which runs the passes without a parallel region, is faster (measured, ns per vertex per step on
-# one / two threads: 3,000 vertices 29.9 / 34.6, 4,000 27.5 / 27.9, 6,000 24.4 / 22.6).
+# Waking the other threads costs tens of microseconds per parallel region (they sleep between
+# regions, see morphosim.threads.configure), and a step has two (forces, move): below this many
+# vertices one thread, which runs the passes without a parallel region, is faster (the crossover
+# was measured with bench/cells).
 PARALLEL_MIN_VERTICES = 5_000
 
 
@@ -381,7 +381,7 @@ def _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, rings
 def _force_passes(thread, n_threads, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides, n_cells,
                   box, periodic, coefficients, edge_floor, geometry, out):
     """One thread's share of :func:`part_passes` (storing the cells' geometry), then of the sum F_v."""
-    area, signed_area, perimeter, line_length, _, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
+    area, signed_area, perimeter, line_length, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
     part_passes(thread, n_threads, arrivals, 0, worst, True, shell, vertices, rings, gather, max_sides, n_cells, box,
                 periodic, coefficients, edge_floor,
                 (area, signed_area, perimeter, line_length, n_sides, sum_squared_edges, shortest_edge))
@@ -467,7 +467,7 @@ def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_f
                    area_slope, perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area, perimeter_,
                    line_length, n_sides, sum_squared_edges, shortest_edge):
     """Cell c's (dE/dA, dE/dP, lambda, stiffness bound); with ``store``, store its scalar geometry (a
-    time step does not: 1 ns per vertex)."""
+    time step does not need it, and skips the stores)."""
     if store:
         store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
                       n_sides, sum_squared_edges, shortest_edge)
@@ -483,7 +483,7 @@ def _planar_cells(cell_start, ring_code, edge_data, cell_response, area_stiffnes
                   n_sides, sum_squared_edges, shortest_edge):
     """Pass 2 over the cells of ``cell_start`` (a share: its per-cell arrays are views of the same
     rows): cell_response rows (dE/dA, dE/dP + lambda/2); returns the largest stiffness bound."""
-    # one loop for each value of store, each with it as a constant: a loop that tests it runs 5x slower
+    # one loop for each value of store, each with it as a constant: a loop that tests it per cell is much slower
     if store:
         return _planar_cell_loop(cell_start, ring_code, edge_data, cell_response, area_stiffness, area_slope,
                                  perimeter_stiffness, perimeter_slope, line_tension, edge_floor, True, area_,
@@ -515,7 +515,7 @@ def _edge_forces(edge_cells, edge_data, cell_response, line_tension, outside, en
     """Pass 3 over the edges of ``edge_cells`` (a share; edge_data and end_force are views of the
     same edges' rows): the edge's force on its tail and on its head. ``outside`` is the cell index
     of the outside. The boundary edges' extra lambda_L / 2 is read from line_tension rather than
-    stored per cell: rows of two, not three, run ~5% faster at 10^5 cells (fewer bytes per cell)."""
+    stored per cell: rows of two, not three, move fewer bytes per cell."""
     dx, dy, lengths = edge_data[0], edge_data[1], edge_data[3]
     for e in range(edge_cells.shape[0]):
         left, right = np.uint32(edge_cells[e, 0]), np.uint32(edge_cells[e, 1])  # unsigned: see vertex_force
@@ -598,9 +598,9 @@ def sum_parts(table, parts, out):
 def vertex_force(table, parts, v):
     """F_v = the sum of the rows table[v] of parts, rows (x, y) on planar sheets (z = 0: 2 columns
     rather than 3 move a sixth less data) or (x, y, z); the padding points at a row of zeros.
-    Indices are read as unsigned: numba then skips its negative-index wrapping (~25% of this pass)."""
+    Indices are read as unsigned: numba then skips its negative-index wrapping."""
     planar = parts.shape[1] == 2
-    if table.shape[1] == 3:  # the usual width (three cells or edges at a vertex), unrolled: 20% faster
+    if table.shape[1] == 3:  # the usual width (three cells or edges at a vertex), unrolled
         a, b, c = np.uint32(table[v, 0]), np.uint32(table[v, 1]), np.uint32(table[v, 2])
         return (parts[a, 0] + parts[b, 0] + parts[c, 0], parts[a, 1] + parts[b, 1] + parts[c, 1],
                 0.0 if planar else parts[a, 2] + parts[b, 2] + parts[c, 2])

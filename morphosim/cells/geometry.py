@@ -70,13 +70,12 @@ class Geometry:
 
     area, signed_area, perimeter, line_length : (n,) lengths^2 / lengths
     centroid, normal : (n, 3)
-    centroid_gradient : (n, 3) on shells d(fan area)/dc / n_sides (used by the forces)
     n_sides : (n,) int
     sum_squared_edges, shortest_edge : (n,) used by the stable time-step bound
     """
 
     FIELDS = ("area", "signed_area", "perimeter", "line_length", "sum_squared_edges", "shortest_edge")
-    VECTORS = ("centroid", "normal", "centroid_gradient")
+    VECTORS = ("centroid", "normal")
 
     def __init__(self, capacity: int):
         for name in self.FIELDS:
@@ -92,7 +91,7 @@ class Geometry:
     def arrays(self) -> tuple:
         """The arrays the numba kernels fill, as one tuple (this order is unpacked by the kernels)."""
         return (self.area, self.signed_area, self.perimeter, self.line_length, self.centroid, self.normal,
-                self.centroid_gradient, self.n_sides, self.sum_squared_edges, self.shortest_edge)
+                self.n_sides, self.sum_squared_edges, self.shortest_edge)
 
 
 def compute_geometry(sheet: Sheet, out: Geometry | None = None) -> Geometry:
@@ -117,9 +116,8 @@ def edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, shell):
     """edge_data[:, e] for every edge, minimum image on periodic sheets: on shells (unit vector
     tail -> head (x, y, z), length); on planar sheets, which live in z = 0, (vector tail -> head
     (x, y), unused, length): the shoelace sums take the vector as it is (a multiplication per side
-    less than a unit vector: cells 7.7 -> 6.3 ns per vertex) and the forces divide it by the length
-    (storing 1 / length as well is no faster at 10^4 cells, and 10% slower at 10^5, where the passes
-    wait for memory; storing it instead of the length makes a 10^4-cell step 6% slower)."""
+    less than a unit vector) and the forces divide it by the length (bench/RESULTS.md lists the
+    layouts measured against this one)."""
     if shell:
         shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, 0, edge_tail.shape[0])
     else:
@@ -127,11 +125,11 @@ def edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, shell):
 
 
 # Each edge kernel makes two loops: a gather of the vertex pairs, then a branch-free loop over
-# contiguous rows that the compiler vectorises (square roots and divisions dominate otherwise; ~4x).
+# contiguous rows that the compiler vectorises (square roots and divisions dominate otherwise).
 # They run over views from 0: numba wraps every index that may be negative, which it cannot rule out
-# for ``range(first, last)`` (2.5x slower); for the same reason vertex indices are read as unsigned.
+# for ``range(first, last)``; for the same reason vertex indices are read as unsigned.
 # The box is copied into values: read from an array the stores might alias, it would be reloaded,
-# and divided by, at every edge (arcp: x / box becomes x * (1 / box) once; the periodic pass 1.7x faster).
+# and divided by, at every edge (with arcp, x / box becomes x * (1 / box) computed once).
 
 @njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
 def shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last):
@@ -155,7 +153,7 @@ def planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first
     dx, dy, lengths = edge_data[0, first:last], edge_data[1, first:last], edge_data[3, first:last]
     tails, heads = edge_tail[first:last], edge_head[first:last]
     box = (box[0], box[1])  # see the comment above
-    # one loop for each value of periodic, a constant in it (tested inside, the loop is 15% slower)
+    # one loop for each value of periodic, a constant in it (tested inside, the loop is slower)
     if periodic:
         _planar_edge_vectors(vertices, tails, heads, dx, dy, box, True)
     else:
@@ -274,7 +272,7 @@ def cell_centroid(vertices, first, ox, oy, oz, box, periodic):
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _planar_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch):
     cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
-    (area_, signed_area, perimeter_, line_length, centroid, normal, centroid_gradient, n_sides, sum_squared_edges,
+    (area_, signed_area, perimeter_, line_length, centroid, normal, n_sides, sum_squared_edges,
      shortest_edge) = geometry
     edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, False)
     for c in range(n_cells):
@@ -284,17 +282,16 @@ def _planar_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch)
         centroid[c, 0], centroid[c, 1], centroid[c, 2] = cell_centroid(vertices, ring_vertex[cell_start[c]], ox, oy,
                                                                        0.0, box, periodic)
         normal[c, 0], normal[c, 1], normal[c, 2] = 0.0, 0.0, 1.0
-        centroid_gradient[c, 0], centroid_gradient[c, 1], centroid_gradient[c, 2] = 0.0, 0.0, 0.0
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _shell_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch):
     cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
-    (area_, signed_area, perimeter_, line_length, centroid, normal, centroid_gradient, n_sides, sum_squared_edges,
+    (area_, signed_area, perimeter_, line_length, centroid, normal, n_sides, sum_squared_edges,
      shortest_edge) = geometry
     edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, True)
     for c in range(n_cells):
-        (area, perimeter, line, ox, oy, oz, ax, ay, az, gx, gy, gz, squares,
+        (area, perimeter, line, ox, oy, oz, ax, ay, az, _, _, _, squares,
          shortest) = shell_cell(cell_start, ring_code, edge_data, c, scratch)
         store_scalars(c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, area_,
                       signed_area, perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
@@ -302,7 +299,6 @@ def _shell_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch):
                                                                        oz, box, periodic)
         norm = np.sqrt(ax * ax + ay * ay + az * az)
         normal[c, 0], normal[c, 1], normal[c, 2] = ax / norm, ay / norm, az / norm
-        centroid_gradient[c, 0], centroid_gradient[c, 1], centroid_gradient[c, 2] = gx, gy, gz
 
 
 # ---------------------------------------------------------------------- public per-cell views
@@ -340,22 +336,13 @@ def _edge_vectors(vertices, origin, twin, n_half_edges, box, periodic, out):
         out[h, 0], out[h, 1], out[h, 2] = edge_vector(vertices, origin[h], origin[twin[h]], box, periodic)
 
 
-def surface_normals(sheet: Sheet, points: np.ndarray | None = None) -> np.ndarray:
-    """Outward unit normals of the sheet's surface at ``points`` (default: its vertices);
-    +z everywhere on planar sheets."""
-    pts = sheet.positions if points is None else np.asarray(points, float)
-    if not sheet.is_shell:
-        return np.tile([0.0, 0.0, 1.0], (len(pts), 1))
-    n = pts / sheet.radii**2
-    return n / np.linalg.norm(n, axis=1)[:, None]
-
-
-def shape_tensors(sheet: Sheet) -> np.ndarray:
+def shape_tensors(sheet: Sheet, geometry: Geometry | None = None) -> np.ndarray:
     """(n_cells, 3, 3) vertex shape tensor S_c = mean_k (r_k - c)(r_k - c)^T (lengths^2).
 
     Its largest eigenvector (within the tangent plane) is the cell's long axis; the anisotropy
-    (s1 - s2)/(s1 + s2) of the two tangent eigenvalues measures elongation."""
-    geometry = compute_geometry(sheet)
+    (s1 - s2)/(s1 + s2) of the two tangent eigenvalues measures elongation. `geometry`: the
+    sheet's current geometry, when the caller has it (else it is computed)."""
+    geometry = geometry or compute_geometry(sheet)
     out = np.zeros((sheet.n_cells, 3, 3))
     _shape_tensors(sheet.vertices, sheet.origin, sheet.next, sheet.cell_edge, sheet.n_cells, sheet.box,
                    sheet.periodic, geometry.centroid, out)

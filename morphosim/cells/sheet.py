@@ -111,8 +111,7 @@ class Sheet:
     def vertices(self) -> np.ndarray:
         """Positions of the vertex slots, (capacity, 3), stored column by column (x of every vertex,
         then y, then z): the planar passes then never read or write the z = 0 column, a third less
-        vertex data through the cache (paired runs, two threads: steps ~5% faster at 10^5 cells,
-        ~3.5% at 10^4; shells unchanged). Any array assigned is stored so."""
+        vertex data through the cache. Any array assigned is stored so."""
         return self._vertices
 
     @vertices.setter
@@ -147,7 +146,7 @@ class Sheet:
     def rings(self):
         """Contiguous per-cell rings of the current topology (:class:`~.rings.Rings`), built on
         first use and rebuilt after :meth:`topology_changed` or when the arrays are replaced."""
-        # called at every step: a cheap test (~0.5 us) of the version, the counts and the arrays' identity
+        # called at every step: a cheap test of the version, the counts and the arrays' identity
         source = (self.origin, self.twin, self.next, self.face, self.vertex_edge, self.cell_edge)
         key = (self.topology_version, *self.counts[:N_CELLS + 1].tolist())  # n_vertices, n_half_edges, n_cells
         cached = self._rings
@@ -190,6 +189,21 @@ class Sheet:
                     break
             loops.append(np.array(loop, INDEX))
         return loops
+
+    # the arrays that define a sheet completely (capacity included: a sheet restored from them
+    # grows exactly as the original would, so a resumed run repeats the original bit for bit)
+    STATE_ARRAYS = ("vertices", "vertex_edge", "origin", "twin", "next", "face", "t1_block", "cell_edge",
+                    "cell_id", "parent_id", "counts")
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The sheet as named arrays (copies), for checkpoints; see :meth:`load_state`."""
+        return {name: np.array(getattr(self, name)) for name in self.STATE_ARRAYS}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        """Replace this sheet's arrays by those of :meth:`state` (box, radii and periodicity stay)."""
+        for name in self.STATE_ARRAYS:
+            setattr(self, name, np.array(state[name]))
+        self.topology_changed()
 
     def copy(self) -> "Sheet":
         new = Sheet.__new__(Sheet)

@@ -93,6 +93,19 @@ class TopologyEvents:
         return bool(self.n_t1 or self.n_corner_merges or len(self.divisions) or len(self.removed_ids))
 
 
+def default_t1_length(target_area: float) -> float:
+    """T1 threshold when a scenario gives none: 5 % of the cell size √A0 (length); short enough
+    not to swap junctions that are merely fluctuating, long enough that a shrinking edge swaps
+    before the explicit step bound it sets becomes tiny."""
+    return 0.05 * float(np.sqrt(target_area or 1.0))
+
+
+def default_extrusion_area(target_area: float) -> float:
+    """Area below which a dying (or any) cell is extruded when a scenario gives none: 5 % of A0
+    (length²); by then an apoptotic cell (A0 → 0) is a small triangle about to be removed."""
+    return 0.05 * target_area
+
+
 def apply_topology(sheet: Sheet, *, t1_length: float | None = None, t1_new_length: float | None = None,
                    t1_cooldown: int = 5, division_area: float | None = None, divide=None, division_axis=None,
                    extrusion_area: float | None = None, extrude=None, boundary_t1: bool = True) -> TopologyEvents:

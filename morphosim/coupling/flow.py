@@ -1,4 +1,4 @@
-"""Cells <-> tissue: vertex forces load the flow once, vertices move with it (DESIGN.md).
+"""Cells <-> tissue: vertex forces load the flow once, vertices move with it (docs/DESIGN.md).
 
     fluid load      b = Bᵀ F            (each vertex force enters the fluid exactly once)
     vertex motion   dr/dt = (B v)_v + F_v / ξ
@@ -10,16 +10,38 @@ power the fluid dissipates, and forces that sum to zero (a free tissue) push no 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from morphosim.tissue import PointOperator, StokesBrinkman
-from morphosim.tissue.meshes import linear_triangles
+from morphosim.cells import Sheet
+
+if TYPE_CHECKING:   # the tissue scale (DOLFINx) loads when a flow is built, not on import
+    from morphosim.tissue import PointOperator, StokesBrinkman
+
+
+def tissue_mesh(sheet: Sheet, mesh_size: float, padding: float | None = None):
+    """The fixed tissue mesh that carries a sheet's flow: the ellipsoid's surface for a shell, the
+    periodic box for a periodic sheet, else the sheet's bounding box plus `padding` of fluid
+    around it (default: a quarter of the sheet's larger side)."""
+    from morphosim import tissue
+
+    if sheet.is_shell:
+        return tissue.ellipsoid_surface_mesh(tuple(sheet.radii), mesh_size)
+    if sheet.periodic:
+        return tissue.rectangle_mesh(sheet.box[0], sheet.box[1], mesh_size, periodic=True)
+    lo, hi = sheet.positions[:, :2].min(axis=0), sheet.positions[:, :2].max(axis=0)
+    padding = 0.25 * float(max(hi - lo)) if padding is None else padding
+    size = hi - lo + 2 * padding
+    return tissue.rectangle_mesh(size[0], size[1], mesh_size, origin=tuple(lo - padding))
 
 
 class FlowCoupling:
     """Solves the tissue flow driven by vertex forces and samples it at vertices and centroids."""
 
     def __init__(self, flow: StokesBrinkman):
+        from morphosim.tissue.meshes import linear_triangles
+
         self.flow = flow
         self.vertices: PointOperator | None = None
         self.centroids: PointOperator | None = None
@@ -50,13 +72,12 @@ class FlowCoupling:
         return self.centroids.strain_rate(self.velocity)
 
     def fields_on_mesh(self, transport=None) -> dict[str, np.ndarray]:
-        """Velocity (Np, 3) and every morphogen (Np,) at the output mesh points, keyed for the store."""
+        """Velocity (Np, 3) and every morphogen (Np,) at the output mesh points."""
         if self._mesh_probe is None:
             self._mesh_probe = self.flow.point_operator(self.mesh_points)
         velocity = (self._mesh_probe.interpolate(self.velocity) if self.velocity is not None
                     else np.zeros((len(self.mesh_points), 3)))
-        fields = {"fields/velocity": velocity}
+        fields = {"velocity": velocity}
         if transport is not None:
-            fields.update({f"fields/{name}": values
-                           for name, values in transport.values_at(self.mesh_points).items()})
+            fields.update(transport.values_at(self.mesh_points))
         return fields

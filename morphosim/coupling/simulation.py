@@ -1,33 +1,31 @@
 """The concurrent loop: genes <-> cells <-> tissue, one coupling step at a time.
 
-One coupling step Δt (DESIGN.md, "Time stepping"):
-
-  1. genes:    inputs (strain, strain rate, fields, neighbours) -> SBML parameters; advance Δt
-               (the gene solver sub-steps adaptively); outputs -> per-cell K, A0, Γ, Λ, triggers.
-  2. cells:    `cell_substeps` mechanics sub-steps of Δt/n, each: forces F, flow solve with
-               b = Bᵀ F, vertex motion dr/dt = B v + F/ξ (the integrator sub-steps further to
-               stay below its stability bound). Without flow: dr/dt = F/ξ.
-  3. fields:   morphogens advected by the last flow, secreted at cell centroids.
-  4. topology: T1 swaps, divisions (area or gene trigger), extrusions; per-cell arrays and
-               gene states follow the cells (daughters copy their mother).
-  5. checks:   NaN/inf, inverted cells -> SimulationFailure naming step, time, cells, cause.
+    sim = Simulation.from_scenario("scenarios/lateral_inhibition_small.yaml", overrides=["time.end=2"])
+    sim.step()                       # one coupling step
+    sim.run(until=2.0)               # store="out/x.zarr" records it as `morphosim run` does
+    f = sim.frame()                  # the current state as a morphosim Frame
 """
 
 from __future__ import annotations
 
+import os
 import time as clock
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from morphosim.cells import Overdamped, Sheet, VertexModel, apply_topology, compute_geometry, neighbours, shape_tensors
-from morphosim.cells.geometry import cell_normals
+from morphosim.cells import Geometry, Overdamped, Sheet, VertexModel, apply_topology, cell_centroids
+from morphosim.console import Progress, StopOnInterrupt
+from morphosim.io.frames import Frame
 
+from .cell_state import CellState
 from .flow import FlowCoupling
-from .gene_inputs import neighbour_mean, shape_anisotropy, strain_rate_measures
-from .gene_outputs import ParameterMap, Trigger
+from .inputs import input_value, strain_rate_measures
+from .outputs import ParameterMap, Trigger, flagged, mechanics_from_genes, secretion_rates
+
 
 class SimulationFailure(RuntimeError):
     """The run cannot go on; the message names the step, the time, the cells and the cause."""
@@ -38,7 +36,7 @@ class GeneCoupling:
     """How a gene population talks to the cells and fields."""
 
     population: object                      # morphosim.genes Population (batched or tellurium)
-    inputs: dict[str, str]                  # SBML parameter -> input source
+    inputs: dict[str, str]                  # SBML parameter -> input source (coupling.inputs.INPUTS)
     parameter_maps: list[ParameterMap]
     triggers: list[Trigger]
     secretion: dict[str, str] = field(default_factory=dict)   # field name -> species (amount/time)
@@ -59,34 +57,62 @@ EVENT_NAMES = ("t1_swaps", "divisions", "extrusions")
 
 
 class Simulation:
-    """All scales of one run and the per-cell state that belongs to none of them alone."""
+    """All scales of one run and the per-cell state that belongs to none of them alone.
+
+    One coupling step of length dt (docs/DESIGN.md, "Time stepping"):
+
+      1. genes     SBML inputs from the cell state (strain rates: from the end of the previous
+                   step's motion), advance dt, outputs onto each cell's mechanics;
+      2. motion    `cell_substeps` times: forces F, flow with load b = Bᵀ F, vertex motion
+                   dr/dt = B v + F/ξ over dt/cell_substeps (no flow: dr/dt = F/ξ);
+      3. topology  T1 swaps, divisions, extrusions; per-cell values and gene states follow the cells;
+      4. state     the cell state of the moved cells, computed once for everything below;
+      5. fields    morphogens advected by the last flow and secreted at the centroids;
+      6. checks    NaN/inf, inverted cells: a SimulationFailure naming step, time, cells, cause.
+    """
 
     def __init__(self, sheet: Sheet, model: VertexModel, xi: float, *, genes: GeneCoupling | None = None,
                  flow: FlowCoupling | None = None, transport=None, topology: TopologyRules | None = None,
-                 cell_substeps: int = 1):
+                 cell_substeps: int = 1, dt: float | None = None, scenario: dict | None = None):
         self.sheet, self.model, self.xi = sheet, model, xi
         self.genes, self.flow, self.transport = genes, flow, transport
         self.topology = topology or TopologyRules()
         # edges shorter than the T1 threshold are about to swap: they do not set the step bound
         self.integrator = Overdamped(model, xi, min_edge_length=self.topology.t1_length or 0.0)
         self.cell_substeps = int(cell_substeps)
+        self.dt = dt
+        self.scenario = scenario            # the checked scenario it was built from, if any
         self.step_index = 0
-        self.dt = None
         n = sheet.n_cells
         # mechanical parameters before genes act on them (per cell, follow divisions)
         self.base = {name: np.broadcast_to(np.asarray(getattr(model, name), float), (n,)).copy()
                      for name in model.parameter_names}
-        self.strain_rates = np.zeros((n, 3, 3))      # ε(v) at centroids, last flow solve
-        self.accumulated_strain = np.zeros(n)         # ∫ tr ε dt along each cell's path
+        self.strain_rates = np.zeros((n, 3, 3))
+        self.accumulated_strain = np.zeros(n)
         self.dying = np.zeros(n, bool)
-        # cumulative topology events: T1 swaps, divisions, extrusions (recorded with every frame)
-        self.event_counts = np.zeros(3, np.int64)
-        # strain rates at centroids cost a point location per step: track them only when a gene
-        # input reads them (frames sample them when recorded)
+        self.event_counts = np.zeros(3, np.int64)   # cumulative T1 swaps, divisions, extrusions
+        # strain rates at centroids cost a point location per step: sampled every step only when a
+        # gene input reads them (a recorded frame samples them itself)
         self.tracks_strain_rates = flow is not None and genes is not None and any(
             source.startswith("strain_rate.") or source == "strain.accumulated" for source in genes.inputs.values())
         self.timings: dict[str, float] = defaultdict(float)   # seconds spent per phase
-        self._apply_gene_outputs()
+        self._geometry = Geometry(0)
+        self.cells = self._cell_state()
+        self.update_mechanics()
+
+    @classmethod
+    def from_scenario(cls, scenario: str | os.PathLike | dict, overrides=(), folder: str | os.PathLike | None = None):
+        """Build from a scenario file or dict (validated alike; errors name the key path).
+        `overrides` are `key.path=value` strings as for `morphosim run --set`; relative paths in a
+        dict resolve against `folder` (default: the working directory)."""
+        from morphosim.scenario import load_scenario
+        from morphosim.scenario.build import build_simulation
+
+        return build_simulation(load_scenario(scenario, overrides, folder=folder))
+
+    @property
+    def time(self) -> float:
+        return self.step_index * self.dt if self.dt else 0.0
 
     @contextmanager
     def _timed(self, phase: str):
@@ -94,87 +120,68 @@ class Simulation:
         yield
         self.timings[phase] += clock.perf_counter() - start
 
-    @property
-    def time(self) -> float:
-        return self.step_index * self.dt if self.dt else 0.0
-
-    # ------------------------------------------------------------------ genes
-    def input_values(self, source: str) -> np.ndarray:
-        """Per-cell values of one input source (see coupling.gene_inputs)."""
-        sheet = self.sheet
-        geometry = compute_geometry(sheet)
-        n = sheet.n_cells
-        if source == "strain.areal":
-            return geometry.area[:n] / np.maximum(self.model.A0, 1e-300) - 1.0
-        if source == "strain.anisotropy":
-            return shape_anisotropy(shape_tensors(sheet), cell_normals(sheet))
-        if source in ("strain_rate.trace", "strain_rate.anisotropy"):
-            trace, anisotropy = strain_rate_measures(self.strain_rates, cell_normals(sheet))
-            return trace if source.endswith("trace") else anisotropy
-        if source == "strain.accumulated":
-            return self.accumulated_strain.copy()
-        if source.startswith("position."):
-            return geometry.centroid[:n, "xyz".index(source[-1])].copy()
-        if source.startswith("field."):
-            return self.transport.values_at(geometry.centroid[:n])[source[len("field."):]]
-        if source.startswith("neighbours."):
-            _, kind, species = source.split(".", 2)
-            indptr, indices, contact = neighbours(sheet)
-            return neighbour_mean(indptr, indices, contact, self.genes.species(species), kind == "contact_mean")
-        raise ValueError(f"unknown input source {source!r}")
-
-    def _advance_genes(self, dt: float) -> None:
-        genes = self.genes
-        for parameter, source in genes.inputs.items():
-            genes.population.set_parameter(parameter, self.input_values(source))
-        genes.population.advance(dt)
-        self._apply_gene_outputs()
-
-    def _apply_gene_outputs(self) -> None:
-        """Per-cell mechanics from the base values, gene outputs and apoptosis."""
-        values = {name: base.copy() for name, base in self.base.items()}
-        if self.genes is not None:
-            for parameter_map in self.genes.parameter_maps:
-                values[parameter_map.target] = parameter_map(self.genes.species(parameter_map.species))
-            for trigger in self.genes.triggers:
-                if trigger.target == "die":
-                    self.dying |= trigger(self.genes.species(trigger.species))
-        values["A0"][self.dying] = 0.0   # apoptosis: the cell's target area goes to zero
-        self.model.set_parameters(**values)
-
-    def _divide_flags(self) -> np.ndarray | None:
-        if self.genes is None:
-            return None
-        flags = [trigger(self.genes.species(trigger.species)) for trigger in self.genes.triggers
-                 if trigger.target == "divide"]
-        return np.logical_or.reduce(flags) if flags else None
+    def species(self, name: str) -> np.ndarray:
+        """A species' level in every cell (slot order)."""
+        return self.genes.species(name)
 
     # ------------------------------------------------------------------ one step
-    def step(self, dt: float) -> None:
-        """One coupling step; a breakdown in any scale becomes a SimulationFailure."""
+    def step(self, dt: float | None = None) -> None:
+        """One coupling step (the class docstring lists its phases); a breakdown in any scale
+        becomes a SimulationFailure."""
+        if dt is not None:
+            self.dt = float(dt)
+        if not self.dt:
+            raise ValueError("Simulation.step: give dt (no time step was set)")
         try:
-            self._step(dt)
+            self._step(self.dt)
         except SimulationFailure:
             raise
         except (RuntimeError, FloatingPointError, ValueError) as error:
-            raise SimulationFailure(f"step {self.step_index + 1} (t = {self.time + dt:g}): {error}") from error
+            raise SimulationFailure(f"step {self.step_index + 1} (t = {self.time + self.dt:g}): {error}") from error
 
     def _step(self, dt: float) -> None:
-        self.dt = dt
         if self.genes is not None:
             with self._timed("genes"):
                 self._advance_genes(dt)
         h = dt / self.cell_substeps
-        for _ in range(self.cell_substeps):
+        for substep in range(self.cell_substeps):
             self._move_cells(h)
-        if self.transport is not None:
-            with self._timed("fields"):
-                self._advance_fields(dt)
+            if self.tracks_strain_rates and substep < self.cell_substeps - 1:
+                self._sample_strain_rates(cell_centroids(self.sheet), h)
         with self._timed("topology"):
             self._apply_topology()
         self.step_index += 1
+        self.cells = self._cell_state()
+        if self.tracks_strain_rates:
+            self._sample_strain_rates(self.cells.centroids, h)
+        if self.transport is not None:
+            with self._timed("fields"):
+                self._advance_fields(dt)
         with self._timed("checks"):
             self._check()
+
+    def _cell_state(self) -> CellState:
+        return CellState(self.sheet, self.model, self.time, self.strain_rates, self.time, self.accumulated_strain,
+                         transport=self.transport, species=self.genes.species if self.genes else None,
+                         geometry_buffer=self._geometry)
+
+    def _advance_genes(self, dt: float) -> None:
+        genes = self.genes
+        for parameter, source in genes.inputs.items():
+            genes.population.set_parameter(parameter, input_value(self.cells, source))
+        genes.population.advance(dt)
+        self.update_mechanics()
+
+    def update_mechanics(self) -> None:
+        """Every cell's mechanics from the base values (`self.base`), gene outputs and apoptosis;
+        call it after changing `base` by hand."""
+        species = self.genes.species if self.genes is not None else None
+        if self.genes is not None:
+            dying = flagged(self.genes.triggers, "die", species)
+            if dying is not None:
+                self.dying |= dying          # apoptosis is for good
+        maps = self.genes.parameter_maps if self.genes is not None else []
+        self.model.set_parameters(**mechanics_from_genes(self.base, maps, species, self.dying))
 
     def _move_cells(self, h: float) -> None:
         sheet = self.sheet
@@ -186,26 +193,24 @@ class Simulation:
                 tissue_velocity = self.flow.vertex_velocity(sheet.positions, forces)
         with self._timed("cells"):
             self.integrator.step(sheet, h, v_ext=tissue_velocity)
-        if self.tracks_strain_rates:
-            with self._timed("tissue"):
-                self._sample_strain_rates()
-                self.accumulated_strain += h * np.trace(self.strain_rates, axis1=1, axis2=2)
 
-    def _sample_strain_rates(self) -> None:
-        geometry = compute_geometry(self.sheet)
-        self.strain_rates = self.flow.strain_rate_at(geometry.centroid[: self.sheet.n_cells])
+    def _sample_strain_rates(self, centroids: np.ndarray, h: float) -> None:
+        """ε(v) of the last flow solve at the centroids, and its trace integrated over h."""
+        with self._timed("tissue"):
+            self.strain_rates[...] = self.flow.strain_rate_at(centroids)
+            self.accumulated_strain += h * np.trace(self.strain_rates, axis1=1, axis2=2)
 
     def _advance_fields(self, dt: float) -> None:
-        geometry = compute_geometry(self.sheet)
-        rates = {name: self.genes.species(species) for name, species in self.genes.secretion.items()} \
-            if self.genes is not None else {}
+        species = self.genes.species if self.genes is not None else None
+        rates = secretion_rates(self.genes.secretion if self.genes else {}, species)
         velocity = self.flow.velocity if self.flow is not None else None
-        self.transport.step(dt, velocity, geometry.centroid[: self.sheet.n_cells], rates)
+        self.transport.step(dt, velocity, self.cells.centroids, rates)
 
     def _apply_topology(self) -> None:
         rules = self.topology
+        divide = flagged(self.genes.triggers, "divide", self.genes.species) if self.genes is not None else None
         events = apply_topology(self.sheet, t1_length=rules.t1_length, division_area=rules.division_area,
-                                divide=self._divide_flags(), division_axis=rules.division_axis,
+                                divide=divide, division_axis=rules.division_axis,
                                 extrusion_area=rules.extrusion_area)
         self.event_counts += (events.n_t1, len(events.divisions), len(events.removed_ids))
         if not (len(events.divisions) or len(events.removed_ids)):
@@ -217,7 +222,7 @@ class Simulation:
         self.model.carry(events)
         if self.genes is not None:
             self._carry_gene_states(events)
-        self._apply_gene_outputs()
+        self.update_mechanics()
 
     def _carry_gene_states(self, events) -> None:
         """Gene states follow their cells: the population is rebuilt in the new slot order."""
@@ -230,67 +235,115 @@ class Simulation:
             population.add_cells(source)
             population.remove_cells(np.arange(n_before))
 
-    # ------------------------------------------------------------------ output
-    def frame(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """One recorded frame: (per-cell / per-vertex arrays, fields on the tissue mesh points)."""
-        sheet = self.sheet
-        n = sheet.n_cells
-        cells = sheet.cells()
-        geometry = compute_geometry(sheet)
-        area, perimeter = geometry.area[:n].copy(), geometry.perimeter[:n].copy()
-        ragged = {
-            "vertices": sheet.positions.copy(),
-            "cell_vertex_counts": np.array([len(cell) for cell in cells], np.int64),
-            "cell_vertices": np.concatenate(cells).astype(np.int64) if cells else np.zeros(0, np.int64),
-            "cell_ids": sheet.ids.copy(),
-            "parent_ids": sheet.parents.copy(),
-            "cell_data/area": area,
-            "cell_data/perimeter": perimeter,
-            "cell_data/shape_index": perimeter / np.sqrt(np.maximum(area, 1e-300)),
-            "cell_data/centroid": geometry.centroid[:n].copy(),
-        }
+    # ------------------------------------------------------------------ running and recording
+    def run(self, until: float | None = None, *, store: str | os.PathLike | None = None, progress: bool = False,
+            resume: bool = False, overwrite: bool = False, record_every: float | None = None) -> Path | None:
+        """Step until simulated time `until` (default: the scenario's time.end). With `store`, record
+        frames every `record_every` (default: the scenario's time.record_every, else every step) and
+        a checkpoint after each, as `morphosim run` does; `resume` continues the store from its last
+        checkpoint, `overwrite` replaces an earlier store there (nothing else is ever removed).
+        Ctrl-C stops between two steps (KeyboardInterrupt), keeping every recorded frame."""
+        from morphosim.io import claim_store
+        from morphosim.io.recorder import Recorder
+
+        timing = (self.scenario or {}).get("time", {})
+        if self.dt is None:
+            self.dt = timing.get("dt")
+        until = timing.get("end") if until is None else until
+        if not (self.dt and until):
+            raise ValueError("Simulation.run: give `until` and a time step (no scenario sets them)")
+        n_steps = int(round(until / self.dt))
+        record_every = timing.get("record_every", self.dt) if record_every is None else record_every
+        stride = max(1, int(round(record_every / self.dt)))
+        recorder = None
+        if store is not None:
+            store = Path(store)
+            if resume:
+                recorder, state = Recorder.resume(store)
+                self.load_state(state)
+            else:
+                source = (self.scenario or {}).get("_source", {}).get("file")
+                claim_store(store, overwrite=overwrite, keep=(Path(source),) if source else ())()
+                recorder = Recorder.create(store, self.store_attributes(), self.static_arrays())
+                recorder.record(self.frame(), self.state(), self.step_index)
+        bar = Progress(n_steps, progress)
+        try:
+            with StopOnInterrupt() as interrupt:
+                while self.step_index < n_steps:
+                    if interrupt.requested:
+                        raise KeyboardInterrupt
+                    self.step()
+                    if recorder is not None and (self.step_index % stride == 0 or self.step_index == n_steps):
+                        recorder.record(self.frame(), self.state(), self.step_index)
+                    bar.update(self.step_index, self.time, self.sheet.n_cells)
+        finally:
+            bar.close()
+            if recorder is not None:
+                recorder.finish(complete=self.step_index >= n_steps)
+        return store
+
+    def store_attributes(self) -> dict:
+        """What a store records about the run besides its frames."""
+        from morphosim.versions import versions
+
+        scenario = {key: value for key, value in (self.scenario or {}).items() if not key.startswith("_")}
+        return {"scenario": scenario, "seed": scenario.get("seed", 0), "units": scenario.get("units"),
+                "versions": versions(), "dt": self.dt,
+                "periodic_box": self.sheet.box[:2].tolist() if self.sheet.periodic else None}
+
+    def static_arrays(self) -> dict[str, np.ndarray]:
+        """Arrays recorded once: the tissue mesh (points, linear triangles)."""
+        if self.flow is None:
+            return {}
+        return {"mesh_points": self.flow.mesh_points, "mesh_cells": self.flow.mesh_triangles}
+
+    def frame(self) -> Frame:
+        """The current state as a Frame (the type `morphosim.open_run(...).frame(k)` returns)."""
+        sheet, cells, n = self.sheet, self.cells, self.sheet.n_cells
+        area, perimeter = cells.areas.copy(), cells.perimeters.copy()
+        cell_data = {"area": area, "perimeter": perimeter,
+                     "shape_index": perimeter / np.sqrt(np.maximum(area, 1e-300)), "centroid": cells.centroids.copy()}
         for name in self.base:
-            ragged[f"cell_data/{name}"] = np.broadcast_to(getattr(self.model, name), (n,)).copy()
+            cell_data[name] = np.broadcast_to(getattr(self.model, name), (n,)).copy()
+        fields = {}
         if self.flow is not None:
-            if not self.tracks_strain_rates:
-                self._sample_strain_rates()
-            trace, anisotropy = strain_rate_measures(self.strain_rates, cell_normals(sheet))
-            ragged["cell_data/strain_rate_trace"] = trace
-            ragged["cell_data/strain_rate_anisotropy"] = anisotropy
+            strain_rates = self.strain_rates if self.tracks_strain_rates else self.flow.strain_rate_at(cells.centroids)
+            cell_data["strain_rate_trace"], cell_data["strain_rate_anisotropy"] = strain_rate_measures(
+                strain_rates, cells.normals)
             if self.tracks_strain_rates:   # integrated every step only when an input reads it
-                ragged["cell_data/accumulated_strain"] = self.accumulated_strain.copy()
+                cell_data["accumulated_strain"] = self.accumulated_strain.copy()
+            fields = self.flow.fields_on_mesh(self.transport)
+        species = {}
         if self.genes is not None:
-            for k, name in enumerate(self.genes.population.species_names):
-                ragged[f"species/{name}"] = self.genes.population.state[:, k].copy()
-        series = {f"events/{name}": count for name, count in zip(EVENT_NAMES, self.event_counts)}
-        if self.flow is not None:
-            series.update(self.flow.fields_on_mesh(self.transport))
-        return ragged, series
+            species = {name: self.genes.population.state[:, k].copy()
+                       for k, name in enumerate(self.genes.population.species_names)}
+        mesh = self.static_arrays()
+        return Frame(time=self.time, vertices=sheet.positions.copy(), cells=sheet.cells(), cell_ids=sheet.ids.copy(),
+                     parent_ids=sheet.parents.copy(), species=species, cell_data=cell_data,
+                     mesh_points=mesh.get("mesh_points"), mesh_cells=mesh.get("mesh_cells"), fields=fields,
+                     periodic_box=sheet.box[:2].copy() if sheet.periodic else None,
+                     events=dict(zip(EVENT_NAMES, self.event_counts.tolist())))
 
     # ------------------------------------------------------------------ checkpoints
-    SHEET_ARRAYS = ("vertices", "vertex_edge", "origin", "twin", "next", "face", "t1_block", "cell_edge",
-                    "cell_id", "parent_id", "counts")
-
     def state(self) -> dict[str, np.ndarray]:
-        """Everything a continued run needs, as named arrays (capacity included, so that a resumed
-        run repeats the uninterrupted one bit for bit)."""
-        state = {f"sheet/{name}": getattr(self.sheet, name) for name in self.SHEET_ARRAYS}
+        """Everything a continued run needs, as named arrays; a run restored with load_state
+        repeats the uninterrupted one bit for bit."""
+        state = {f"sheet/{name}": values for name, values in self.sheet.state().items()}
         state.update({f"base/{name}": values for name, values in self.base.items()})
         state.update({f"model/{name}": np.asarray(getattr(self.model, name)) for name in self.base})
         state.update({"strain_rates": self.strain_rates, "accumulated_strain": self.accumulated_strain,
-                      "dying": self.dying, "step": np.array([self.step_index]),
-                      "event_counts": self.event_counts})
+                      "dying": self.dying, "step": np.array([self.step_index]), "event_counts": self.event_counts})
         if self.genes is not None:
-            state.update({f"genes/{name}": values
-                          for name, values in self.genes.population.solver_state().items()})
+            state.update({f"genes/{name}": values for name, values in self.genes.population.solver_state().items()})
         if self.transport is not None:
-            state.update({f"fields/{name}": function.x.array
-                          for name, function in self.transport.concentration.items()})
+            state.update({f"fields/{name}": function.x.array for name, function in self.transport.concentration.items()})
         return {name: np.array(values) for name, values in state.items()}
 
-    def load_state(self, state: dict[str, np.ndarray], dt: float) -> None:
-        for name in self.SHEET_ARRAYS:
-            setattr(self.sheet, name, np.array(state[f"sheet/{name}"]))
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        def group(prefix):
+            return {name[len(prefix):]: values for name, values in state.items() if name.startswith(prefix)}
+
+        self.sheet.load_state(group("sheet/"))
         self.base = {name: np.array(state[f"base/{name}"]) for name in self.base}
         self.model.set_parameters(**{name: np.array(state[f"model/{name}"]) for name in self.base})
         self.strain_rates = np.array(state["strain_rates"])
@@ -298,13 +351,12 @@ class Simulation:
         self.dying = np.array(state["dying"])
         self.step_index = int(state["step"][0])
         self.event_counts = np.array(state["event_counts"])
-        self.dt = dt
         if self.genes is not None:
-            self.genes.population.set_solver_state(
-                {name[len("genes/"):]: values for name, values in state.items() if name.startswith("genes/")})
+            self.genes.population.set_solver_state(group("genes/"))
         if self.transport is not None:
             for name in self.transport.concentration:
                 self.transport.set_concentration(name, state[f"fields/{name}"])
+        self.cells = self._cell_state()
 
     # ------------------------------------------------------------------ failures
     def _check(self) -> None:
@@ -317,8 +369,7 @@ class Simulation:
             ids = sheet.ids[cells[cells >= 0]]
             raise SimulationFailure(f"{where}: vertex positions became NaN or infinite in cells "
                                     f"{_list(ids)}: the time step is too large or parameters too stiff")
-        geometry = compute_geometry(sheet)
-        inverted = np.flatnonzero(geometry.signed_area[: sheet.n_cells] <= 0.0)
+        inverted = np.flatnonzero(self.cells.geometry.signed_area[: sheet.n_cells] <= 0.0)
         if inverted.size:
             raise SimulationFailure(f"{where}: cells {_list(sheet.ids[inverted])} turned inside out "
                                     "(non-positive area): lower time.dt or raise cells.mechanics.K")

@@ -1,7 +1,7 @@
 """A gene network loaded from SBML or Antimony, and the populations of cells that run it."""
 
 from morphosim.genes.populations import BatchedPopulation, TelluriumPopulation
-from morphosim.genes.sbml import describe, read_document, read_sbml_text
+from morphosim.genes.sbml import describe, read_document, read_sbml_text, rule_kinds
 
 
 class GeneNetwork:
@@ -18,8 +18,7 @@ class GeneNetwork:
         self.document = read_document(sbml_text, name)
         model = self.document.getModel()
         self.species, self.parameters, self.compartments = describe(model)
-        self._rules = {rule.getVariable(): "assignment" if rule.isAssignment() else "rate"
-                       for rule in model.getListOfRules() if not rule.isAlgebraic()}
+        self._rules = rule_kinds(model)
         self._compiled = None
 
     def __repr__(self):

@@ -108,14 +108,15 @@ def _raise_first_error(document, name):
             raise SBMLError(f"{name}: {line}{one_line(error.getShortMessage())}: {one_line(error.getMessage())}")
 
 
+def rule_kinds(model) -> dict[str, str]:
+    """{symbol id: "assignment" or "rate"}: the kind of rule that sets each ruled symbol."""
+    return {rule.getVariable(): "assignment" if rule.isAssignment() else "rate"
+            for rule in model.getListOfRules() if rule.isAssignment() or rule.isRate()}
+
+
 def describe(model):
     """(species, parameters, compartments): dicts id -> record, in SBML order."""
-    rule_kind = {}
-    for rule in model.getListOfRules():
-        if rule.isAssignment():
-            rule_kind[rule.getVariable()] = "assignment"
-        elif rule.isRate():
-            rule_kind[rule.getVariable()] = "rate"
+    rule_kind = rule_kinds(model)
     compartments = {
         c.getId(): Compartment(c.getId(), c.getSize() if c.isSetSize() else float("nan"), c.getConstant())
         for c in model.getListOfCompartments()

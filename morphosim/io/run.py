@@ -1,4 +1,4 @@
-"""The public reader of run stores (DESIGN.md):
+"""The public reader of run stores (docs/DESIGN.md):
 
     run = morphosim.open_run("out/x.zarr")
     run.times, run.scenario
@@ -9,33 +9,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from .frames import Frame, read_frame
 from .store import StoreReader
-
-
-@dataclass
-class Frame:
-    time: float
-    vertices: np.ndarray                 # (Nv, 3)
-    cells: list[np.ndarray]              # vertex indices of each cell, counter-clockwise
-    cell_ids: np.ndarray                 # (Nc,) persistent ids
-    parent_ids: np.ndarray               # (Nc,) -1 for founder cells
-    species: dict[str, np.ndarray] = field(default_factory=dict)     # {name: (Nc,)}
-    cell_data: dict[str, np.ndarray] = field(default_factory=dict)   # {"area": (Nc,), ...}
-    mesh_points: np.ndarray | None = None                            # (Np, 3)
-    mesh_cells: np.ndarray | None = None                             # (Nt, 3)
-    fields: dict[str, np.ndarray] = field(default_factory=dict)      # {name: (Np,) or (Np, 3)}
-    periodic_box: np.ndarray | None = None   # (Lx, Ly) of a periodic sheet, whose vertices are wrapped into it
-
-
-def cells_from_flat(counts: np.ndarray, flat: np.ndarray) -> list[np.ndarray]:
-    """Split a flat array of polygon vertex indices into one array per cell."""
-    return np.split(flat, np.cumsum(counts)[:-1]) if len(counts) else []
 
 
 class Run:
@@ -73,25 +53,9 @@ class Run:
         return (self._store.root["static/mesh_points"][:], self._store.root["static/mesh_cells"][:])
 
     def frame(self, k: int) -> Frame:
-        k = self._store.frame_index(k)
-        ragged = lambda name: self._store.ragged(name, k)  # noqa: E731
+        """The k-th recorded frame (negative k counts from the end)."""
         mesh_points, mesh_cells = self._mesh
-        box = self.attributes.get("periodic_box")
-        return Frame(
-            time=float(self.times[k]),
-            vertices=ragged("vertices"),
-            cells=cells_from_flat(ragged("cell_vertex_counts"), ragged("cell_vertices")),
-            cell_ids=ragged("cell_ids"),
-            parent_ids=ragged("parent_ids"),
-            species={name.split("/", 1)[1]: ragged(name) for name in self._store.names("frame", "species/")},
-            cell_data={name.split("/", 1)[1]: ragged(name)
-                       for name in self._store.names("frame", "cell_data/")},
-            mesh_points=mesh_points,
-            mesh_cells=mesh_cells,
-            fields={name.split("/", 1)[1]: self._store.series(name, k)
-                    for name in self._store.names("series", "fields/")},
-            periodic_box=None if box is None else np.asarray(box, float),
-        )
+        return read_frame(self._store, self._store.frame_index(k), mesh_points, mesh_cells)
 
 
 def open_run(path: str | Path) -> Run:

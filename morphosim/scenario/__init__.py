@@ -7,25 +7,23 @@ Relative paths in the file (genes.model, output.path) resolve against the file's
 
 from __future__ import annotations
 
+import io
 import os
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
 from morphosim.errors import InputError
 
+from morphosim.coupling.inputs import INPUTS, find_input
+from morphosim.coupling.outputs import OUTPUTS
+
 from .keys import GEOMETRY_REQUIRES, SCENARIO
 from .schema import Context, Problem, line_of
 
-# Per-cell quantities a scenario may map onto SBML input parameters (DESIGN.md, tissue -> genes).
-INPUT_SOURCES = ("strain.areal", "strain.anisotropy", "strain_rate.trace",
-                 "strain_rate.anisotropy", "strain.accumulated", "position.x", "position.y", "position.z")
-INPUT_PREFIXES = ("field.", "neighbours.mean.", "neighbours.contact_mean.")
-# Gene outputs: species mapped onto per-cell mechanics, or triggers of division and death.
-PARAMETER_OUTPUTS = ("K", "A0", "Gamma", "Lambda", "Lambda_planar")
-TRIGGER_OUTPUTS = ("divide", "die")
 
 
 class ScenarioError(InputError):
@@ -42,29 +40,26 @@ def problem_at(scenario: dict, root: yaml.Node, key_path: str, message: str) -> 
     return Problem(key_path, scenario["_source"]["file"], line_of(root, key_path), message)
 
 
-def load_scenario(path: str | os.PathLike, overrides: Iterable[str] = (), check_model: bool = True) -> dict[str, Any]:
-    """Read, override (`key.path=value`, value in YAML syntax) and check a scenario file.
-    With check_model, names used in genes/tissue are also checked against the SBML model."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: scenario file not found")
-    try:
-        with open(path, encoding="utf-8") as stream:
-            root = yaml.compose(stream)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise InputError(f"{where}: malformed YAML: {getattr(error, 'problem', error)}") from None
-    if root is None:
-        raise InputError(f"{path}: the scenario file is empty")
-    context = Context(str(path))
+def load_scenario(source: str | os.PathLike | Mapping, overrides: Iterable[str] = (), check_model: bool = True,
+                  folder: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Read, override (`key.path=value`, value in YAML syntax) and check a scenario: a YAML file,
+    or a dict checked exactly alike (its problems name key paths; its relative paths resolve
+    against `folder`, default the working directory). With check_model, names used in
+    genes/tissue are also checked against the SBML model."""
+    if isinstance(source, Mapping):
+        root, path = _compose_dict(source), Path(folder or os.getcwd()) / DICT_SOURCE
+    else:
+        path = Path(source)
+        root = _compose_file(path)
+    context = Context(path.name if path.name == DICT_SOURCE else str(path))
     root = _apply_overrides(root, overrides, context)
     scenario = SCENARIO.check(root, "", context)
     if scenario is not None:
         _check_consistency(scenario, root, path.parent, context)
     if context.problems:
         raise ScenarioError(context.problems)
-    scenario["_source"] = {"file": str(path), "folder": str(path.parent.resolve())}
+    scenario["_source"] = {"file": context.source if path.name == DICT_SOURCE else str(path),
+                           "folder": str(path.parent.resolve())}
     if check_model and scenario.get("genes"):
         from .build import model_problems
 
@@ -76,6 +71,49 @@ def load_scenario(path: str | os.PathLike, overrides: Iterable[str] = (), check_
         if problems:
             raise ScenarioError(problems)
     return scenario
+
+
+DICT_SOURCE = "<dict>"   # how problems of a scenario given as a dict name their source
+
+
+def _compose_file(path: Path) -> yaml.Node:
+    if not path.is_file():
+        raise InputError(f"{path}: scenario file not found")
+    try:
+        with open(path, encoding="utf-8") as stream:
+            root = yaml.compose(stream)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise InputError(f"{where}: malformed YAML: {getattr(error, 'problem', error)}") from None
+    if root is None:
+        raise InputError(f"{path}: the scenario file is empty")
+    return root
+
+
+def _compose_dict(scenario: Mapping) -> yaml.Node:
+    """The YAML node tree of a scenario dict, so that it is checked exactly as a file is."""
+    try:
+        text = yaml.safe_dump(_plain(scenario), sort_keys=False)
+    except yaml.YAMLError as error:
+        raise InputError(f"{DICT_SOURCE}: the scenario holds a value that is not a number, string, list or "
+                         f"mapping: {error}") from None
+    stream = io.StringIO(text)
+    stream.name = DICT_SOURCE
+    return yaml.compose(stream)
+
+
+def _plain(value):
+    """Numpy scalars and arrays as Python numbers and lists (what a YAML file would hold)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
 
 
 def _apply_overrides(root: yaml.Node, overrides: Iterable[str], context: Context) -> yaml.Node:
@@ -145,21 +183,20 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
     for parameter, source in (genes.get("inputs") or {}).items():
         if source is None:
             continue
-        if not (source in INPUT_SOURCES or source.startswith(INPUT_PREFIXES)):
+        found = find_input(source)
+        if found is None:
+            report(f"genes.inputs.{parameter}", f"unknown input source {source!r}; use one of {', '.join(INPUTS)}")
+            continue
+        entry, argument = found
+        if entry.needs == "tissue.fields" and argument not in fields:
             report(f"genes.inputs.{parameter}",
-                   f"unknown input source {source!r}; use one of {', '.join(INPUT_SOURCES)}, "
-                   f"field.<name>, neighbours.mean.<species>, neighbours.contact_mean.<species>")
-        elif source.startswith("field.") and source[len("field."):] not in fields:
-            report(f"genes.inputs.{parameter}",
-                   f"no field {source[6:]!r} under tissue.fields (have: {', '.join(fields) or 'none'})")
-        elif source.startswith("strain_rate.") or source == "strain.accumulated":
-            if not tissue.get("flow"):
-                report(f"genes.inputs.{parameter}", f"{source} needs a tissue.flow section")
+                   f"no field {argument!r} under tissue.fields (have: {', '.join(fields) or 'none'})")
+        elif entry.needs == "tissue.flow" and not tissue.get("flow"):
+            report(f"genes.inputs.{parameter}", f"{source} needs a tissue.flow section")
     for target, output in (genes.get("outputs") or {}).items():
-        if target not in PARAMETER_OUTPUTS + TRIGGER_OUTPUTS:
-            report(f"genes.outputs.{target}", "unknown output; use one of "
-                   + ", ".join(PARAMETER_OUTPUTS + TRIGGER_OUTPUTS))
-        elif target in TRIGGER_OUTPUTS and output and ("above" in output) == ("below" in output):
+        if target not in OUTPUTS:
+            report(f"genes.outputs.{target}", "unknown output; use one of " + ", ".join(OUTPUTS))
+        elif OUTPUTS[target].kind == "trigger" and output and ("above" in output) == ("below" in output):
             report(f"genes.outputs.{target}", "give exactly one of above or below")
 
 

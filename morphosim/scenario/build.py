@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from morphosim.cells import AreaElasticity, LineTension, PerimeterContractility, PlanarPolarisedTension, Sheet, VertexModel
-from morphosim.coupling.gene_outputs import outputs_from_scenario
+from morphosim.cells import (AreaElasticity, LineTension, PerimeterContractility, PlanarPolarisedTension, Sheet,
+                             VertexModel, default_extrusion_area, default_t1_length)
+from morphosim.coupling.flow import FlowCoupling, tissue_mesh
+from morphosim.coupling.outputs import outputs_from_scenario
 from morphosim.coupling.simulation import GeneCoupling, Simulation, TopologyRules
 from morphosim.errors import InputError
 
@@ -103,18 +105,8 @@ def build_tissue(scenario: dict, sheet: Sheet):
     if not flow_spec:
         return None, None
     from morphosim import tissue
-    from morphosim.coupling.flow import FlowCoupling
 
-    h = flow_spec["mesh_size"]
-    if sheet.is_shell:
-        mesh = tissue.ellipsoid_surface_mesh(tuple(sheet.radii), h)
-    elif sheet.periodic:
-        mesh = tissue.rectangle_mesh(sheet.box[0], sheet.box[1], h, periodic=True)
-    else:
-        lo, hi = sheet.positions[:, :2].min(axis=0), sheet.positions[:, :2].max(axis=0)
-        padding = flow_spec.get("padding", 0.25 * float(max(hi - lo)))
-        size = hi - lo + 2 * padding
-        mesh = tissue.rectangle_mesh(size[0], size[1], h, origin=tuple(lo - padding))
+    mesh = tissue_mesh(sheet, flow_spec["mesh_size"], flow_spec.get("padding"))
     flow = tissue.StokesBrinkman(mesh, mu=flow_spec["mu"], gamma=flow_spec.get("gamma", 0.0),
                                  compressible=flow_spec["compressible"],
                                  bulk_viscosity=flow_spec.get("bulk_viscosity", 0.0),
@@ -165,14 +157,15 @@ def build_simulation(scenario: dict) -> Simulation:
         genes = GeneCoupling(population, dict(spec["inputs"]), parameter_maps, triggers, secretion)
     flow, transport = build_tissue(scenario, sheet)
     dies = genes is not None and any(trigger.target == "die" for trigger in genes.triggers)
-    extrusion = (cells.get("extrusion") or {}).get("area", 0.05 * mechanics["A0"] if dies else None)
+    extrusion = (cells.get("extrusion") or {}).get("area", default_extrusion_area(mechanics["A0"]) if dies else None)
     division = cells.get("division") or {}
     axis = division.get("axis", "long")
     topology = TopologyRules(
-        t1_length=mechanics.get("t1_length", 0.05 * np.sqrt(mechanics["A0"] or 1.0)),
+        t1_length=mechanics.get("t1_length", default_t1_length(mechanics["A0"])),
         division_area=division.get("area"),
         division_axis=None if axis == "long" else np.asarray(axis, float),
         extrusion_area=extrusion,
     )
     return Simulation(sheet, model, mechanics.get("xi", 1.0), genes=genes, flow=flow, transport=transport,
-                      topology=topology, cell_substeps=scenario["time"]["cell_substeps"])
+                      topology=topology, cell_substeps=scenario["time"]["cell_substeps"], dt=scenario["time"]["dt"],
+                      scenario=scenario)

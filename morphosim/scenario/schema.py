@@ -37,8 +37,10 @@ class Context:
         mark = getattr(node, "start_mark", None)
         if mark is None:
             source, line = self.source, None
-        elif mark.name.startswith("<"):  # composed from a string: a --set override
+        elif mark.name == "<unicode string>":  # composed from a string: a --set override
             source, line = "--set", None
+        elif mark.name.startswith("<"):  # a scenario given as a dict: key paths, no lines
+            source, line = mark.name, None
         else:
             source, line = mark.name, mark.line + 1
         self.problems.append(Problem(path or "<top>", source, line, message))

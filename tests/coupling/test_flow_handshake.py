@@ -62,7 +62,7 @@ def test_vertices_move_with_the_flow_plus_slip():
     forces = model.forces(sheet).copy()
     expected = sheet.positions + 1e-3 * (flow.vertex_velocity(sheet.positions, forces) + forces / xi)
     simulation = Simulation(sheet, model, xi, flow=periodic_flow(sheet))
-    simulation._move_cells(1e-3)
+    simulation.step(1e-3)          # no topology rules: the step is the motion alone
     moved = sheet.positions
     np.testing.assert_allclose(moved[:, :2], np.mod(expected[:, :2], sheet.box[:2]), atol=1e-12)
 

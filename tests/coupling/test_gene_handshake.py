@@ -3,9 +3,8 @@
 import numpy as np
 
 from morphosim.cells import Sheet, cell_areas, cell_perimeters, neighbours
-from morphosim.coupling.gene_inputs import neighbour_mean
-from morphosim.scenario import load_scenario
-from morphosim.scenario.build import build_simulation
+from morphosim import Simulation
+from morphosim.coupling.inputs import neighbour_mean
 
 MODELS = __import__("pathlib").Path(__file__).resolve().parents[2] / "models"
 
@@ -29,7 +28,7 @@ output: {{path: out.zarr}}
 def build(tmp_path, text, *overrides):
     path = tmp_path / "scenario.yaml"
     path.write_text(text)
-    return build_simulation(load_scenario(path, overrides))
+    return Simulation.from_scenario(path, overrides)
 
 
 def test_flow_strain_switches_genes_and_genes_set_tension(tmp_path):
@@ -38,7 +37,7 @@ def test_flow_strain_switches_genes_and_genes_set_tension(tmp_path):
     sim = build(tmp_path, STRETCH_LOOP)
     expanding = sim.sheet.ids % 3 == 0
     sim.base["A0"][expanding] = 1.6
-    sim._apply_gene_outputs()
+    sim.update_mechanics()
     for _ in range(40):
         sim.step(0.05)
     myosin = sim.genes.species("myosin")
@@ -64,9 +63,9 @@ def test_areal_strain_reaches_each_cell_parameter(tmp_path):
     """strain.areal = A/A0 - 1 is what each cell's SBML parameter holds during the gene step."""
     sim = build(tmp_path, STRETCH_LOOP, "genes.inputs.strain=strain.areal")
     sim.base["A0"][:] = np.linspace(0.7, 1.3, sim.sheet.n_cells)
-    sim._apply_gene_outputs()
+    sim.update_mechanics()
     expected = cell_areas(sim.sheet) / sim.model.A0 - 1.0
-    sim._advance_genes(0.05)
+    sim.step(0.05)                 # the genes read their inputs first
     np.testing.assert_allclose(sim.genes.population.get_parameter("strain"), expected, rtol=1e-12)
     assert expected.max() > 0.2 and expected.min() < -0.2
 

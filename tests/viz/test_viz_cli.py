@@ -76,6 +76,6 @@ def test_viz_never_loads_dolfinx_and_its_cli_does_not_load_pyvista():
     import sys
 
     check = ("import sys, viz.cli; assert 'pyvista' not in sys.modules, 'viz.cli loads pyvista'; "
-             "import viz.viewer, viz.render, viz.plot, viz.export; "
+             "import viz.viewer, viz.offscreen, viz.plot, viz.export; "
              "assert not [m for m in sys.modules if m.startswith(('dolfinx', 'petsc4py'))], 'viz loads dolfinx'")
     subprocess.run([sys.executable, "-c", check], check=True)

@@ -8,7 +8,7 @@ import pytest
 
 import morphosim
 from viz.options import ViewOptions
-from viz.render import render
+from viz.offscreen import render
 from viz.scene import CELL_COLORMAP, Scene
 
 STORES = ["planar_store", "shell_store"]

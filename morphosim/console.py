@@ -1,0 +1,57 @@
+"""What a run shows and hears on the terminal: the progress line and Ctrl-C between steps."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time as clock
+
+
+class Progress:
+    """One status line on stderr: simulated time, steps/s, ETA, cell count."""
+
+    def __init__(self, total_steps: int, enabled: bool):
+        self.total, self.enabled = total_steps, enabled
+        self.started = clock.perf_counter()
+        self.first_step = None
+
+    def update(self, step: int, sim_time: float, n_cells: int) -> None:
+        if not self.enabled:
+            return
+        if self.first_step is None:   # the first step compiles and builds caches: time from after it
+            self.first_step, self.started = step, clock.perf_counter()
+            return
+        elapsed = clock.perf_counter() - self.started
+        rate = (step - self.first_step) / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - step) / rate if rate > 0 else float("inf")
+        width = 24
+        filled = int(width * step / max(self.total, 1))
+        print(f"\r[{'#' * filled}{'.' * (width - filled)}] t = {sim_time:.4g}  {rate:.1f} steps/s  "
+              f"ETA {eta:.0f} s  {n_cells} cells ", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.enabled:
+            print(file=sys.stderr)
+
+
+class StopOnInterrupt:
+    """Ctrl-C (SIGINT) ends the run between two steps, never inside a solver or a store write;
+    a second Ctrl-C interrupts at once."""
+
+    def __enter__(self):
+        self.requested = False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False

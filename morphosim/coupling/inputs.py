@@ -1,0 +1,158 @@
+"""Cells/tissue -> genes: the per-cell quantities a scenario can feed into SBML parameters.
+
+`INPUTS` is the table of input sources: a scenario's `genes.inputs` maps an SBML parameter onto
+one of its names (a name ending in `<...>` takes the rest of the source as its argument, e.g.
+`field.bmp`). Each entry is a function of the step's CellState (and that argument) returning one
+value per cell. The validator and the README's key table read the names from here. To add a source,
+write its function and add one line to the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from morphosim.cells.geometry import tangent_basis
+
+from .cell_state import CellState
+
+
+# ---------------------------------------------------------------------- tensor measures
+def tangent_eigenvalues(tensors: np.ndarray, normals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Largest and smallest eigenvalue of symmetric 3x3 tensors restricted to the plane normal
+    to `normals` (per cell). For planar sheets the normal is z and this is the xy block."""
+    t1, t2 = tangent_basis(normals)
+    sxx = np.einsum("ci,cij,cj->c", t1, tensors, t1)
+    syy = np.einsum("ci,cij,cj->c", t2, tensors, t2)
+    sxy = np.einsum("ci,cij,cj->c", t1, tensors, t2)
+    mean, radius = 0.5 * (sxx + syy), np.sqrt(0.25 * (sxx - syy) ** 2 + sxy ** 2)
+    return mean + radius, mean - radius
+
+
+def strain_rate_measures(strain_rates: np.ndarray, normals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(trace, anisotropy e1 - e2) of per-cell strain-rate tensors in the tangent plane."""
+    largest, smallest = tangent_eigenvalues(strain_rates, normals)
+    return largest + smallest, largest - smallest
+
+
+@njit(cache=True)
+def neighbour_mean(indptr, indices, contact, values, weighted):
+    """Mean of `values` over each cell's neighbours (CSR adjacency), plain or weighted by contact
+    length. A cell without neighbours gets 0. Serial: a few reads per cell are less work than
+    waking the thread pool."""
+    n = indptr.shape[0] - 1
+    out = np.zeros(n)
+    for c in range(n):
+        total = 0.0
+        weight = 0.0
+        for k in range(indptr[c], indptr[c + 1]):
+            w = contact[k] if weighted else 1.0
+            total += w * values[indices[k]]
+            weight += w
+        if weight > 0.0:
+            out[c] = total / weight
+    return out
+
+
+# ---------------------------------------------------------------------- the input sources
+def areal_strain(cells: CellState, _: str) -> np.ndarray:
+    """A/A0 − 1: the cell's area against its target area (dimensionless)."""
+    return cells.areas / np.maximum(cells.model.A0, 1e-300) - 1.0
+
+
+def shape_anisotropy(cells: CellState, _: str) -> np.ndarray:
+    """(s1 − s2)/(s1 + s2) of the cell's shape tensor in its tangent plane: 0 for a regular polygon
+    (dimensionless)."""
+    largest, smallest = tangent_eigenvalues(cells.shape_tensors, cells.normals)
+    total = largest + smallest
+    return np.divide(largest - smallest, total, out=np.zeros_like(total), where=total > 0)
+
+
+def strain_rate_trace(cells: CellState, _: str) -> np.ndarray:
+    """tr ε(v) of the flow at the centroid in the tangent plane: areal expansion rate (1/time);
+    sampled at the end of the previous step's motion."""
+    return strain_rate_measures(cells.strain_rates, cells.normals)[0]
+
+
+def strain_rate_anisotropy(cells: CellState, _: str) -> np.ndarray:
+    """e1 − e2 of ε(v) in the tangent plane (1/time); sampled at the end of the previous step's motion."""
+    return strain_rate_measures(cells.strain_rates, cells.normals)[1]
+
+
+def accumulated_strain(cells: CellState, _: str) -> np.ndarray:
+    """∫ tr ε(v) dt along the cell's path, daughters inheriting their mother's (dimensionless);
+    non-zero only for a compressible flow."""
+    return cells.accumulated_strain.copy()
+
+
+def centroid_coordinate(cells: CellState, axis: str) -> np.ndarray:
+    """The centroid's x, y or z coordinate (length): a positional signal for patterning."""
+    return cells.centroids[:, "xyz".index(axis)].copy()
+
+
+def field_level(cells: CellState, name: str) -> np.ndarray:
+    """Concentration of morphogen `name` at the centroid (amount/length², on the tissue mesh)."""
+    return cells.field_levels[name]
+
+
+def neighbour_mean_of(cells: CellState, species: str) -> np.ndarray:
+    """Mean of a species over the adjacent cells (the species' units)."""
+    indptr, indices, contact = cells.adjacency
+    return neighbour_mean(indptr, indices, contact, cells.species(species), False)
+
+
+def contact_mean_of(cells: CellState, species: str) -> np.ndarray:
+    """Mean of a species over the adjacent cells, weighted by shared edge length (the species' units)."""
+    indptr, indices, contact = cells.adjacency
+    return neighbour_mean(indptr, indices, contact, cells.species(species), True)
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """One entry of INPUTS: the function, and the scenario section it needs (None: always there)."""
+
+    compute: Callable[[CellState, str], np.ndarray]
+    needs: str | None = None
+    choices: tuple[str, ...] | None = None     # the arguments it accepts, when they are few
+
+    @property
+    def doc(self) -> str:
+        return " ".join(self.compute.__doc__.split())
+
+
+INPUTS: dict[str, InputSource] = {
+    "strain.areal": InputSource(areal_strain),
+    "strain.anisotropy": InputSource(shape_anisotropy),
+    "strain_rate.trace": InputSource(strain_rate_trace, needs="tissue.flow"),
+    "strain_rate.anisotropy": InputSource(strain_rate_anisotropy, needs="tissue.flow"),
+    "strain.accumulated": InputSource(accumulated_strain, needs="tissue.flow"),
+    "position.<axis>": InputSource(centroid_coordinate, choices=("x", "y", "z")),
+    "field.<name>": InputSource(field_level, needs="tissue.fields"),
+    "neighbours.mean.<species>": InputSource(neighbour_mean_of),
+    "neighbours.contact_mean.<species>": InputSource(contact_mean_of),
+}
+
+
+def find_input(source: str) -> tuple[InputSource, str] | None:
+    """The table entry of a source name and its argument (the `<...>` part, or ""), or None."""
+    if source in INPUTS:
+        return INPUTS[source], ""
+    for name, entry in INPUTS.items():
+        prefix = name.partition("<")[0]
+        argument = source[len(prefix):]
+        if name.endswith(">") and source.startswith(prefix) and argument \
+                and (entry.choices is None or argument in entry.choices):
+            return entry, argument
+    return None
+
+
+def input_value(cells: CellState, source: str) -> np.ndarray:
+    """Per-cell values of one input source (a name of INPUTS, argument included)."""
+    found = find_input(source)
+    if found is None:
+        raise ValueError(f"unknown input source {source!r}; use one of {', '.join(INPUTS)}")
+    entry, argument = found
+    return entry.compute(cells, argument)
