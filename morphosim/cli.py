@@ -1,4 +1,4 @@
-"""The `morphosim` command line: run | validate | view | render | info | bench.
+"""The `morphosim` command line: run | validate | check | view | render | plot | export | info | bench.
 
 Bad input ends with one line on stderr and exit code 2; a failed run with exit code 1.
 """
@@ -24,6 +24,22 @@ def cmd_info(args: argparse.Namespace) -> int:
     found.update(mpi_size=str(MPI.COMM_WORLD.size), numba_threads=str(numba.get_num_threads()))
     for name, version in found.items():
         print(f"{name:14s} {version}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Verify every frame, static array and the checkpoint of a store against its checksums."""
+    import morphosim
+
+    run = morphosim.open_run(args.store)
+    problems = run.check()
+    for problem in problems:
+        print(f"morphosim: error: {problem}", file=sys.stderr)
+    if problems:
+        return EXIT_BAD_INPUT
+    checkpoint = run.attributes.get("checkpoint")
+    print(f"{args.store}: ok, {len(run)} frames"
+          + (f", checkpoint at frame {checkpoint['frame']}" if checkpoint else ", no checkpoint"))
     return EXIT_OK
 
 
@@ -108,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=cmd_run)
     validate.set_defaults(handler=cmd_validate)
+
+    check = commands.add_parser("check", help="verify a run store against its checksums (every frame, the checkpoint)")
+    check.add_argument("store", help="run store")
+    check.set_defaults(handler=cmd_check)
 
     bench = commands.add_parser("bench", help="run the benchmarks (bench/) against their reference tools")
     bench.add_argument("scale", nargs="?", choices=("cells", "genes", "tissue", "coupling"),

@@ -36,14 +36,16 @@ class Progress:
 
 
 class StopOnInterrupt:
-    """Ctrl-C (SIGINT) ends the run between two steps, never inside a solver or a store write;
-    a second Ctrl-C interrupts at once."""
+    """Ctrl-C (SIGINT) or SIGTERM (a batch system's kill) ends the run between two steps, never
+    inside a solver or a store write; a second signal interrupts at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __enter__(self):
         self.requested = False
-        self.previous = None
+        self.previous = {}
         if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
+            self.previous = {number: signal.signal(number, self._handle) for number in self.SIGNALS}
         return self
 
     def _handle(self, signum, frame):
@@ -52,6 +54,6 @@ class StopOnInterrupt:
         self.requested = True
 
     def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
         return False

@@ -19,7 +19,10 @@ def open_store(store: str | Path):
     """The run at `store`, or an InputError naming the path."""
     if not Path(store).exists():
         raise InputError(f"{store}: no such run store")
-    return morphosim.open_run(store)
+    run = morphosim.open_run(store)
+    if len(run) == 0:
+        raise InputError(f"{store}: the store holds no recorded frame yet")
+    return run
 
 
 def output_path(out: str | Path, suffixes: tuple[str, ...], overwrite: bool = False) -> Path:

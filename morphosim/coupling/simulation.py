@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time as clock
 from collections import defaultdict
@@ -260,7 +262,11 @@ class Simulation:
             store = Path(store)
             if resume:
                 recorder, state = Recorder.resume(store)
-                self.load_state(state)
+                refuse_changed_scenario(recorder.attributes, self.store_attributes(), store)
+                if state is not None:
+                    self.load_state(state)
+                else:   # stopped before its first checkpoint: start again from t = 0
+                    recorder.record(self.frame(), self.state(), self.step_index)
             else:
                 source = (self.scenario or {}).get("_source", {}).get("file")
                 claim_store(store, overwrite=overwrite, keep=(Path(source),) if source else ())()
@@ -287,8 +293,10 @@ class Simulation:
         from morphosim.versions import versions
 
         scenario = {key: value for key, value in (self.scenario or {}).items() if not key.startswith("_")}
+        model = (scenario.get("genes") or {}).get("model")
         return {"scenario": scenario, "seed": scenario.get("seed", 0), "units": scenario.get("units"),
                 "versions": versions(), "dt": self.dt,
+                "model_sha256": hashlib.sha256(Path(model).read_bytes()).hexdigest() if model else None,
                 "periodic_box": self.sheet.box[:2].tolist() if self.sheet.periodic else None}
 
     def static_arrays(self) -> dict[str, np.ndarray]:
@@ -377,6 +385,37 @@ class Simulation:
             rows = np.flatnonzero(~np.isfinite(self.genes.population.state).all(axis=1))
             raise SimulationFailure(f"{where}: gene states became NaN or infinite in cells "
                                     f"{_list(sheet.ids[rows])}")
+
+
+# what may differ between a stored run and the scenario that resumes it: a later end, and where
+# and how often it is written; everything else would change the physics of the frames already there
+RESUMABLE_CHANGES = ("time.end", "output.")
+
+
+def _flat(mapping: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def refuse_changed_scenario(stored: dict, current: dict, store: Path) -> None:
+    """InputError naming every key (and the model file) that differs between the stored run and the
+    scenario resuming it, beyond RESUMABLE_CHANGES."""
+    from morphosim.errors import InputError
+
+    # compared as stored: through JSON, as zarr keeps attributes
+    old, new = _flat(stored.get("scenario") or {}), _flat(json.loads(json.dumps(current["scenario"])))
+    changed = sorted(key for key in set(old) | set(new)
+                     if old.get(key) != new.get(key) and not key.startswith(RESUMABLE_CHANGES))
+    if stored.get("model_sha256") != current["model_sha256"]:
+        changed.append("the SBML model file's content")
+    if changed:
+        raise InputError(f"{store}: cannot resume: the scenario differs from the stored run's in "
+                         f"{', '.join(changed)}; only time.end may grow (or start again with --overwrite)")
 
 
 def _list(ids: np.ndarray, most: int = 8) -> str:

@@ -56,21 +56,25 @@ def frame_arrays(frame: Frame) -> tuple[dict[str, np.ndarray], dict[str, np.ndar
 
 
 def read_frame(store: StoreReader, k: int, mesh_points=None, mesh_cells=None) -> Frame:
-    """Frame k (a valid, non-negative index) of a store."""
-    ragged = lambda name: store.ragged(name, k)  # noqa: E731
-    named = lambda kind, prefix: [(name.split("/", 1)[1], name) for name in store.names(kind, prefix)]  # noqa: E731
+    """Frame k (a valid, non-negative index) of a store, verified against its checksum."""
+    arrays = store.frame_arrays(k)
+
+    def named(kind: str, prefix: str) -> dict[str, np.ndarray]:
+        start = f"{kind}/{prefix}"
+        return {key[len(start):]: values for key, values in arrays.items() if key.startswith(start)}
+
     box = store.attributes.get("periodic_box")
     return Frame(
-        time=float(store.times[k]),
-        vertices=ragged("vertices"),
-        cells=cells_from_flat(ragged("cell_vertex_counts"), ragged("cell_vertices")),
-        cell_ids=ragged("cell_ids"),
-        parent_ids=ragged("parent_ids"),
-        species={short: ragged(name) for short, name in named("frame", "species/")},
-        cell_data={short: ragged(name) for short, name in named("frame", "cell_data/")},
+        time=float(arrays["time"][0]),
+        vertices=arrays["frame/vertices"],
+        cells=cells_from_flat(arrays["frame/cell_vertex_counts"], arrays["frame/cell_vertices"]),
+        cell_ids=arrays["frame/cell_ids"],
+        parent_ids=arrays["frame/parent_ids"],
+        species=named("frame", "species/"),
+        cell_data=named("frame", "cell_data/"),
         mesh_points=mesh_points,
         mesh_cells=mesh_cells,
-        fields={short: store.series(name, k) for short, name in named("series", "fields/")},
+        fields=named("series", "fields/"),
         periodic_box=None if box is None else np.asarray(box, float),
-        events={short: int(store.series(name, k)) for short, name in named("series", "events/")},
+        events={name: int(count) for name, count in named("series", "events/").items()},
     )

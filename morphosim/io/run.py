@@ -50,7 +50,11 @@ class Run:
         static = self._store.names("static")
         if "mesh_points" not in static:
             return None, None
-        return (self._store.root["static/mesh_points"][:], self._store.root["static/mesh_cells"][:])
+        return self._store.static("mesh_points"), self._store.static("mesh_cells")
+
+    def check(self) -> list[str]:
+        """One line per damaged frame, static array or checkpoint; empty when the store is sound."""
+        return self._store.check()
 
     def frame(self, k: int) -> Frame:
         """The k-th recorded frame (negative k counts from the end)."""
