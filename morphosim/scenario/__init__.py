@@ -22,7 +22,7 @@ from morphosim.coupling.inputs import INPUTS, find_input
 from morphosim.coupling.outputs import OUTPUTS
 
 from .keys import GEOMETRY_REQUIRES, SCENARIO
-from .schema import Context, Problem, line_of
+from .schema import Context, Problem, ScenarioLoader, compose, line_of
 
 
 
@@ -79,13 +79,7 @@ DICT_SOURCE = "<dict>"   # how problems of a scenario given as a dict name their
 def _compose_file(path: Path) -> yaml.Node:
     if not path.is_file():
         raise InputError(f"{path}: scenario file not found")
-    try:
-        with open(path, encoding="utf-8") as stream:
-            root = yaml.compose(stream)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise InputError(f"{where}: malformed YAML: {getattr(error, 'problem', error)}") from None
+    root = compose(path.read_bytes(), str(path))
     if root is None:
         raise InputError(f"{path}: the scenario file is empty")
     return root
@@ -100,7 +94,7 @@ def _compose_dict(scenario: Mapping) -> yaml.Node:
                          f"mapping: {error}") from None
     stream = io.StringIO(text)
     stream.name = DICT_SOURCE
-    return yaml.compose(stream)
+    return yaml.compose(stream, Loader=ScenarioLoader)
 
 
 def _plain(value):
@@ -124,7 +118,12 @@ def _apply_overrides(root: yaml.Node, overrides: Iterable[str], context: Context
             context.problems.append(Problem(override, "--set", None,
                                             "expected key.path=value, e.g. time.end=5"))
             continue
-        value = yaml.compose(text) or yaml.compose("null")
+        try:
+            value = compose(text, f"--set {key_path}") or compose("null", "--set")
+        except InputError as error:
+            reason = str(error).removeprefix(f"--set {key_path}:1: ").removeprefix(f"--set {key_path}: ")
+            context.problems.append(Problem(key_path, "--set", None, f"not a YAML value: {reason}"))
+            continue
         mark = value.start_mark  # a "<unicode string>" mark: problems here are reported as --set
         node = root
         keys = key_path.split(".")
@@ -193,6 +192,13 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
                    f"no field {argument!r} under tissue.fields (have: {', '.join(fields) or 'none'})")
         elif entry.needs == "tissue.flow" and not tissue.get("flow"):
             report(f"genes.inputs.{parameter}", f"{source} needs a tissue.flow section")
+    for name, spec in (genes.get("initial") or {}).items():
+        if isinstance(spec, dict) and "uniform" in spec and None not in spec["uniform"]:
+            low, high = spec["uniform"]
+            if low > high:
+                report(f"genes.initial.{name}.uniform", f"[lo, hi] with lo = {low:g} above hi = {high:g}")
+        if isinstance(spec, dict) and "normal" in spec and None not in spec["normal"] and spec["normal"][1] < 0:
+            report(f"genes.initial.{name}.normal", f"[mean, sd] with a negative sd = {spec['normal'][1]:g}")
     for target, output in (genes.get("outputs") or {}).items():
         if target not in OUTPUTS:
             report(f"genes.outputs.{target}", "unknown output; use one of " + ", ".join(OUTPUTS))

@@ -62,7 +62,7 @@ INITIAL_VALUE = Either((
     Number(),
     Mapping({"uniform": ListOf(Number(), length=2)}, required=("uniform",)),
     Mapping({"normal": ListOf(Number(), length=2)}, required=("normal",)),
-))
+), label="a number, {uniform: [lo, hi]} or {normal: [mean, sd]}")
 
 # A species mapped onto a per-cell mechanical parameter.
 PARAMETER_OUTPUT = Mapping(

@@ -8,10 +8,89 @@ all problems at once.
 
 from __future__ import annotations
 
+import io
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
+from morphosim.errors import InputError
+
+
+# ---------------------------------------------------------------------- reading YAML safely
+class ScenarioLoader(yaml.SafeLoader):
+    """YAML 1.1 as PyYAML reads it, plus YAML 1.2's floats without a dot (1e-2, 5E3)."""
+
+
+ScenarioLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)$"), list("-+0123456789"))
+
+# the only tags a scenario may hold (plain YAML data: no objects, no custom types)
+PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}
+MAX_VALUES = 100_000   # values in a document once its aliases are expanded (an alias bomb stops here)
+
+
+def compose(text: str | bytes, source: str) -> yaml.Node | None:
+    """The node tree of a YAML document, refused with an InputError (one line naming `source` and
+    the line) when it is not UTF-8, not YAML, uses a tag other than plain data, a mapping or list
+    as a key, a key twice in one mapping, or expands to more than MAX_VALUES values."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = text[: error.start].count(b"\n") + 1
+            raise InputError(f"{source}:{line}: not UTF-8 text (byte 0x{text[error.start]:02x}); "
+                             "save the file as UTF-8") from None
+    stream = io.StringIO(text)
+    stream.name = source   # marks (and so problems) name the file; a --set value keeps "<unicode string>"
+    try:
+        root = yaml.compose(stream if not source.startswith("--set") else text, Loader=ScenarioLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise InputError(f"{where}: malformed YAML: {getattr(error, 'problem', None) or error}") from None
+    if root is not None:
+        _check_nodes(root, source)
+    return root
+
+
+def _check_nodes(root: yaml.Node, source: str) -> None:
+    sizes: dict[int, int] = {}
+
+    def where(node):
+        return f"{source}:{node.start_mark.line + 1}"
+
+    def size(node, depth=0) -> int:   # values once aliases are expanded (shared nodes counted each time)
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if depth > 200:
+            raise InputError(f"{where(node)}: the document nests deeper than 200 levels")
+        if node.tag not in PLAIN_TAGS:
+            raise InputError(f"{where(node)}: the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not "
+                             "allowed; a scenario holds plain numbers, strings, lists and mappings")
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            first_line = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode):
+                    raise InputError(f"{where(key)}: a {'mapping' if isinstance(key, yaml.MappingNode) else 'list'} "
+                                     "cannot be a key; keys are names")
+                if key.value in first_line:
+                    raise InputError(f"{where(key)}: key {key.value!r} given twice (first at line "
+                                     f"{first_line[key.value]}); keep one")
+                first_line[key.value] = key.start_mark.line + 1
+                total += size(key, depth + 1) + size(value, depth + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item, depth + 1) for item in node.value)
+        sizes[id(node)] = total
+        if total > MAX_VALUES:
+            raise InputError(f"{source}: the document expands to more than {MAX_VALUES:,} values (YAML aliases "
+                             "repeating each other?); a scenario is far smaller")
+        return total
+
+    size(root)
 
 
 @dataclass(frozen=True)
@@ -58,7 +137,7 @@ class Spec:
 
 def _scalar(node: yaml.Node) -> Any:
     """The Python value of a YAML scalar node (typed by YAML's own resolver)."""
-    return yaml.safe_load(yaml.serialize(node)) if node is not None else None
+    return yaml.load(yaml.serialize(node), Loader=ScenarioLoader) if node is not None else None
 
 
 @dataclass
@@ -80,7 +159,7 @@ class Number(Spec):
 
     def check(self, node, path, context):
         value = _scalar(node) if isinstance(node, yaml.ScalarNode) else None
-        wrong_type = isinstance(value, bool) or not isinstance(value, (int, float))
+        wrong_type = isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
         if not wrong_type and self.integer and not isinstance(value, int):
             wrong_type = True
         too_small = not wrong_type and self.minimum is not None and (
@@ -163,10 +242,11 @@ class Either(Spec):
 
     options: tuple[Spec, ...]
     default: Any = _MISSING
+    label: str | None = None      # what to call the accepted values (default: the options' descriptions)
 
     @property
     def description(self) -> str:
-        return " or ".join(option.description for option in self.options)
+        return self.label or " or ".join(option.description for option in self.options)
 
     def check(self, node, path, context):
         for option in self.options:
