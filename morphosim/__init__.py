@@ -16,7 +16,7 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 __all__ = ["Simulation", "SimulationFailure", "Frame", "Run", "open_run", "load_scenario", "InputError",
-           "genes", "cells", "tissue", "coupling", "threads"]
+           "sweep", "open_sweep", "genes", "cells", "tissue", "coupling", "threads"]
 
 # name -> module that defines it (loaded on first access, so that `import morphosim` stays light)
 _LAZY = {
@@ -27,8 +27,10 @@ _LAZY = {
     "open_run": "morphosim.io.run",
     "load_scenario": "morphosim.scenario",
     "InputError": "morphosim.errors",
+    "sweep": "morphosim.sweeps.runner",
+    "open_sweep": "morphosim.sweeps.runner",
 }
-_PACKAGES = ("genes", "cells", "tissue", "coupling", "threads", "io", "scenario")
+_PACKAGES = ("genes", "cells", "tissue", "coupling", "threads", "io", "scenario", "sweeps")
 
 
 def __getattr__(name):

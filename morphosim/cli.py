@@ -83,6 +83,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from morphosim.scenario import ScenarioError
+    from morphosim.sweeps import load_sweep, sweep
+
+    try:
+        spec = load_sweep(args.sweep)
+    except ScenarioError as error:
+        for problem in error.problems:
+            print(f"morphosim: error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    table = sweep(spec, workers=args.workers, threads_per_worker=args.threads_per_worker,
+                  scheduler=args.scheduler, progress=True)
+    failed = int((table["status"] == "failed").sum())
+    print(f"{len(table) - failed} done, {failed} failed: {spec['output']}/results.csv")
+    return EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Run the benchmark scripts of the source checkout (bench/<scale>/bench_*.py)."""
     import subprocess
@@ -128,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="verify a run store against its checksums (every frame, the checkpoint)")
     check.add_argument("store", help="run store")
     check.set_defaults(handler=cmd_check)
+
+    sweep = commands.add_parser("sweep", help="run every variant of a sweep file on a dask cluster (resumable)")
+    sweep.add_argument("sweep", help="sweep YAML file")
+    sweep.add_argument("--workers", type=int, default=2, help="local cluster: worker processes (default 2)")
+    sweep.add_argument("--threads-per-worker", type=int, default=1, help="local cluster: threads each (default 1)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="use a running dask scheduler instead of a local cluster")
+    sweep.set_defaults(handler=cmd_sweep)
 
     bench = commands.add_parser("bench", help="run the benchmarks (bench/) against their reference tools")
     bench.add_argument("scale", nargs="?", choices=("cells", "genes", "tissue", "coupling"),
