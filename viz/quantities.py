@@ -58,8 +58,8 @@ def scalar_fields(frame) -> dict[str, np.ndarray]:
 
 
 def run_units(run) -> dict[str, str]:
-    """The run's units {"length", "time", "force"} (empty when the store does not say)."""
-    return dict(run.attributes.get("units") or run.scenario.get("units") or {})
+    """The run's units {"length", "time", "force"}; empty for a non-dimensional run."""
+    return dict(run.attributes.get("units") or {})
 
 
 _UNIT_OF = {
@@ -73,14 +73,16 @@ def label(name: str, units: dict[str, str]) -> str:
     """A scalar bar / axis title: the quantity's name and, where known, its unit."""
     if name == SHAPE_INDEX:
         return "shape index P/√A"
+    if name in _UNIT_OF and not units:
+        return f"{name} (dimensionless)"
     try:
         return f"{name} [{_UNIT_OF[name](units)}]"
-    except KeyError:   # unknown quantity, or the store does not record units
+    except KeyError:   # a quantity without a known unit (a species, a field)
         return name
 
 
 def time_label(time: float, units: dict[str, str]) -> str:
-    return f"t = {time:.4g} {units.get('time', '')}".rstrip()
+    return f"t = {time:.4g} {units['time']}" if units else f"t = {time:.4g} (dimensionless)"
 
 
 def check_name(name: str, available, what: str, option: str) -> str:

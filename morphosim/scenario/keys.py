@@ -126,9 +126,9 @@ SCENARIO = Mapping(
     {
         "name": Text(),
         "seed": Number(minimum=0, integer=True, default=0),
-        "units": Mapping({"length": Text(default="um"), "time": Text(default="min"),
-                          "force": Text(default="nN")},
-                         default={"length": "um", "time": "min", "force": "nN"}),
+        # the names of the units the numbers are in; a scenario without them is non-dimensional
+        "units": Mapping({"length": Text(), "time": Text(), "force": Text()},
+                         required=("length", "time", "force"), default=None),
         "time": TIME,
         "cells": CELLS,
         "genes": GENES,

@@ -35,7 +35,7 @@ def test_good_scenario_gets_defaults_and_resolved_paths(tmp_path):
     scenario = load_scenario(write(tmp_path, GOOD), check_model=False)
     assert scenario["seed"] == 4 and scenario["genes"]["solver"] == "batched"
     assert scenario["cells"]["geometry"]["lloyd"] == 2
-    assert scenario["units"] == {"length": "um", "time": "min", "force": "nN"}
+    assert scenario["units"] is None           # no units key: a non-dimensional scenario, labelled so
     assert scenario["genes"]["model"] == str((tmp_path / "models" / "circuit.xml").resolve())
     assert resolve_output(scenario) == (tmp_path / "out" / "run.zarr").resolve()
     assert scenario["genes"]["outputs"]["Lambda"]["law"] == "linear"

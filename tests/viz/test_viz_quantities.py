@@ -5,7 +5,7 @@ import pytest
 
 import morphosim
 from viz.lineage import Lineage
-from viz.quantities import label, polygon_area_perimeter
+from viz.quantities import time_label, label, polygon_area_perimeter
 
 
 def regular_polygon(n, side, centre=(0.0, 0.0)):
@@ -60,7 +60,8 @@ def test_labels_carry_the_run_units():
     assert label("area", units) == "area [µm²]"
     assert label("speed", units) == "speed [µm/min]"
     assert label("D", units) == "D"
-    assert label("area", {}) == "area"
+    assert label("area", {}) == "area (dimensionless)"       # a run without units is never labelled µm
+    assert time_label(2.5, {}) == "t = 2.5 (dimensionless)" and time_label(2.5, units) == "t = 2.5 min"
 
 
 def test_periodic_cells_are_drawn_whole_across_the_seam():
