@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(handler=cmd_sweep)
 
     bench = commands.add_parser("bench", help="run the benchmarks (bench/) against their reference tools")
-    bench.add_argument("scale", nargs="?", choices=("cells", "genes", "tissue", "coupling"),
+    bench.add_argument("scale", nargs="?", choices=("cells", "genes", "tissue", "coupling", "io"),
                        help="only this scale's benchmarks")
     bench.add_argument("--quick", action="store_true", help="smaller sizes")
     bench.set_defaults(handler=cmd_bench)

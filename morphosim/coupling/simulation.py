@@ -272,6 +272,8 @@ class Simulation:
                 claim_store(store, overwrite=overwrite, keep=(Path(source),) if source else ())()
                 recorder = Recorder.create(store, self.store_attributes(), self.static_arrays())
                 recorder.record(self.frame(), self.state(), self.step_index)
+        recorded = 0
+        checkpoint_every = (self.scenario or {}).get("output", {}).get("checkpoint_every", 1)
         bar = Progress(n_steps, progress)
         try:
             with StopOnInterrupt() as interrupt:
@@ -280,7 +282,9 @@ class Simulation:
                         raise KeyboardInterrupt
                     self.step()
                     if recorder is not None and (self.step_index % stride == 0 or self.step_index == n_steps):
-                        recorder.record(self.frame(), self.state(), self.step_index)
+                        recorded += 1
+                        checkpoint = recorded % checkpoint_every == 0 or self.step_index == n_steps
+                        recorder.record(self.frame(), self.state() if checkpoint else None, self.step_index)
                     bar.update(self.step_index, self.time, self.sheet.n_cells)
         finally:
             bar.close()

@@ -48,11 +48,12 @@ class Recorder:
     def attributes(self) -> dict:
         return dict(self.writer.root.attrs["morphosim"])
 
-    def record(self, frame: Frame, state: dict[str, np.ndarray], step: int) -> None:
-        """Append `frame`, then checkpoint `state` (the simulation after `step` steps)."""
+    def record(self, frame: Frame, state: dict[str, np.ndarray] | None, step: int) -> None:
+        """Append `frame`, then checkpoint `state` (the simulation after `step` steps) unless it is None."""
         ragged, series = frame_arrays(frame)
         self.writer.append_frame(frame.time, ragged, series)
-        self.writer.write_checkpoint(state, step)
+        if state is not None:
+            self.writer.write_checkpoint(state, step)
 
     def finish(self, complete: bool) -> None:
         self.writer.set_attribute("status", "complete" if complete else "stopped")

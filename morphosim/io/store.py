@@ -9,7 +9,7 @@ Layout (documented in the README):
       frame/<name>/offsets    (T+1,) frame k is data[offsets[k]:offsets[k+1]]
       series/<name>           (T, ...) per-frame values of fixed shape (e.g. mesh fields)
       static/<name>           arrays written once (the tissue mesh)
-      checkpoint/<slot>/...   the full state after a recorded frame, for resume (two slots)
+      checkpoint/<slot>       the full state after a recorded frame, as one .npz archive (two slots)
 
 The commit marker (attribute `commit`: the number of frames and a checksum of each) is written
 last for every frame, in one atomic write of zarr.json. A reader trusts only what it says, so a
@@ -19,13 +19,16 @@ or checkpoint whose arrays were damaged afterwards is detected by its checksum, 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import zarr
+from zarr.core.sync import sync
 
 from morphosim.errors import InputError
 
@@ -46,14 +49,24 @@ class StoreDamaged(InputError):
     """A store whose arrays do not match their checksums, or cannot be read."""
 
 
-def _append(array: zarr.Array, values: np.ndarray, length: int) -> None:
+async def _append(array: zarr.Array, values: np.ndarray, length: int) -> None:
     """Write `values` at rows [length, length + len(values)) of an array that may hold stale
     rows past `length` from an interrupted frame (they are overwritten)."""
     end = length + len(values)
-    if array.shape[0] < end:
-        array.resize((end,) + array.shape[1:])
+    target = array._async_array
+    if target.shape[0] < end:   # grow by doubling: a resize rewrites metadata; readers stop at the committed length
+        await target.resize((max(end, 2 * target.shape[0]),) + target.shape[1:])
     if len(values):
-        array[length:end] = values
+        await target.setitem(slice(length, end), values)
+
+
+def _append_all(writes: list[tuple[zarr.Array, np.ndarray, int]]) -> None:
+    """Every (array, values, start) append at once: the arrays are distinct, and zarr then overlaps
+    their metadata and chunk writes instead of doing them one after the other."""
+    async def gather():
+        await asyncio.gather(*(_append(array, values, start) for array, values, start in writes))
+
+    sync(gather())
 
 
 class StoreWriter:
@@ -71,6 +84,9 @@ class StoreWriter:
             self.root = zarr.open_group(self.path, mode="w-", zarr_format=3)
             self.root.attrs["morphosim"] = {"format_version": FORMAT_VERSION, **(attributes or {})}
             self.root.create_array("times", shape=(0,), chunks=(1024,), dtype="f8")
+        self._open: dict[str, zarr.Array] = {}   # arrays opened or created so far (opening reads metadata)
+        self._lengths: dict[str, int] = {}       # ragged name -> data rows after frame _lengths_frame[name] - 1
+        self._lengths_frame: dict[str, int] = {}
         self.layout = self.root.attrs["morphosim"].get("layout", {"frame": [], "series": [], "static": []})
         commit = self.root.attrs["morphosim"].get("commit", {"frames": 0, "checksums": []})
         self.n_frames, self.checksums = commit["frames"], list(commit["checksums"])
@@ -91,23 +107,31 @@ class StoreWriter:
         cells); `series` arrays keep one shape (fields on the fixed mesh)."""
         k = self.n_frames
         written = {"time": np.array([time], float)}
+        writes = []
         for name, values in ragged.items():
             values = np.asarray(values)
             data, offsets = self._ragged_arrays(name, values)
-            start = int(offsets[k]) if k < offsets.shape[0] else 0
-            _append(data, values, start)
-            _append(offsets, np.array([start + len(values)], dtype=np.int64), k + 1)
+            start = self._ragged_length(name, offsets, k)
+            writes += [(data, values, start), (offsets, np.array([start + len(values)], np.int64), k + 1)]
+            self._lengths[name] = start + len(values)
             written[f"frame/{name}"] = values
         for name, values in (series or {}).items():
             values = np.asarray(values)
-            array = self._array(f"series/{name}", values.shape, values.dtype,
-                                chunks=(1,) + values.shape)
-            _append(array, values[None], k)
+            writes.append((self._array(f"series/{name}", values.shape, values.dtype, chunks=(1,) + values.shape),
+                           values[None], k))
             written[f"series/{name}"] = values
-        _append(self.root["times"], np.array([time]), k)
+        writes.append((self._array("times", (), np.dtype(float), (1024,)), np.array([time]), k))
+        _append_all(writes)
         self.checksums = self.checksums[:k] + [checksum(written)]
         self.n_frames = k + 1
         self.set_attribute("commit", {"frames": self.n_frames, "checksums": self.checksums})
+
+    def _ragged_length(self, name: str, offsets: zarr.Array, k: int) -> int:
+        """Rows of a ragged array's data in the first k frames: kept from the last append, else read."""
+        if self._lengths_frame.get(name) != k:
+            self._lengths[name] = int(offsets[k]) if k < offsets.shape[0] else 0
+        self._lengths_frame[name] = k + 1
+        return self._lengths[name]
 
     def _ragged_arrays(self, name: str, values: np.ndarray) -> tuple[zarr.Array, zarr.Array]:
         chunk_rows = max(1, (1 << 18) // max(1, values[:1].nbytes))
@@ -115,17 +139,24 @@ class StoreWriter:
                            chunks=(chunk_rows,) + values.shape[1:])
         offsets = self._array(f"frame/{name}/offsets", (), np.dtype(np.int64), chunks=(1024,))
         if offsets.shape[0] == 0:
-            _append(offsets, np.zeros(1, dtype=np.int64), 0)
+            _append_all([(offsets, np.zeros(1, dtype=np.int64), 0)])
         return data, offsets
 
     def _array(self, key: str, row_shape: tuple, dtype: np.dtype, chunks: tuple) -> zarr.Array:
+        if key in self._open:
+            return self._open[key]
         if key in self.root:
-            return self.root[key]
-        kind, name = key.split("/", 1)
-        if kind == "frame":
-            name = name.rsplit("/", 1)[0]
-        self._register(kind, name)
-        return self.root.create_array(key, shape=(0,) + tuple(row_shape), chunks=chunks, dtype=dtype)
+            array = self.root[key]
+        else:
+            kind, name = key.split("/", 1)
+            if kind == "frame":
+                name = name.rsplit("/", 1)[0]
+            self._register(kind, name)
+            # uncompressed: simulation floats barely compress, and encoding would cost every frame
+            array = self.root.create_array(key, shape=(0,) + tuple(row_shape), chunks=chunks, dtype=dtype,
+                                           compressors=None)
+        self._open[key] = array
+        return array
 
     def _register(self, kind: str, name: str) -> None:
         if name not in self.layout[kind]:
@@ -143,11 +174,13 @@ class StoreWriter:
         slot not in use, then point the attributes at it: a crash mid-write leaves the previous
         checkpoint valid."""
         slot = 1 - self.root.attrs["morphosim"].get("checkpoint", {}).get("slot", 1)
-        for name, values in state.items():
-            array = self.root.create_array(f"checkpoint/{slot}/{name}", shape=values.shape, dtype=values.dtype,
-                                           overwrite=True)
-            if values.size:
-                array[...] = values
+        # one array holding the whole state as an .npz archive: one write instead of one per array
+        archive = io.BytesIO()
+        np.savez(archive, **{name.replace("/", "|"): values for name, values in state.items()})
+        blob = np.frombuffer(archive.getbuffer(), np.uint8)
+        array = self.root.create_array(f"checkpoint/{slot}", shape=blob.shape, dtype=np.uint8,
+                                       chunks=(max(1, blob.size),), compressors=None, overwrite=True)
+        array[...] = blob
         self.set_attribute("checkpoint", {"slot": slot, "frame": self.n_frames - 1, "step": step,
                                           "checksum": checksum(state)})
 
@@ -164,16 +197,9 @@ def read_checkpoint(root: zarr.Group, path: Path) -> tuple[dict[str, np.ndarray]
     info = root.attrs["morphosim"].get("checkpoint")
     if info is None:
         return None
-    state = {}
-
-    def collect(node, prefix):
-        for name, array in node.arrays():
-            state[prefix + name] = array[...]
-        for name, child in node.groups():
-            collect(child, f"{prefix}{name}/")
-
     try:
-        collect(root[f"checkpoint/{info['slot']}"], "")
+        with np.load(io.BytesIO(root[f"checkpoint/{info['slot']}"][...].tobytes())) as archive:
+            state = {name.replace("|", "/"): archive[name] for name in archive.files}
     except Exception as error:   # zarr raises many kinds on missing or garbled chunks
         raise StoreDamaged(f"{path}: the checkpoint cannot be read ({_cause(error)}); "
                            "start again with --overwrite") from None

@@ -133,7 +133,9 @@ SCENARIO = Mapping(
         "cells": CELLS,
         "genes": GENES,
         "tissue": TISSUE,
-        "output": Mapping({"path": Text()}, required=("path",)),
+        # checkpoint_every: frames between checkpoints (a resumed run restarts from the last one)
+        "output": Mapping({"path": Text(), "checkpoint_every": Number(minimum=1, integer=True, default=1)},
+                          required=("path",)),
     },
     required=("name", "time", "cells", "output"),
 )

@@ -26,7 +26,10 @@ def store_arrays(path: Path) -> dict[str, np.ndarray]:
                 walk(child, f"{prefix}{name}/")
 
     walk(root, "")
-    n = len(found["times"])
+    n = root.attrs["morphosim"]["commit"]["frames"]   # arrays grow ahead: rows past the commit are not frames
+    found["times"] = found["times"][:n]
+    for name in [key for key in found if key.startswith("series/")]:
+        found[name] = found[name][:n]
     for name in [key for key in found if key.endswith("/offsets")]:  # drop rows past the last frame
         offsets = found[name][: n + 1]
         found[name] = offsets
