@@ -18,15 +18,43 @@ whose projection q falls inside it, at distance δ from its edges, keeps it at t
 test when 2d < δ: any other triangle's points y are at least δ from q (they lie beyond t's edges;
 this assumes no fold sharper than 90° and no other sheet of the surface within δ), so
 |p − y| >= δ − d > d. Inside a planar mesh d is round-off and the test is q inside t. The others
-search their bucket; the result is the same as without a guess. In a tetrahedral mesh the same
+search their bucket; the result is the same as without a guess. A point that left its guess is
+first tried in the guess's neighbours across its facets, with the same test: a point kept by
+the test in any cell has that cell as its closest, so the result is again a fresh search's. In a tetrahedral mesh the same
 test, with δ the distance to the faces, keeps a point strictly inside its previous tetrahedron:
 no other tetrahedron contains it.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
+
+
+class Simplices(NamedTuple):
+    """The cells points are located in (numba-compatible record of arrays).
+
+    corners: (n, 3 or 4, 3) vertex coordinates; altitudes: simplex_altitudes(corners);
+    tie_keys: (n,) partition-independent cell keys (ties go to the lowest); neighbours: (n, 3 or
+    4) the cell across each facet (opposite vertex k), -1 on the boundary.
+    """
+
+    corners: np.ndarray
+    altitudes: np.ndarray
+    tie_keys: np.ndarray
+    neighbours: np.ndarray
+
+
+class BucketGrid(NamedTuple):
+    """build_bucket_grid's result: lower corner, bucket size, buckets per axis, offsets, ids."""
+
+    lo: np.ndarray
+    size: float
+    shape: np.ndarray
+    offsets: np.ndarray
+    ids: np.ndarray
 
 
 @njit(cache=True, inline="always")
@@ -98,8 +126,8 @@ def build_bucket_grid(triangles, margin, max_buckets):
     """Bucket grid over simplices (n, 3 or 4, 3) (triangles or tetrahedra): each listed in every
     bucket its bounding box, inflated by margin, touches.
 
-    Returns (lower corner (3,), bucket size, buckets per axis (3,), offsets, simplex ids) where
-    the simplices of bucket k are ids[offsets[k]:offsets[k+1]].
+    Returns (lower corner (3,), bucket size, buckets per axis (3,), offsets, simplex ids), the
+    fields of a BucketGrid, where the simplices of bucket k are ids[offsets[k]:offsets[k+1]].
     """
     n = triangles.shape[0]
     lo = np.empty(3)
@@ -164,38 +192,53 @@ def simplex_altitudes(triangles: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def locate_points(points, triangles, altitudes, tie_keys, margin, search_radius, lo, size, shape, offsets, ids,
-                  guess):
-    """Closest simplex (triangles or tetrahedra, (m, 3 or 4, 3)) and barycentric coordinates for
-    each point (n, 3).
+def _keeps(i, t, points, cells, found, bary, distance, round_off):
+    """Try cell t alone for point i; True when the point is well inside it (module doc: 2d < δ),
+    so that t is the closest cell whatever the others."""
+    found[i], distance[i] = -1, np.inf
+    _closer(i, t, points, cells, found, bary, distance)
+    edge_distance = bary[i, 0] * cells.altitudes[t, 0]
+    for k in range(1, cells.corners.shape[1]):
+        edge_distance = min(edge_distance, bary[i, k] * cells.altitudes[t, k])
+    return 2.0 * distance[i] + round_off < edge_distance
 
-    altitudes: simplex_altitudes(triangles). guess: (n,) triangle index per point from a
-    previous call, or -1 (new points); a point well inside its guess keeps it (module doc),
-    the result is the same as without the guess.
-    The bucket of a point lists every triangle within `margin` of it; a point farther than
-    that from all of them (rare: off a curved surface, or outside a planar mesh) is compared
-    with every triangle, and is left unlocated (-1) beyond search_radius.
-    Returns (simplex index or -1; barycentric (n, 3 or 4); distance from the point to the simplex).
-    Ties (a point whose closest point is on an edge shared by two triangles) go to the
-    triangle with the lowest tie_keys value.
+
+@njit(cache=True)
+def locate_points(points, cells, grid, margin, search_radius, guess):
+    """Closest cell (Simplices) and barycentric coordinates for each point (n, 3).
+
+    grid: BucketGrid of the cells. guess: (n,) cell index per point from a previous call, or -1
+    (new points); a point well inside its guess or one of the guess's neighbours keeps it (module
+    doc), the result is the same as without the guess.
+    The bucket of a point lists every cell within `margin` of it; a point farther than that from
+    all of them (rare: off a curved surface, or outside the mesh) is compared with every cell,
+    and is left unlocated (-1) beyond search_radius.
+    Returns (cell index or -1; barycentric (n, 3 or 4); distance from the point to the cell).
+    Ties (a point whose closest point is on a facet shared by two cells) go to the cell with
+    the lowest tie_keys value.
     """
+    triangles = cells.corners
+    lo, size, shape, offsets, ids = grid.lo, grid.size, grid.shape, grid.offsets, grid.ids
+    round_off = _ROUND_OFF * size
     n = points.shape[0]
     found = -np.ones(n, dtype=np.int64)
-    corners = triangles.shape[1]
-    bary = np.zeros((n, corners))
+    bary = np.zeros((n, triangles.shape[1]))
     distance = np.full(n, np.inf)
     for i in range(n):
         p = points[i]
         t = guess[i]
         if t >= 0:
-            _closer(i, t, points, triangles, altitudes, tie_keys, found, bary, distance)
-            # δ: distance of the projection from the triangle's edges
-            edge_distance = bary[i, 0] * altitudes[t, 0]
-            for k in range(1, corners):
-                edge_distance = min(edge_distance, bary[i, k] * altitudes[t, k])
-            if 2.0 * distance[i] + _ROUND_OFF * size < edge_distance:
+            if _keeps(i, t, points, cells, found, bary, distance, round_off):
                 continue
-            found[i], distance[i] = -1, np.inf   # left its triangle: search as a new point
+            kept = False
+            for k in range(cells.neighbours.shape[1]):
+                neighbour = cells.neighbours[t, k]
+                if neighbour >= 0 and _keeps(i, neighbour, points, cells, found, bary, distance, round_off):
+                    kept = True
+                    break
+            if kept:
+                continue
+            found[i], distance[i] = -1, np.inf   # moved farther: search as a new point
         k = 0
         outside = False
         for d in range(3):
@@ -204,19 +247,19 @@ def locate_points(points, triangles, altitudes, tie_keys, margin, search_radius,
                 outside = True
             k = k * shape[d] + min(max(cell, 0), shape[d] - 1)
         first, last = (0, 0) if outside else (offsets[k], offsets[k + 1])
-        if corners == 4:   # the tetrahedra containing the point first (cheap), then, if none, the closest
+        if triangles.shape[1] == 4:   # the tetrahedra containing the point first (cheap), then, if none, the closest
             for m in range(first, last):
                 t = ids[m]
                 l0, l1, l2, l3 = _tetrahedron_barycentric(p, triangles[t, 0], triangles[t, 1], triangles[t, 2],
                                                           triangles[t, 3])
                 if min(min(l0, l1), min(l2, l3)) >= 0.0:
-                    _closer(i, t, points, triangles, altitudes, tie_keys, found, bary, distance)
+                    _closer(i, t, points, cells, found, bary, distance)
         if distance[i] > 0.0:
             for m in range(first, last):
-                _closer(i, ids[m], points, triangles, altitudes, tie_keys, found, bary, distance)
+                _closer(i, ids[m], points, cells, found, bary, distance)
         if distance[i] > margin:
             for t in range(triangles.shape[0]):
-                _closer(i, t, points, triangles, altitudes, tie_keys, found, bary, distance)
+                _closer(i, t, points, cells, found, bary, distance)
             if distance[i] > search_radius:
                 found[i] = -1
     return found, bary, distance
@@ -233,13 +276,14 @@ def _triangle_distance(p, a, b, c):
 
 
 @njit(cache=True)
-def _closer(i, t, points, triangles, altitudes, tie_keys, found, bary, distance):
+def _closer(i, t, points, cells, found, bary, distance):
     """Keep simplex t for point i if it is closer than the current one.
 
     Outside a tetrahedron, the distance to the plane of a face with λ_k < 0, −λ_k h_k (h_k the
     altitude), bounds the distance from below: a tetrahedron that cannot beat the current one
     is skipped before its faces are searched (most of a bucket for a point inside the mesh)."""
     p = points[i]
+    triangles, altitudes, tie_keys = cells.corners, cells.altitudes, cells.tie_keys
     if triangles.shape[1] == 3:
         dist, l0, l1, l2 = _triangle_distance(p, triangles[t, 0], triangles[t, 1], triangles[t, 2])
         l3 = 0.0

@@ -29,7 +29,7 @@ from numba import njit
 
 from dolfinx import fem
 from morphosim.tissue.basis import LagrangeBasis
-from morphosim.tissue.locate import build_bucket_grid, locate_points, simplex_altitudes
+from morphosim.tissue.locate import BucketGrid, Simplices, build_bucket_grid, locate_points, simplex_altitudes
 
 
 def allreduce_array(comm: MPI.Comm, array: np.ndarray, op=MPI.SUM) -> np.ndarray:
@@ -40,6 +40,22 @@ def allreduce_array(comm: MPI.Comm, array: np.ndarray, op=MPI.SUM) -> np.ndarray
     result = np.empty_like(array)
     comm.Allreduce(array, result, op=op)
     return result
+
+
+def facet_neighbours(mesh, num_cells: int) -> np.ndarray:
+    """(num_cells, tdim + 1): the owned cell across each facet of each owned cell (facet k is the
+    one opposite vertex k for simplices, dolfinx's numbering), -1 on the boundary or a ghost."""
+    tdim = mesh.topology.dim
+    mesh.topology.create_connectivity(tdim, tdim - 1)
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    cell_facets = mesh.topology.connectivity(tdim, tdim - 1).array.reshape(-1, tdim + 1)[:num_cells]
+    facet_cells = mesh.topology.connectivity(tdim - 1, tdim)
+    offsets, links = facet_cells.offsets, facet_cells.array
+    first = links[offsets[:-1]]
+    second = np.where(np.diff(offsets) == 2, links[np.minimum(offsets[:-1] + 1, len(links) - 1)], -1)
+    own = np.arange(num_cells)[:, None]
+    across = np.where(first[cell_facets] == own, second[cell_facets], first[cell_facets])
+    return np.where(across < num_cells, across, -1).astype(np.int64)
 
 
 class PointLocationError(ValueError):
@@ -218,12 +234,12 @@ class PointOperator:
         self.tolerance = 0.5 * largest_edge if tolerance is None else float(tolerance)
         if not self.tolerance >= 0.0:
             raise ValueError(f"tolerance must be non-negative, got {tolerance!r}")
-        self._triangles = triangles
-        self._altitudes = simplex_altitudes(triangles)
         self._cell_keys = np.asarray(mesh.topology.original_cell_index[:num_cells], dtype=np.int64)
+        self._cells = Simplices(triangles, simplex_altitudes(triangles), self._cell_keys,
+                                facet_neighbours(mesh, num_cells))
         # small bucket margin: most points sit on (or within a sagitta of) the mesh
         self._margin = min(self.tolerance, 0.05 * largest_edge)
-        self._grid = build_bucket_grid(triangles, self._margin, max(64, 8 * num_cells))
+        self._grid = BucketGrid(*build_bucket_grid(triangles, self._margin, max(64, 8 * num_cells)))
         self._bases: dict = {}   # basix element -> LagrangeBasis
         self._basis = self._basis_of(space)
         self._geometry_basis = self._basis_of_element(
@@ -250,9 +266,7 @@ class PointOperator:
         guess = np.full(len(query), -1, dtype=np.int64)
         kept = min(len(query), len(self._last_cells))
         guess[:kept] = self._last_cells[:kept]
-        cells, bary, distance = locate_points(
-            query, self._triangles, self._altitudes, self._cell_keys, self._margin, self.tolerance, *self._grid, guess
-        )
+        cells, bary, distance = locate_points(query, self._cells, self._grid, self._margin, self.tolerance, guess)
         self._last_cells = cells
         distance = np.where(cells >= 0, distance, np.inf)
         best = allreduce_array(self.comm, distance, op=MPI.MIN)
