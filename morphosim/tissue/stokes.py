@@ -310,6 +310,13 @@ class StokesBrinkman:
         for dofs in (self._velocity_dofs, self._pressure_dofs):
             owned = np.sort(dofs[dofs < imap.size_local]).astype(PETSc.IntType)
             sets.append(PETSc.IS().createGeneral(owned + first, comm=self.mesh.comm))
+        # the components of a velocity node are consecutive rows: telling AMG so (block size gdim)
+        # lets it coarsen nodes rather than scalar rows, as for elasticity
+        gdim = self.mesh.geometry.dim
+        owned = sets[0].getIndices()
+        triples = owned.size % gdim == 0 and bool(np.all(np.diff(owned.reshape(-1, gdim), axis=1) == 1))
+        if self.mesh.comm.allreduce(triples, op=MPI.LAND):
+            sets[0].setBlockSize(gdim)
         return sets[0], sets[1]
 
     def _pressure_constant(self) -> list[PETSc.Vec]:
