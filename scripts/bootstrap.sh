@@ -101,6 +101,24 @@ install_xvfb() {
     fi
 }
 
+# gmsh's wheel (tetrahedral meshes of the egg) links these X/GL libraries even when run headless.
+install_gmsh_libraries() {
+    local missing=() library
+    for library in libGLU.so.1 libXcursor.so.1 libXft.so.2 libXinerama.so.1 libXrender.so.1 libGL.so.1; do
+        ldconfig -p 2>/dev/null | grep -q "$library" || missing+=("$library")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+        say "installing the libraries gmsh links (${missing[*]})"
+        apt-get -qq update >/dev/null && DEBIAN_FRONTEND=noninteractive \
+            apt-get -qq install -y --no-install-recommends libglu1-mesa libxcursor1 libxft2 libxinerama1 \
+            libxrender1 libgl1 >/dev/null \
+            || say "warning: could not install gmsh's libraries; ball and ellipsoid volume meshes need them"
+    else
+        say "note: gmsh needs ${missing[*]} (Debian: libglu1-mesa libxcursor1 libxft2 libxinerama1 libxrender1 libgl1)"
+    fi
+}
+
 setup_key() {
     # Re-install when pyproject.toml or the interpreter changes.
     { cat "$ROOT/pyproject.toml"; "$VENV/bin/python" -VV; } | sha256sum | cut -d' ' -f1
@@ -124,6 +142,7 @@ if [ ! -x "$VENV/bin/python" ] || ! usable_python "$VENV/bin/python"; then
 fi
 
 install_xvfb
+install_gmsh_libraries
 say "installing morphosim and its dependencies into .venv (about 2 GB, ~1-2 min)"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]"

@@ -5,7 +5,15 @@ Usable alone: imports neither morphosim.genes nor morphosim.cells.
 
 import dolfinx_solver  # noqa: F401  (must come before dolfinx / petsc4py: orders MPI first)
 
-from morphosim.tissue.meshes import disk_mesh, ellipsoid_surface_mesh, mesh_info, rectangle_mesh
+from morphosim.tissue.meshes import (
+    ball_mesh,
+    box_mesh,
+    disk_mesh,
+    ellipsoid_surface_mesh,
+    ellipsoid_volume_mesh,
+    mesh_info,
+    rectangle_mesh,
+)
 from morphosim.tissue.points import PointLocationError, PointOperator
 from morphosim.tissue.stokes import StokesBrinkman
 from morphosim.tissue.transport import Transport
@@ -15,8 +23,11 @@ __all__ = [
     "PointOperator",
     "StokesBrinkman",
     "Transport",
+    "ball_mesh",
+    "box_mesh",
     "disk_mesh",
     "ellipsoid_surface_mesh",
+    "ellipsoid_volume_mesh",
     "mesh_info",
     "rectangle_mesh",
 ]

@@ -120,3 +120,57 @@ class FactorizedOperator:
         mask = np.ones(self._solution.getLocalSize(), dtype=bool)
         mask[self._primal_positions] = False
         return self._solution.getArray(readonly=True)[mask].copy()
+
+
+class BlockPreconditionedMinres:
+    """x = A⁻¹ b for a saddle-point operator A = [[K, Bᵀ], [B, 0]] by MINRES, preconditioned by
+    the block-diagonal diag(K̃⁻¹, M̃_p⁻¹): algebraic multigrid (PETSc GAMG) on the velocity block,
+    Jacobi on the pressure mass matrix scaled by 1/μ (spectrally equivalent to the Schur complement
+    B K⁻¹ Bᵀ of a Stokes operator, so the iteration count does not grow with the mesh).
+
+    preconditioner: assembled matrix [[K, 0], [0, M_p/μ]] with A's layout.
+    velocity, pressure: PETSc index sets of the two blocks (global rows).
+    null_vectors: PETSc vectors spanning A's null space (the constant pressure), orthonormalised
+    here; b must be orthogonal to them and the solution is returned orthogonal to them.
+    """
+
+    def __init__(self, A: PETSc.Mat, preconditioner: PETSc.Mat, velocity: PETSc.IS, pressure: PETSc.IS,
+                 null_vectors: list[PETSc.Vec] = (), rtol: float = 1e-10, max_iterations: int = 2000):
+        self.comm = A.getComm()
+        self.matrix = A
+        if null_vectors:
+            basis = [v.copy() for v in null_vectors]
+            for v in basis:
+                v.normalize()
+            self.null_space = PETSc.NullSpace().create(vectors=basis, comm=self.comm)
+            A.setNullSpace(self.null_space)
+        else:
+            self.null_space = None
+        self.ksp = PETSc.KSP().create(self.comm)
+        self.ksp.setOperators(A, preconditioner)
+        self.ksp.setType("minres")
+        self.ksp.setTolerances(rtol=rtol, atol=0.0, max_it=max_iterations)
+        pc = self.ksp.getPC()
+        pc.setType("fieldsplit")
+        pc.setFieldSplitIS(("velocity", velocity), ("pressure", pressure))
+        pc.setFieldSplitType(PETSc.PC.CompositeType.ADDITIVE)
+        velocity_ksp, pressure_ksp = pc.getFieldSplitSubKSP()
+        velocity_ksp.setType("preonly")
+        velocity_ksp.getPC().setType("gamg")
+        pressure_ksp.setType("preonly")
+        pressure_ksp.getPC().setType("jacobi")
+        self.ksp.setUp()
+        self.iterations = 0
+
+    def solve(self, b: PETSc.Vec, x: PETSc.Vec) -> None:
+        """Solve A x = b (b assembled); x gets the owned entries."""
+        if self.null_space is not None:
+            self.null_space.remove(b)
+        x.zeroEntries()
+        self.ksp.solve(b, x)
+        reason = self.ksp.getConvergedReason()
+        self.iterations = self.ksp.getIterationNumber()
+        if reason < 0:
+            raise RuntimeError(f"MINRES did not converge (PETSc KSP reason {reason}, {self.iterations} iterations)")
+        if self.null_space is not None:
+            self.null_space.remove(x)

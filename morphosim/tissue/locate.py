@@ -1,7 +1,10 @@
-"""Point location on a fixed triangle mesh (planar or surface), in numba.
+"""Point location on a fixed triangle mesh (planar or surface) or tetrahedral mesh, in numba.
 
-The mesh never moves (Eulerian tissue), so a uniform bucket grid over the triangles is built
-once; locating 10^5 points is then one pass over the points. Each point goes to the triangle
+The mesh never moves (Eulerian tissue), so a uniform bucket grid over the cells is built
+once; locating 10^5 points is then one pass over the points. In a tetrahedral mesh a point
+goes to the tetrahedron containing it (distance 0; barycentric coordinates by Cramer's rule),
+or, just outside the mesh, to the closest one (the closest point of its faces). On triangles
+each point goes to the triangle
 closest to it (among the triangles whose margin-inflated bounding box contains the point's
 bucket) and gets the barycentric coordinates of its orthogonal projection onto that flat
 triangle. Points inside a planar mesh project onto themselves; points on a curved shell that
@@ -15,13 +18,43 @@ whose projection q falls inside it, at distance δ from its edges, keeps it at t
 test when 2d < δ: any other triangle's points y are at least δ from q (they lie beyond t's edges;
 this assumes no fold sharper than 90° and no other sheet of the surface within δ), so
 |p − y| >= δ − d > d. Inside a planar mesh d is round-off and the test is q inside t. The others
-search their bucket; the result is the same as without a guess.
+search their bucket; the result is the same as without a guess. A point that left its guess is
+first tried in the guess's neighbours across its facets, with the same test: a point kept by
+the test in any cell has that cell as its closest, so the result is again a fresh search's. In a tetrahedral mesh the same
+test, with δ the distance to the faces, keeps a point strictly inside its previous tetrahedron:
+no other tetrahedron contains it.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
+
+
+class Simplices(NamedTuple):
+    """The cells points are located in (numba-compatible record of arrays).
+
+    corners: (n, 3 or 4, 3) vertex coordinates; altitudes: simplex_altitudes(corners);
+    tie_keys: (n,) partition-independent cell keys (ties go to the lowest); neighbours: (n, 3 or
+    4) the cell across each facet (opposite vertex k), -1 on the boundary.
+    """
+
+    corners: np.ndarray
+    altitudes: np.ndarray
+    tie_keys: np.ndarray
+    neighbours: np.ndarray
+
+
+class BucketGrid(NamedTuple):
+    """build_bucket_grid's result: lower corner, bucket size, buckets per axis, offsets, ids."""
+
+    lo: np.ndarray
+    size: float
+    shape: np.ndarray
+    offsets: np.ndarray
+    ids: np.ndarray
 
 
 @njit(cache=True, inline="always")
@@ -71,12 +104,30 @@ def _closest_point_barycentric(p, a, b, c):
 
 
 @njit(cache=True)
-def build_bucket_grid(triangles, margin, max_buckets):
-    """Bucket grid over triangles (n, 3, 3): each triangle listed in every bucket its
-    bounding box, inflated by margin, touches.
+def _tetrahedron_barycentric(p, a, b, c, d):
+    """Barycentric coordinates of p in tetrahedron abcd (Cramer's rule on [b−a, c−a, d−a])."""
+    e1x, e1y, e1z = b[0] - a[0], b[1] - a[1], b[2] - a[2]
+    e2x, e2y, e2z = c[0] - a[0], c[1] - a[1], c[2] - a[2]
+    e3x, e3y, e3z = d[0] - a[0], d[1] - a[1], d[2] - a[2]
+    px, py, pz = p[0] - a[0], p[1] - a[1], p[2] - a[2]
+    # cross products e2 × e3, e3 × e1, e1 × e2 are the rows of the inverse times the determinant
+    c1x, c1y, c1z = e2y * e3z - e2z * e3y, e2z * e3x - e2x * e3z, e2x * e3y - e2y * e3x
+    c2x, c2y, c2z = e3y * e1z - e3z * e1y, e3z * e1x - e3x * e1z, e3x * e1y - e3y * e1x
+    c3x, c3y, c3z = e1y * e2z - e1z * e2y, e1z * e2x - e1x * e2z, e1x * e2y - e1y * e2x
+    inverse_det = 1.0 / _dot(e1x, e1y, e1z, c1x, c1y, c1z)
+    l1 = _dot(px, py, pz, c1x, c1y, c1z) * inverse_det
+    l2 = _dot(px, py, pz, c2x, c2y, c2z) * inverse_det
+    l3 = _dot(px, py, pz, c3x, c3y, c3z) * inverse_det
+    return 1.0 - l1 - l2 - l3, l1, l2, l3
 
-    Returns (lower corner (3,), bucket size, buckets per axis (3,), offsets, triangle ids) where
-    the triangles of bucket k are ids[offsets[k]:offsets[k+1]].
+
+@njit(cache=True)
+def build_bucket_grid(triangles, margin, max_buckets):
+    """Bucket grid over simplices (n, 3 or 4, 3) (triangles or tetrahedra): each listed in every
+    bucket its bounding box, inflated by margin, touches.
+
+    Returns (lower corner (3,), bucket size, buckets per axis (3,), offsets, simplex ids), the
+    fields of a BucketGrid, where the simplices of bucket k are ids[offsets[k]:offsets[k+1]].
     """
     n = triangles.shape[0]
     lo = np.empty(3)
@@ -126,43 +177,68 @@ def build_bucket_grid(triangles, margin, max_buckets):
 _ROUND_OFF = 1e-9
 
 
-def triangle_altitudes(triangles: np.ndarray) -> np.ndarray:
-    """(n, 3): distance from each vertex of triangles (n, 3, 3) to the line of the opposite edge."""
+def simplex_altitudes(triangles: np.ndarray) -> np.ndarray:
+    """(n, k): distance from each vertex of triangles (n, 3, 3) to the line of the opposite edge,
+    or of tetrahedra (n, 4, 3) to the plane of the opposite face (3 volume / face area)."""
+    if triangles.shape[1] == 4:
+        a, b, c, d = (triangles[:, k] for k in range(4))
+        six_volume = np.abs(np.einsum("nd,nd->n", np.cross(b - a, c - a), d - a))
+        faces = [(b, c, d), (a, c, d), (a, b, d), (a, b, c)]   # opposite vertex k
+        double_areas = np.column_stack([np.linalg.norm(np.cross(q - p, r - p), axis=1) for p, q, r in faces])
+        return six_volume[:, None] / double_areas
     opposite = np.linalg.norm(triangles[:, [2, 0, 1]] - triangles[:, [1, 2, 0]], axis=2)
     double_area = np.linalg.norm(np.cross(triangles[:, 1] - triangles[:, 0], triangles[:, 2] - triangles[:, 0]), axis=1)
     return double_area[:, None] / opposite
 
 
 @njit(cache=True)
-def locate_points(points, triangles, altitudes, tie_keys, margin, search_radius, lo, size, shape, offsets, ids,
-                  guess):
-    """Closest triangle and barycentric coordinates for each point (n, 3).
+def _keeps(i, t, points, cells, found, bary, distance, round_off):
+    """Try cell t alone for point i; True when the point is well inside it (module doc: 2d < δ),
+    so that t is the closest cell whatever the others."""
+    found[i], distance[i] = -1, np.inf
+    _closer(i, t, points, cells, found, bary, distance)
+    edge_distance = bary[i, 0] * cells.altitudes[t, 0]
+    for k in range(1, cells.corners.shape[1]):
+        edge_distance = min(edge_distance, bary[i, k] * cells.altitudes[t, k])
+    return 2.0 * distance[i] + round_off < edge_distance
 
-    altitudes: triangle_altitudes(triangles). guess: (n,) triangle index per point from a
-    previous call, or -1 (new points); a point well inside its guess keeps it (module doc),
-    the result is the same as without the guess.
-    The bucket of a point lists every triangle within `margin` of it; a point farther than
-    that from all of them (rare: off a curved surface, or outside a planar mesh) is compared
-    with every triangle, and is left unlocated (-1) beyond search_radius.
-    Returns (triangle index or -1; barycentric (n, 3); distance from the point to the triangle).
-    Ties (a point whose closest point is on an edge shared by two triangles) go to the
-    triangle with the lowest tie_keys value.
+
+@njit(cache=True)
+def locate_points(points, cells, grid, margin, search_radius, guess):
+    """Closest cell (Simplices) and barycentric coordinates for each point (n, 3).
+
+    grid: BucketGrid of the cells. guess: (n,) cell index per point from a previous call, or -1
+    (new points); a point well inside its guess or one of the guess's neighbours keeps it (module
+    doc), the result is the same as without the guess.
+    The bucket of a point lists every cell within `margin` of it; a point farther than that from
+    all of them (rare: off a curved surface, or outside the mesh) is compared with every cell,
+    and is left unlocated (-1) beyond search_radius.
+    Returns (cell index or -1; barycentric (n, 3 or 4); distance from the point to the cell).
+    Ties (a point whose closest point is on a facet shared by two cells) go to the cell with
+    the lowest tie_keys value.
     """
+    triangles = cells.corners
+    lo, size, shape, offsets, ids = grid.lo, grid.size, grid.shape, grid.offsets, grid.ids
+    round_off = _ROUND_OFF * size
     n = points.shape[0]
     found = -np.ones(n, dtype=np.int64)
-    bary = np.zeros((n, 3))
+    bary = np.zeros((n, triangles.shape[1]))
     distance = np.full(n, np.inf)
     for i in range(n):
         p = points[i]
         t = guess[i]
         if t >= 0:
-            _closer(i, t, points, triangles, tie_keys, found, bary, distance)
-            # δ: distance of the projection from the triangle's edges
-            edge_distance = min(bary[i, 0] * altitudes[t, 0], bary[i, 1] * altitudes[t, 1],
-                                bary[i, 2] * altitudes[t, 2])
-            if 2.0 * distance[i] + _ROUND_OFF * size < edge_distance:
+            if _keeps(i, t, points, cells, found, bary, distance, round_off):
                 continue
-            found[i], distance[i] = -1, np.inf   # left its triangle: search as a new point
+            kept = False
+            for k in range(cells.neighbours.shape[1]):
+                neighbour = cells.neighbours[t, k]
+                if neighbour >= 0 and _keeps(i, neighbour, points, cells, found, bary, distance, round_off):
+                    kept = True
+                    break
+            if kept:
+                continue
+            found[i], distance[i] = -1, np.inf   # moved farther: search as a new point
         k = 0
         outside = False
         for d in range(3):
@@ -171,27 +247,75 @@ def locate_points(points, triangles, altitudes, tie_keys, margin, search_radius,
                 outside = True
             k = k * shape[d] + min(max(cell, 0), shape[d] - 1)
         first, last = (0, 0) if outside else (offsets[k], offsets[k + 1])
-        for m in range(first, last):
-            _closer(i, ids[m], points, triangles, tie_keys, found, bary, distance)
+        if triangles.shape[1] == 4:   # the tetrahedra containing the point first (cheap), then, if none, the closest
+            for m in range(first, last):
+                t = ids[m]
+                l0, l1, l2, l3 = _tetrahedron_barycentric(p, triangles[t, 0], triangles[t, 1], triangles[t, 2],
+                                                          triangles[t, 3])
+                if min(min(l0, l1), min(l2, l3)) >= 0.0:
+                    _closer(i, t, points, cells, found, bary, distance)
+        if distance[i] > 0.0:
+            for m in range(first, last):
+                _closer(i, ids[m], points, cells, found, bary, distance)
         if distance[i] > margin:
             for t in range(triangles.shape[0]):
-                _closer(i, t, points, triangles, tie_keys, found, bary, distance)
+                _closer(i, t, points, cells, found, bary, distance)
             if distance[i] > search_radius:
                 found[i] = -1
     return found, bary, distance
 
 
 @njit(cache=True)
-def _closer(i, t, points, triangles, tie_keys, found, bary, distance):
-    """Keep triangle t for point i if it is closer than the current one."""
-    p = points[i]
-    a, b, c = triangles[t, 0], triangles[t, 1], triangles[t, 2]
+def _triangle_distance(p, a, b, c):
+    """Distance from p to triangle abc and the barycentric coordinates of the closest point."""
     l0, l1, l2 = _closest_point_barycentric(p, a, b, c)
     dist = 0.0
     for d in range(3):
         dist += (p[d] - (l0 * a[d] + l1 * b[d] + l2 * c[d])) ** 2
-    dist = np.sqrt(dist)
+    return np.sqrt(dist), l0, l1, l2
+
+
+@njit(cache=True)
+def _closer(i, t, points, cells, found, bary, distance):
+    """Keep simplex t for point i if it is closer than the current one.
+
+    Outside a tetrahedron, the distance to the plane of a face with λ_k < 0, −λ_k h_k (h_k the
+    altitude), bounds the distance from below: a tetrahedron that cannot beat the current one
+    is skipped before its faces are searched (most of a bucket for a point inside the mesh)."""
+    p = points[i]
+    triangles, altitudes, tie_keys = cells.corners, cells.altitudes, cells.tie_keys
+    if triangles.shape[1] == 3:
+        dist, l0, l1, l2 = _triangle_distance(p, triangles[t, 0], triangles[t, 1], triangles[t, 2])
+        l3 = 0.0
+    else:
+        a, b, c, d = triangles[t, 0], triangles[t, 1], triangles[t, 2], triangles[t, 3]
+        l0, l1, l2, l3 = _tetrahedron_barycentric(p, a, b, c, d)
+        dist = 0.0
+        if min(min(l0, l1), min(l2, l3)) < 0.0:   # outside: the closest point of the faces it sees
+            bound = max(max(-l0 * altitudes[t, 0], -l1 * altitudes[t, 1]),
+                        max(-l2 * altitudes[t, 2], -l3 * altitudes[t, 3]))
+            if bound > distance[i]:
+                return
+            dist = np.inf
+            if l0 < 0.0:
+                f, m1, m2, m3 = _triangle_distance(p, b, c, d)
+                if f < dist:
+                    dist, l0, l1, l2, l3 = f, 0.0, m1, m2, m3
+            if l1 < 0.0:
+                f, m0, m2, m3 = _triangle_distance(p, a, c, d)
+                if f < dist:
+                    dist, l0, l1, l2, l3 = f, m0, 0.0, m2, m3
+            if l2 < 0.0:
+                f, m0, m1, m3 = _triangle_distance(p, a, b, d)
+                if f < dist:
+                    dist, l0, l1, l2, l3 = f, m0, m1, 0.0, m3
+            if l3 < 0.0:
+                f, m0, m1, m2 = _triangle_distance(p, a, b, c)
+                if f < dist:
+                    dist, l0, l1, l2, l3 = f, m0, m1, m2, 0.0
     if dist < distance[i] or (dist == distance[i] and tie_keys[t] < tie_keys[found[i]]):
         distance[i] = dist
         found[i] = t
         bary[i, 0], bary[i, 1], bary[i, 2] = l0, l1, l2
+        if bary.shape[1] == 4:
+            bary[i, 3] = l3

@@ -1,8 +1,10 @@
-"""Tissue meshes: planar rectangles and disks, and the triangulated ellipsoid surface.
+"""Tissue meshes: planar rectangles and disks, the triangulated ellipsoid surface, and the
+tetrahedral volumes of the egg (ellipsoid), a ball and a box.
 
-Every constructor returns a :class:`dolfinx.mesh.Mesh` made of triangles. Planar meshes have
-geometric dimension 2; the ellipsoid surface is a manifold mesh (triangles in 3D) whose nodes lie
-exactly on the ellipsoid. Lengths are in the user's unit (µm suggested).
+Planar meshes are triangles of geometric dimension 2; the ellipsoid surface is a manifold mesh
+(triangles in 3D) whose nodes lie exactly on the ellipsoid; volume meshes are affine tetrahedra
+(ball and ellipsoid meshed by gmsh, one thread and a fixed seed so that the same input gives the
+same mesh; the box is dolfinx's structured one). Lengths are in the user's unit (µm suggested).
 
 What the solvers need to know about a mesh beyond dolfinx's own data (periodicity, the ellipsoid
 radii whose exact normal the surface solver uses) is kept in :func:`mesh_info`, a registry keyed
@@ -29,16 +31,20 @@ _ICOSAHEDRON_EDGE = 1.0514622242382672  # edge of the icosahedron inscribed in t
 class MeshInfo:
     """What morphosim knows about a mesh it built.
 
-    kind: "rectangle" | "disk" | "ellipsoid".
+    kind: "rectangle" | "disk" | "ellipsoid" | "ball" | "ellipsoid_volume" | "box".
     mesh_size: requested element size.
     periodic: (periodic in x, periodic in y) for rectangles.
     radii: ellipsoid semi-axes (a, b, c) for ellipsoid surfaces.
+    min_dihedral_angle: smallest dihedral angle of the tetrahedra, degrees (volume meshes).
+    shell: (thickness, mesh size) of the refined layer under the surface (ellipsoid volumes).
     """
 
     kind: str
     mesh_size: float
     periodic: tuple[bool, bool] = (False, False)
     radii: tuple[float, float, float] | None = None
+    min_dihedral_angle: float | None = None
+    shell: tuple[float, float] | None = None
 
 
 _REGISTRY: "weakref.WeakKeyDictionary[dmesh.Mesh, MeshInfo]" = weakref.WeakKeyDictionary()
@@ -219,6 +225,138 @@ def ellipsoid_surface_mesh(
     element = basix.ufl.element("Lagrange", "triangle", degree, shape=(3,))
     msh = dmesh.create_mesh(comm, cells, ufl.Mesh(element), points)
     _REGISTRY[msh] = MeshInfo("ellipsoid", mesh_size, radii=radii)
+    return msh
+
+
+def min_dihedral_angle(mesh: dmesh.Mesh) -> float:
+    """Smallest dihedral angle (degrees) of an affine tetrahedral mesh, over all ranks.
+
+    The angle along the edge shared by the faces opposite vertices k and l is π − acos(n_k·n_l)
+    with n the outward unit face normals; 0° is a flat sliver, 70.5° the regular tetrahedron.
+    """
+    num_cells = mesh.topology.index_map(3).size_local
+    corners = mesh.geometry.x[mesh.geometry.dofmaps[0][:num_cells, :4]]   # (n, 4, 3)
+    normals = []
+    for k in range(4):   # face opposite vertex k, oriented away from it
+        a, b, c = (corners[:, m] for m in range(4) if m != k)
+        n = np.cross(b - a, c - a)
+        n *= -np.sign(np.einsum("nd,nd->n", n, corners[:, k] - a))[:, None]
+        normals.append(n / np.linalg.norm(n, axis=1, keepdims=True))
+    cosines = [np.einsum("nd,nd->n", normals[k], normals[m]) for k in range(4) for m in range(k + 1, 4)]
+    local = np.degrees(np.pi - np.arccos(np.clip(np.concatenate(cosines), -1.0, 1.0))).min(initial=180.0)
+    return mesh.comm.allreduce(float(local), op=MPI.MIN)
+
+
+def box_mesh(
+    lengths: tuple[float, float, float],
+    mesh_size: float,
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    comm: MPI.Comm = MPI.COMM_WORLD,
+) -> dmesh.Mesh:
+    """Tetrahedral box [x0, x0+Lx] × [y0, y0+Ly] × [z0, z0+Lz]: ceil(L/mesh_size) cubes per side,
+    six tetrahedra each (structured, so the same input gives the same mesh)."""
+    lengths = tuple(_check_positive(f"lengths[{k}]", length) for k, length in enumerate(lengths))
+    if len(lengths) != 3:
+        raise ValueError(f"lengths must be three side lengths (Lx, Ly, Lz), got {lengths!r}")
+    mesh_size = _check_positive("mesh_size", mesh_size)
+    lo = np.asarray(origin, dtype=float)
+    divisions = [max(1, int(np.ceil(length / mesh_size))) for length in lengths]
+    msh = dmesh.create_box(comm, [lo, lo + np.asarray(lengths)], divisions, cell_type=dmesh.CellType.tetrahedron)
+    _REGISTRY[msh] = MeshInfo("box", mesh_size, min_dihedral_angle=min_dihedral_angle(msh))
+    return msh
+
+
+def _gmsh_ellipsoid(radii, mesh_size, shell, comm) -> dmesh.Mesh:
+    """Tetrahedral ellipsoid by gmsh (OpenCASCADE sphere scaled per axis), optionally refined
+    to shell = (thickness, size) within thickness of the surface. Meshed on rank 0 with one
+    thread and a fixed seed: reproducible."""
+    import gmsh
+
+    from dolfinx.io import gmsh as dolfinx_gmsh
+
+    initialized_here = not gmsh.isInitialized()
+    if initialized_here:
+        gmsh.initialize(interruptible=False)
+    try:
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.option.setNumber("General.NumThreads", 1)
+        gmsh.option.setNumber("Mesh.RandomSeed", 1.0)
+        gmsh.model.add("morphosim_ellipsoid")
+        if comm.rank == 0:
+            occ = gmsh.model.occ
+            ball = occ.addSphere(0.0, 0.0, 0.0, 1.0)
+            occ.dilate([(3, ball)], 0.0, 0.0, 0.0, *radii)
+            occ.synchronize()
+            surfaces = [tag for _, tag in gmsh.model.getBoundary([(3, ball)], oriented=False)]
+            gmsh.model.addPhysicalGroup(3, [ball], 1)
+            gmsh.model.addPhysicalGroup(2, surfaces, 1)
+            gmsh.option.setNumber("Mesh.MeshSizeMax", mesh_size)
+            gmsh.option.setNumber("Mesh.MeshSizeMin", 0.0)
+            gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 0)
+            gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0 if shell else 1)
+            if shell is not None:
+                thickness, shell_size = shell
+                field = gmsh.model.mesh.field
+                distance = field.add("Distance")
+                field.setNumbers(distance, "SurfacesList", surfaces)
+                field.setNumber(distance, "Sampling", 200)
+                threshold = field.add("Threshold")
+                field.setNumber(threshold, "InField", distance)
+                field.setNumber(threshold, "SizeMin", shell_size)
+                field.setNumber(threshold, "SizeMax", mesh_size)
+                field.setNumber(threshold, "DistMin", thickness)
+                field.setNumber(threshold, "DistMax", thickness + mesh_size)
+                field.setAsBackgroundMesh(threshold)
+                gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
+            gmsh.option.setNumber("Mesh.Algorithm", 5)   # surface Delaunay: the default fails on the scaled sphere
+            gmsh.option.setNumber("Mesh.Algorithm3D", 1)   # Delaunay
+            gmsh.option.setNumber("Mesh.Optimize", 1)
+            gmsh.option.setNumber("Mesh.OptimizeNetgen", 1)   # removes the slivers Delaunay leaves
+            gmsh.model.mesh.generate(3)
+        data = dolfinx_gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=3)
+    finally:
+        gmsh.model.remove()
+        if initialized_here:
+            gmsh.finalize()
+    return data.mesh
+
+
+def ellipsoid_volume_mesh(
+    radii: tuple[float, float, float],
+    mesh_size: float,
+    shell: float | None = None,
+    shell_mesh_size: float | None = None,
+    comm: MPI.Comm = MPI.COMM_WORLD,
+) -> dmesh.Mesh:
+    """Tetrahedral volume x²/a² + y²/b² + z²/c² <= 1 (the egg), elements of size about mesh_size.
+
+    shell: thickness of a layer under the surface (where the cells are) meshed finer, at
+    shell_mesh_size (default mesh_size / 2). Boundary vertices lie on the ellipsoid; the
+    tetrahedra are affine. The minimum dihedral angle is in mesh_info(mesh).min_dihedral_angle.
+    """
+    radii = tuple(_check_positive(f"radii[{k}]", r) for k, r in enumerate(radii))
+    if len(radii) != 3:
+        raise ValueError(f"radii must be three semi-axes (a, b, c), got {radii!r}")
+    mesh_size = _check_positive("mesh_size", mesh_size)
+    shell_spec = None
+    if shell is not None:
+        thickness = _check_positive("shell", shell)
+        size = _check_positive("shell_mesh_size", 0.5 * mesh_size if shell_mesh_size is None else shell_mesh_size)
+        shell_spec = (thickness, size)
+    msh = _gmsh_ellipsoid(radii, mesh_size, shell_spec, comm)
+    _REGISTRY[msh] = MeshInfo("ellipsoid_volume", mesh_size, radii=radii, min_dihedral_angle=min_dihedral_angle(msh),
+                              shell=shell_spec)
+    return msh
+
+
+def ball_mesh(
+    radius: float, mesh_size: float, comm: MPI.Comm = MPI.COMM_WORLD
+) -> dmesh.Mesh:
+    """Tetrahedral ball |x| <= radius centred at the origin (gmsh; see ellipsoid_volume_mesh)."""
+    radius = _check_positive("radius", radius)
+    mesh_size = _check_positive("mesh_size", mesh_size)
+    msh = _gmsh_ellipsoid((radius,) * 3, mesh_size, None, comm)
+    _REGISTRY[msh] = MeshInfo("ball", mesh_size, radii=(radius,) * 3, min_dihedral_angle=min_dihedral_angle(msh))
     return msh
 
 

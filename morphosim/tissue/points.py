@@ -28,8 +28,8 @@ from mpi4py import MPI
 from numba import njit
 
 from dolfinx import fem
-from morphosim.tissue.basis import TriangleBasis
-from morphosim.tissue.locate import build_bucket_grid, locate_points, triangle_altitudes
+from morphosim.tissue.basis import LagrangeBasis
+from morphosim.tissue.locate import BucketGrid, Simplices, build_bucket_grid, locate_points, simplex_altitudes
 
 
 def allreduce_array(comm: MPI.Comm, array: np.ndarray, op=MPI.SUM) -> np.ndarray:
@@ -40,6 +40,22 @@ def allreduce_array(comm: MPI.Comm, array: np.ndarray, op=MPI.SUM) -> np.ndarray
     result = np.empty_like(array)
     comm.Allreduce(array, result, op=op)
     return result
+
+
+def facet_neighbours(mesh, num_cells: int) -> np.ndarray:
+    """(num_cells, tdim + 1): the owned cell across each facet of each owned cell (facet k is the
+    one opposite vertex k for simplices, dolfinx's numbering), -1 on the boundary or a ghost."""
+    tdim = mesh.topology.dim
+    mesh.topology.create_connectivity(tdim, tdim - 1)
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    cell_facets = mesh.topology.connectivity(tdim, tdim - 1).array.reshape(-1, tdim + 1)[:num_cells]
+    facet_cells = mesh.topology.connectivity(tdim - 1, tdim)
+    offsets, links = facet_cells.offsets, facet_cells.array
+    first = links[offsets[:-1]]
+    second = np.where(np.diff(offsets) == 2, links[np.minimum(offsets[:-1] + 1, len(links) - 1)], -1)
+    own = np.arange(num_cells)[:, None]
+    across = np.where(first[cell_facets] == own, second[cell_facets], first[cell_facets])
+    return np.where(across < num_cells, across, -1).astype(np.int64)
 
 
 class PointLocationError(ValueError):
@@ -108,15 +124,16 @@ def _spread(basis, owned, cells, dofmap, point_values, block_size, num_local_dof
 def _strain_rates(dphi, dgeo, owned, cells, dofmap, nodal, geometry_nodes, x, gdim, out):
     """out[owned[k]] = sym ∇v at the points (n_owned of them), or P sym(∇_Γ v) P on a surface.
 
-    dphi, dgeo: (2, n_owned, dofs) reference derivatives of the velocity and geometry bases;
+    dphi, dgeo: (tdim, n_owned, dofs) reference derivatives of the velocity and geometry bases;
     nodal: (dof blocks, bs) velocity values. The physical gradient is ∇v = (∂v/∂X) J⁺ with J⁺
-    the (pseudo-)inverse (JᵀJ)⁻¹Jᵀ of the gdim×2 Jacobian, exactly as UFL's grad (also on
-    manifolds); P = I − n nᵀ with the discrete normal n ∝ J₀ × J₁.
+    the (pseudo-)inverse (JᵀJ)⁻¹Jᵀ of the gdim×tdim Jacobian (the inverse for tetrahedra),
+    exactly as UFL's grad (also on manifolds); P = I − n nᵀ with the discrete normal n ∝ J₀ × J₁.
     """
     bs = nodal.shape[1]
-    jacobian = np.zeros((3, 2))
-    dv_dX = np.zeros((3, 2))
-    pseudo_inverse = np.zeros((2, 3))
+    tdim = dphi.shape[0]
+    jacobian = np.zeros((3, tdim))
+    dv_dX = np.zeros((3, tdim))
+    pseudo_inverse = np.zeros((tdim, 3))
     grad = np.zeros((3, 3))
     strain = np.zeros((3, 3))
     projected = np.zeros((3, 3))   # P ε, then P ε P
@@ -125,7 +142,7 @@ def _strain_rates(dphi, dgeo, owned, cells, dofmap, nodal, geometry_nodes, x, gd
         cell = cells[k]
         jacobian[:] = 0.0
         dv_dX[:] = 0.0
-        for r in range(2):
+        for r in range(tdim):
             for j in range(dgeo.shape[2]):
                 node = geometry_nodes[cell, j]
                 for d in range(gdim):
@@ -134,23 +151,37 @@ def _strain_rates(dphi, dgeo, owned, cells, dofmap, nodal, geometry_nodes, x, gd
                 dof = dofmap[cell, j]
                 for c in range(bs):
                     dv_dX[c, r] += dphi[r, k, j] * nodal[dof, c]
-        g00, g01, g11 = 0.0, 0.0, 0.0   # JᵀJ
-        for d in range(gdim):
-            g00 += jacobian[d, 0] * jacobian[d, 0]
-            g01 += jacobian[d, 0] * jacobian[d, 1]
-            g11 += jacobian[d, 1] * jacobian[d, 1]
-        det = g00 * g11 - g01 * g01
-        for d in range(gdim):
-            pseudo_inverse[0, d] = (g11 * jacobian[d, 0] - g01 * jacobian[d, 1]) / det
-            pseudo_inverse[1, d] = (g00 * jacobian[d, 1] - g01 * jacobian[d, 0]) / det
+        if tdim == 3:   # J⁻¹ = adj(J)ᵀ / det J: its rows are cross products of J's columns
+            for r in range(3):
+                s1, s2 = (r + 1) % 3, (r + 2) % 3
+                for d in range(3):
+                    d1, d2 = (d + 1) % 3, (d + 2) % 3
+                    pseudo_inverse[r, d] = jacobian[d1, s1] * jacobian[d2, s2] - jacobian[d2, s1] * jacobian[d1, s2]
+            det = 0.0
+            for d in range(3):
+                det += jacobian[d, 0] * pseudo_inverse[0, d]
+            for r in range(3):
+                for d in range(3):
+                    pseudo_inverse[r, d] /= det
+        else:
+            g00, g01, g11 = 0.0, 0.0, 0.0   # JᵀJ
+            for d in range(gdim):
+                g00 += jacobian[d, 0] * jacobian[d, 0]
+                g01 += jacobian[d, 0] * jacobian[d, 1]
+                g11 += jacobian[d, 1] * jacobian[d, 1]
+            det = g00 * g11 - g01 * g01
+            for d in range(gdim):
+                pseudo_inverse[0, d] = (g11 * jacobian[d, 0] - g01 * jacobian[d, 1]) / det
+                pseudo_inverse[1, d] = (g00 * jacobian[d, 1] - g01 * jacobian[d, 0]) / det
         grad[:] = 0.0
         for c in range(bs):
             for d in range(gdim):
-                grad[c, d] = dv_dX[c, 0] * pseudo_inverse[0, d] + dv_dX[c, 1] * pseudo_inverse[1, d]
+                for r in range(tdim):
+                    grad[c, d] += dv_dX[c, r] * pseudo_inverse[r, d]
         for c in range(3):
             for d in range(3):
                 strain[c, d] = 0.5 * (grad[c, d] + grad[d, c])
-        if gdim == 3:
+        if gdim == 3 and tdim == 2:
             nx = jacobian[1, 0] * jacobian[2, 1] - jacobian[2, 0] * jacobian[1, 1]
             ny = jacobian[2, 0] * jacobian[0, 1] - jacobian[0, 0] * jacobian[2, 1]
             nz = jacobian[0, 0] * jacobian[1, 1] - jacobian[1, 0] * jacobian[0, 1]
@@ -173,7 +204,8 @@ class PointOperator:
 
     points: (N, 3) positions in the mesh's units (z ignored on planar meshes).
     tolerance: points farther than this from the mesh raise PointLocationError; points within
-        it are projected onto the nearest triangle (on a surface: along the triangle normal).
+        it are projected onto the nearest triangle (on a surface: along the triangle normal), or
+        onto the nearest tetrahedron's boundary (points just outside a volume mesh).
         Default: half the largest cell edge.
     """
 
@@ -193,20 +225,22 @@ class PointOperator:
         geometry_nodes = mesh.geometry.dofmaps[0][:num_cells]
         self._geometry_nodes = geometry_nodes
         x = mesh.geometry.x
-        # the three vertices are the first three nodes of a P1 or P2 triangle
-        triangles = np.ascontiguousarray(x[geometry_nodes[:, :3]])
-        edges = np.linalg.norm(triangles[:, [1, 2, 0]] - triangles, axis=2)
+        # the vertices are the first nodes of a P1 or P2 triangle (or P1 tetrahedron)
+        corners = mesh.topology.dim + 1
+        triangles = np.ascontiguousarray(x[geometry_nodes[:, :corners]])
+        first, second = np.triu_indices(corners, 1)
+        edges = np.linalg.norm(triangles[:, second] - triangles[:, first], axis=2)
         largest_edge = self.comm.allreduce(edges.max() if num_cells else 0.0, op=MPI.MAX)
         self.tolerance = 0.5 * largest_edge if tolerance is None else float(tolerance)
         if not self.tolerance >= 0.0:
             raise ValueError(f"tolerance must be non-negative, got {tolerance!r}")
-        self._triangles = triangles
-        self._altitudes = triangle_altitudes(triangles)
         self._cell_keys = np.asarray(mesh.topology.original_cell_index[:num_cells], dtype=np.int64)
+        self._cells = Simplices(triangles, simplex_altitudes(triangles), self._cell_keys,
+                                facet_neighbours(mesh, num_cells))
         # small bucket margin: most points sit on (or within a sagitta of) the mesh
         self._margin = min(self.tolerance, 0.05 * largest_edge)
-        self._grid = build_bucket_grid(triangles, self._margin, max(64, 8 * num_cells))
-        self._bases: dict = {}   # basix element -> TriangleBasis
+        self._grid = BucketGrid(*build_bucket_grid(triangles, self._margin, max(64, 8 * num_cells)))
+        self._bases: dict = {}   # basix element -> LagrangeBasis
         self._basis = self._basis_of(space)
         self._geometry_basis = self._basis_of_element(
             mesh.ufl_domain().ufl_coordinate_element().sub_elements[0].basix_element)
@@ -232,9 +266,7 @@ class PointOperator:
         guess = np.full(len(query), -1, dtype=np.int64)
         kept = min(len(query), len(self._last_cells))
         guess[:kept] = self._last_cells[:kept]
-        cells, bary, distance = locate_points(
-            query, self._triangles, self._altitudes, self._cell_keys, self._margin, self.tolerance, *self._grid, guess
-        )
+        cells, bary, distance = locate_points(query, self._cells, self._grid, self._margin, self.tolerance, guess)
         self._last_cells = cells
         distance = np.where(cells >= 0, distance, np.inf)
         best = allreduce_array(self.comm, distance, op=MPI.MIN)
@@ -255,7 +287,7 @@ class PointOperator:
         self.num_points = len(points)
         self.owned = np.flatnonzero(mine)
         self.cells = cells[self.owned]
-        # reference coordinates of the projection: X = (λ1, λ2) on the reference triangle
+        # reference coordinates of the projection: X = (λ1, λ2(, λ3)) on the reference simplex
         self.reference_points = bary[:, 1:].take(self.owned, axis=0)
         self._tables.clear()
         self._projected_points = None
@@ -271,19 +303,19 @@ class PointOperator:
             self._projected_points = self._sum_over_ranks(projected)
         return self._projected_points
 
-    def _tabulate(self, basis: TriangleBasis, derivatives: int) -> np.ndarray:
+    def _tabulate(self, basis: LagrangeBasis, derivatives: int) -> np.ndarray:
         """Basis (and first derivatives) of a scalar Lagrange basis at the owned points' X."""
         key = (id(basis), derivatives)
         if key not in self._tables:
             self._tables[key] = basis.tabulate(derivatives, self.reference_points)
         return self._tables[key]
 
-    def _basis_of_element(self, element) -> TriangleBasis:
+    def _basis_of_element(self, element) -> LagrangeBasis:
         if element not in self._bases:
-            self._bases[element] = TriangleBasis(element)
+            self._bases[element] = LagrangeBasis(element)
         return self._bases[element]
 
-    def _basis_of(self, space: fem.FunctionSpace) -> TriangleBasis:
+    def _basis_of(self, space: fem.FunctionSpace) -> LagrangeBasis:
         return self._basis_of_element(_scalar_basix_element(space))
 
     @property
@@ -343,7 +375,7 @@ class PointOperator:
         """
         space = velocity.function_space
         bs = space.dofmap.index_map_bs
-        out = _strain_rates(self._tabulate(self._basis_of(space), 1)[1:3], self._tabulate(self._geometry_basis, 1)[1:3],
+        out = _strain_rates(self._tabulate(self._basis_of(space), 1)[1:], self._tabulate(self._geometry_basis, 1)[1:],
                             self.owned, self.cells, space.dofmap.list, velocity.x.array.reshape(-1, bs),
                             self._geometry_nodes, self.mesh.geometry.x, self.gdim, np.zeros((self.num_points, 3, 3)))
         return self._sum_over_ranks(out)

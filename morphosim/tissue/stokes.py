@@ -1,4 +1,5 @@
-"""Stokes–Brinkman flow of the tissue, planar or on the embryo surface (DOLFINx, P2–P1 Taylor–Hood).
+"""Stokes–Brinkman flow of the tissue, planar, on the embryo surface, or in the egg's volume
+(DOLFINx, P2–P1 Taylor–Hood).
 
     −∇·(2μ ε(v)) + ∇p + γ v = f ,    ∇·v = 0                  (incompressible)
     −∇·(2μ ε(v) + λ (∇·v) I) + γ v = f                         (compressible sheet)
@@ -10,7 +11,16 @@ tangential by a penalty β ∫ (v·n)(w·n) with β = tangential_penalty·μ/h²
 ellipsoid normal for meshes from ellipsoid_surface_mesh, which keeps the P2 convergence order,
 else the discrete cell normal).
 
+In 3D (tetrahedral meshes: the yolk and perivitelline fluid inside the vitelline membrane) the
+equations are the planar ones with three velocity components; μ and γ may vary from cell to cell
+(a callable of the position, evaluated at cell midpoints: e.g. a more viscous region inside a
+surface) and the no-slip wall may move (solve(wall_velocity=...)).
+
 The operator is assembled and factorized once (MUMPS LU); solve() assembles only the load.
+Above DIRECT_LIMIT unknowns (or with solver="iterative") the system is solved instead by MINRES
+with a block preconditioner (AMG on the velocity block, the pressure mass matrix scaled by 1/μ),
+set up once; the pressure constant is then a null space, and the solution is shifted to ∫ p = 0
+like the direct one.
 Null spaces are removed with Lagrange multipliers (FactorizedOperator): the pressure constant
 when no boundary is traction-free (∫ p = 0), and, when γ = 0, the rigid motions the boundary
 conditions allow (zero net momentum / angular momentum: ∫ v·z = 0 for each mode z). A load with
@@ -32,12 +42,39 @@ from petsc4py import PETSc
 
 from dolfinx import fem, mesh as dmesh
 from dolfinx.fem import petsc as fem_petsc
-from morphosim.tissue.linalg import FactorizedOperator
+from morphosim.tissue.linalg import BlockPreconditionedMinres, FactorizedOperator
 from morphosim.tissue.meshes import is_surface, max_cell_size, mesh_info
 from morphosim.tissue.points import PointOperator, allreduce_array
 
 BOUNDARY_KINDS = ("noslip", "free", "slip")
 SIDES = ("left", "right", "bottom", "top")
+SOLVERS = ("auto", "direct", "iterative")
+#: largest system solved by the direct factorization under solver="auto"
+DIRECT_LIMIT = 200_000
+
+
+def cellwise_coefficient(mesh: dmesh.Mesh, name: str, value, allow_zero: bool):
+    """A constant or a cellwise (DG0) coefficient from a number or a callable x (3, n) -> (n,).
+
+    Returns (UFL coefficient, smallest value, largest value over all ranks).
+    """
+    if callable(value):
+        space = fem.functionspace(mesh, ("DG", 0))
+        coefficient = fem.Function(space, name=name)
+        coefficient.interpolate(lambda x: np.broadcast_to(np.asarray(value(x), dtype=float), x.shape[1:]))
+        local = coefficient.x.array[: space.dofmap.index_map.size_local]
+        low = mesh.comm.allreduce(local.min(initial=np.inf), op=MPI.MIN)
+        high = mesh.comm.allreduce(local.max(initial=-np.inf), op=MPI.MAX)
+    else:
+        try:
+            low = high = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number or a callable of the position x (3, n), got {value!r}") from None
+        coefficient = fem.Constant(mesh, low)
+    if not (np.isfinite(low) and np.isfinite(high) and (low >= 0 if allow_zero else low > 0)):
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be {bound} and finite everywhere, got values in [{low!r}, {high!r}]")
+    return coefficient, low, high
 
 
 def surface_normal(mesh: dmesh.Mesh):
@@ -116,16 +153,21 @@ def periodic_prolongation(space: fem.FunctionSpace, periodic: tuple[bool, bool])
 class StokesBrinkman:
     """Stokes–Brinkman solver on a fixed mesh: assemble and factorize once, re-solve per load.
 
-    mesh: from rectangle_mesh, disk_mesh, ellipsoid_surface_mesh (or any triangle mesh).
-    mu: shear viscosity (> 0). gamma: friction (>= 0). compressible: replace the pressure
-    constraint by a bulk viscosity (bulk_viscosity, >= 0).
-    boundary (planar meshes): "noslip" | "free" | "slip" for the whole boundary, or a mapping
-    {"left"|"right"|"bottom"|"top"|"all": kind}; unmapped sides follow "all" (default "noslip").
+    mesh: from rectangle_mesh, disk_mesh, ellipsoid_surface_mesh (or any triangle mesh), or a
+    tetrahedral volume from ball_mesh, ellipsoid_volume_mesh, box_mesh (or any tetrahedral mesh).
+    mu: shear viscosity (> 0). gamma: friction (>= 0). Either a number or a callable of the
+    position x (3, n) -> (n,), evaluated at cell midpoints (piecewise-constant coefficients).
+    compressible: replace the pressure constraint by a bulk viscosity (bulk_viscosity, >= 0).
+    boundary (planar and volume meshes): "noslip" | "free" | "slip" for the whole boundary, or
+    (planar) a mapping {"left"|"right"|"bottom"|"top"|"all": kind}; unmapped sides follow "all"
+    (default "noslip"). Volume meshes take one kind for the whole boundary.
     Periodic sides of a periodic rectangle are not boundaries. Slip (v·n = 0, no tangential
     traction) is imposed by Nitsche's method. Boundary conditions are ignored on closed surfaces.
     tangential_penalty: dimensionless factor of the surface penalty β = factor·μ/h².
     rotation_axes (surfaces, γ = 0): axes of rotational symmetry whose rotations are a null
     space; default: detected for ellipsoids built here (axes with the two other radii equal).
+    solver: "direct" (MUMPS, factorized once), "iterative" (block-preconditioned MINRES, relative
+    tolerance rtol) or "auto" (direct up to DIRECT_LIMIT unknowns).
     """
 
     def __init__(
@@ -138,15 +180,20 @@ class StokesBrinkman:
         boundary: str | Mapping[str, str] = "noslip",
         tangential_penalty: float = 1000.0,
         rotation_axes: list[int] | None = None,
+        solver: str = "auto",
+        rtol: float = 1e-10,
     ):
-        if not mu > 0:
-            raise ValueError(f"mu (shear viscosity) must be positive, got {mu!r}")
-        if not gamma >= 0:
-            raise ValueError(f"gamma (friction) must be non-negative, got {gamma!r}")
         if not bulk_viscosity >= 0:
             raise ValueError(f"bulk_viscosity must be non-negative, got {bulk_viscosity!r}")
+        if solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+        if not 0 < rtol < 1:
+            raise ValueError(f"rtol (iterative solver tolerance) must be in (0, 1), got {rtol!r}")
         self.mesh = mesh
-        self.mu, self.gamma = float(mu), float(gamma)
+        mu_c, mu_min, self.mu = cellwise_coefficient(mesh, "mu (shear viscosity)", mu, allow_zero=False)
+        gamma_c, _, gamma_max = cellwise_coefficient(mesh, "gamma (friction)", gamma, allow_zero=True)
+        #: largest viscosity and friction (the values themselves when constant)
+        self.gamma = gamma_max
         self.compressible = bool(compressible)
         self.surface = is_surface(mesh)
         info = mesh_info(mesh)
@@ -177,7 +224,6 @@ class StokesBrinkman:
         else:
             v, p = ufl.TrialFunctions(self.space)
             w, q = ufl.TestFunctions(self.space)
-        mu_c, gamma_c = fem.Constant(mesh, self.mu), fem.Constant(mesh, self.gamma)
         bulk = fem.Constant(mesh, float(bulk_viscosity))
 
         def stress(u, pressure):  # σ(u, p) = 2μ ε(u) − p I  (+ λ div u I when compressible)
@@ -201,7 +247,7 @@ class StokesBrinkman:
         bcs, slip_facets = self._boundary_conditions()
         if slip_facets is not None:
             # Nitsche: − ∫ (n·σ(v,p)n)(w·n) − ∫ (n·σ(w,q)n)(v·n) + (α μ/h) ∫ (v·n)(w·n)
-            tags = dmesh.meshtags(mesh, 1, slip_facets, np.ones_like(slip_facets))
+            tags = dmesh.meshtags(mesh, mesh.topology.dim - 1, slip_facets, np.ones_like(slip_facets))
             ds = ufl.Measure("ds", domain=mesh, subdomain_data=tags, subdomain_id=1)
             n = ufl.FacetNormal(mesh)
             alpha = fem.Constant(mesh, 100.0)
@@ -222,19 +268,63 @@ class StokesBrinkman:
         self.matrix = A
         prolongation = periodic_prolongation(self.space, self.periodic) if any(self.periodic) else None
         self.constraint_names, constraints = self._null_space_constraints(rotation_axes)
-        assembled = time.perf_counter()
-        self.solver = FactorizedOperator(A, constraints, prolongation)
+        if solver == "auto":
+            solver = "direct" if self.num_unknowns <= DIRECT_LIMIT else "iterative"
+        #: "direct" or "iterative": the solver in use
+        self.solver_kind = solver
+        if solver == "iterative":
+            if self.compressible or prolongation is not None or self.constraint_names not in ([], ["pressure_mean"]):
+                raise ValueError("solver='iterative' needs an incompressible, non-periodic problem whose only null "
+                                 f"space is the pressure constant (here: {self.constraint_names}); use solver='direct'")
+            # preconditioner [[K, 0], [0, M_p/μ]]: ∫ 2μ ε(v):ε(w) + γ v·w + (1/μ) p q
+            preconditioner_form = (2 * mu_c * ufl.inner(strain_rate(v, mesh), strain_rate(w, mesh))
+                                   + gamma_c * ufl.inner(v, w) + p * q / mu_c) * ufl.dx
+            self._preconditioner_form = fem.form(preconditioner_form)
+            P = fem_petsc.assemble_matrix(self._preconditioner_form, bcs=bcs)
+            P.assemble()
+            assembled = time.perf_counter()
+            self.solver = BlockPreconditionedMinres(A, P, *self._block_index_sets(),
+                                                    self._pressure_constant() if constraints else [], rtol=rtol)
+        else:
+            assembled = time.perf_counter()
+            self.solver = FactorizedOperator(A, constraints, prolongation)
         #: wall-clock seconds of the one-off setup (for bench/)
         self.timings = {"assemble": assembled - start, "factorize": time.perf_counter() - assembled}
 
         self._rhs = fem_petsc.create_vector(self.space)
         self._solution = fem.Function(self.space)
+        if self.solver_kind == "iterative":
+            pressure = ufl.split(self._solution)[1]
+            self._pressure_mean_forms = (fem.form(pressure * ufl.dx), fem.form(fem.Constant(mesh, 1.0) * ufl.dx))
         self.velocity = fem.Function(self.velocity_space, name="velocity")
         self.pressure = fem.Function(self.pressure_space, name="pressure") if self.pressure_space else None
         self._body_forms: dict = {}
         self._strain_points: PointOperator | None = None
 
     # ------------------------------------------------------------------ setup helpers
+    def _block_index_sets(self) -> tuple[PETSc.IS, PETSc.IS]:
+        """Global rows of the velocity and pressure blocks owned by this rank."""
+        imap = self.space.dofmap.index_map
+        first = imap.local_range[0]
+        sets = []
+        for dofs in (self._velocity_dofs, self._pressure_dofs):
+            owned = np.sort(dofs[dofs < imap.size_local]).astype(PETSc.IntType)
+            sets.append(PETSc.IS().createGeneral(owned + first, comm=self.mesh.comm))
+        # the components of a velocity node are consecutive rows: telling AMG so (block size gdim)
+        # lets it coarsen nodes rather than scalar rows, as for elasticity
+        gdim = self.mesh.geometry.dim
+        owned = sets[0].getIndices()
+        triples = owned.size % gdim == 0 and bool(np.all(np.diff(owned.reshape(-1, gdim), axis=1) == 1))
+        if self.mesh.comm.allreduce(triples, op=MPI.LAND):
+            sets[0].setBlockSize(gdim)
+        return sets[0], sets[1]
+
+    def _pressure_constant(self) -> list[PETSc.Vec]:
+        """The null vector (velocity 0, pressure 1) of an operator with no traction-free boundary."""
+        null = fem.Function(self.space)
+        null.x.array[self._pressure_dofs] = 1.0
+        return [null.x.petsc_vec.copy()]
+
     def _parse_boundary(self, boundary) -> dict[str, str]:
         if isinstance(boundary, str):
             boundary = {"all": boundary}
@@ -245,6 +335,8 @@ class StokesBrinkman:
                 raise ValueError(f"boundary side {side!r} is not one of {SIDES + ('all',)}")
             if kind not in BOUNDARY_KINDS:
                 raise ValueError(f"boundary[{side!r}] = {kind!r} is not one of {BOUNDARY_KINDS}")
+        if self.mesh.topology.dim == 3 and set(boundary) - {"all"}:
+            raise ValueError(f"boundary of a volume mesh takes one kind for the whole boundary, got {boundary!r}")
         default = boundary.get("all", "noslip")
         kinds = {side: boundary.get(side, default) for side in SIDES}
         kinds["all"] = default
@@ -254,8 +346,12 @@ class StokesBrinkman:
         mesh = self.mesh
         if self.surface:
             return {kind: np.zeros(0, dtype=np.int32) for kind in BOUNDARY_KINDS}
-        mesh.topology.create_connectivity(1, 2)
+        tdim = mesh.topology.dim
+        mesh.topology.create_connectivity(tdim - 1, tdim)
         exterior = dmesh.exterior_facet_indices(mesh.topology)
+        if tdim == 3:
+            return {kind: exterior.astype(np.int32) if kind == self.boundary["all"] else np.zeros(0, dtype=np.int32)
+                    for kind in BOUNDARY_KINDS}
         sides = _sides_of(mesh, exterior)
         periodic_sides = {"left": 0, "right": 0, "bottom": 1, "top": 1}
         kind_of = np.full(len(exterior), self.boundary["all"], dtype=object)
@@ -268,15 +364,18 @@ class StokesBrinkman:
     def _boundary_conditions(self):
         facets = self._boundary_facets_by_kind()
         bcs = []
+        self._wall_velocity, self._wall_moving = None, False
         if self.mesh.comm.allreduce(len(facets["noslip"]), op=MPI.SUM):
             sub = self.space if self.compressible else self.space.sub(0)
             zero = fem.Function(self.velocity_space)
             if self.compressible:
-                dofs = fem.locate_dofs_topological(sub, 1, facets["noslip"])
+                dofs = fem.locate_dofs_topological(sub, self.mesh.topology.dim - 1, facets["noslip"])
                 bcs.append(fem.dirichletbc(zero, dofs))
             else:
-                dofs = fem.locate_dofs_topological((sub, self.velocity_space), 1, facets["noslip"])
+                dofs = fem.locate_dofs_topological((sub, self.velocity_space), self.mesh.topology.dim - 1,
+                                                   facets["noslip"])
                 bcs.append(fem.dirichletbc(zero, dofs, sub))
+            self._wall_velocity = zero
         has_slip = self.mesh.comm.allreduce(len(facets["slip"]), op=MPI.SUM) > 0
         self._facets = facets
         return bcs, (facets["slip"] if has_slip else None)
@@ -305,21 +404,31 @@ class StokesBrinkman:
         fixed = self.mesh.comm.allreduce(len(facets["noslip"]), op=MPI.SUM)
         if fixed:
             return []
-        candidates = {
-            "translation_x": (ufl.as_vector([1.0, 0.0]), lambda p: np.column_stack([np.ones(len(p)), 0 * p[:, 0]])),
-            "translation_y": (ufl.as_vector([0.0, 1.0]), lambda p: np.column_stack([0 * p[:, 0], np.ones(len(p))])),
-        }
+        gdim, fdim = mesh.geometry.dim, mesh.topology.dim - 1
+        axes = np.eye(gdim)
+        # rigid motions: translations e_i, rotations e_k × x (only about z in 2D)
+        candidates = {f"translation_{'xyz'[i]}": (ufl.as_vector(axes[i]), lambda p, i=i: np.broadcast_to(axes[i], p.shape))
+                      for i in range(gdim)}
         if not any(self.periodic):
-            candidates["rotation_z"] = (ufl.as_vector([-x[1], x[0]]), lambda p: np.column_stack([-p[:, 1], p[:, 0]]))
-        # a mode survives slip walls if it has no normal component at both ends of every slip facet
+            if gdim == 2:
+                candidates["rotation_z"] = (ufl.as_vector([-x[1], x[0]]), lambda p: np.column_stack([-p[:, 1], p[:, 0]]))
+            else:
+                for k in range(3):
+                    candidates[f"rotation_{'xyz'[k]}"] = (ufl.cross(ufl.as_vector(axes[k]), x),
+                                                          lambda p, k=k: np.cross(axes[k], p))
+        # a mode survives slip walls if it has no normal component at the corners of every slip facet
         slip = facets["slip"]
-        mesh.topology.create_connectivity(1, 0)
-        ends = mesh.geometry.x[dmesh.entities_to_geometry(mesh, 1, slip)][:, :, :2]  # (nf, 2, 2)
-        tangent = ends[:, 1] - ends[:, 0]
-        normal = np.column_stack([tangent[:, 1], -tangent[:, 0]]) / np.linalg.norm(tangent, axis=1, keepdims=True)
+        mesh.topology.create_connectivity(fdim, 0)
+        corners = mesh.geometry.x[dmesh.entities_to_geometry(mesh, fdim, slip)][:, :, :gdim]  # (nf, fdim + 1, gdim)
+        if gdim == 2:
+            tangent = corners[:, 1] - corners[:, 0]
+            normal = np.column_stack([tangent[:, 1], -tangent[:, 0]])
+        else:
+            normal = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+        normal = normal / np.linalg.norm(normal, axis=1, keepdims=True)
         modes = []
         for name, (mode, evaluate) in candidates.items():
-            leak = max((np.abs((evaluate(ends[:, k]) * normal).sum(axis=1)).max(initial=0.0) for k in range(2)))
+            leak = max(np.abs((evaluate(corners[:, k]) * normal).sum(axis=1)).max(initial=0.0) for k in range(fdim + 1))
             if self.mesh.comm.allreduce(leak, op=MPI.MAX) < 1e-10 * max(1.0, np.abs(mesh.geometry.x).max()):
                 modes.append((name, mode))
         return modes
@@ -359,11 +468,14 @@ class StokesBrinkman:
             self._body_forms[key] = (body_force, fem.form(ufl.inner(body_force, self._test_velocity) * ufl.dx(metadata={"quadrature_degree": 6})))
         return self._body_forms[key][1]
 
-    def solve(self, load: np.ndarray | None = None, body_force=None) -> tuple[fem.Function, fem.Function | None]:
+    def solve(self, load: np.ndarray | None = None, body_force=None,
+              wall_velocity=None) -> tuple[fem.Function, fem.Function | None]:
         """Velocity and pressure for a load, reusing the factorization.
 
         load: b = Bᵀ F on the velocity space's local dofs (PointOperator.spread), force units.
-        body_force: UFL vector expression f (force per area), assembled as ∫ f·w.
+        body_force: UFL vector expression f (force per area, or per volume in 3D), assembled as ∫ f·w.
+        wall_velocity: velocity of the no-slip boundary for this solve (default at rest): a callable
+            x (gdim, n) -> (gdim, n) or a Function of the velocity space, interpolated there.
         Returns (velocity, pressure) Functions, overwritten by the next solve (pressure is None
         when compressible). On a surface, the velocity has three components.
         """
@@ -381,16 +493,48 @@ class StokesBrinkman:
                     local.array[self._velocity_dofs] = load
         if body_force is not None:
             fem_petsc.assemble_vector(b, self._body_force_form(body_force))
+        moving = self._set_wall_velocity(wall_velocity)
+        if moving:  # b − A g for the wall data g (the Dirichlet columns were zeroed in A)
+            fem_petsc.apply_lifting(b, [self._a], bcs=[self.bcs])
         b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         fem_petsc.set_bc(b, self.bcs)
         self.solver.solve(b, self._solution.x.petsc_vec)
         self._solution.x.scatter_forward()
+        if self.solver_kind == "iterative" and self.constraint_names:
+            self._shift_pressure_to_zero_mean()
         if self._velocity_dofs is None:
             self.velocity.x.array[:] = self._solution.x.array
         else:
             self.velocity.x.array[:] = self._solution.x.array[self._velocity_dofs]
             self.pressure.x.array[:] = self._solution.x.array[self._pressure_dofs]
         return self.velocity, self.pressure
+
+    def _set_wall_velocity(self, wall_velocity) -> bool:
+        """Put this solve's wall data in the no-slip condition; True when it is not at rest."""
+        if wall_velocity is None:
+            if self._wall_moving:
+                self._wall_velocity.x.array[:] = 0.0
+                self._wall_moving = False
+            return False
+        if self._wall_velocity is None:
+            raise ValueError("wall_velocity needs a no-slip boundary (boundary='noslip')")
+        if isinstance(wall_velocity, fem.Function):
+            if wall_velocity.function_space is not self.velocity_space:
+                raise ValueError("wall_velocity must be a Function of solver.velocity_space or a callable")
+            self._wall_velocity.x.array[:] = wall_velocity.x.array
+        elif callable(wall_velocity):
+            self._wall_velocity.interpolate(wall_velocity)
+        else:
+            raise ValueError(f"wall_velocity must be a callable x -> v(x) or a velocity Function, got {wall_velocity!r}")
+        self._wall_moving = True
+        return True
+
+    def _shift_pressure_to_zero_mean(self) -> None:
+        """p − ∫p / |Ω| (the iterative solve leaves the pressure constant to the null space; the
+        direct solve fixes ∫ p = 0)."""
+        integral, volume = (self.mesh.comm.allreduce(fem.assemble_scalar(form), op=MPI.SUM)
+                            for form in self._pressure_mean_forms)
+        self._solution.x.array[self._pressure_dofs] -= integral / volume
 
     def strain_rate_at(self, points: np.ndarray) -> np.ndarray:
         """Strain-rate tensor (N, 3, 3) of the last solution at points (surface strain rate on surfaces)."""

@@ -13,6 +13,17 @@ Discretization: P1, backward Euler, conservative weak form
 plus SUPG, Σ_K ∫_K τ (v·∇w) R(c) with the strong residual R, which keeps high-Péclet flows
 free of wiggles. Both the SUPG term (v·∇1 = 0) and the advection term vanish for w = 1, so with
 k = 0 and s = 0 the total amount ∫ c is conserved exactly (up to the linear solve).
+
+Monolayer runs in the 3D egg keep their morphogens on the surface mesh (ellipsoid_surface_mesh),
+not in the 3D fluid. The signals the cells exchange (Dpp/BMP, Spätzle...) travel in the thin
+perivitelline space and along the epithelium, a layer far thinner than the egg, so a surface
+field with a surface diffusivity is the model of that layer; a 3D field would need the
+perivitelline gap resolved by the volume mesh (a few µm against a mesh size of tens) to carry
+the same physics, at many times the unknowns. The carrying flow is the 3D velocity where the
+sheet is: its values at the surface mesh's velocity dofs (the 3D solver's PointOperator at
+those coordinates, interpolate), with the normal component removed, passed to step(velocity=).
+The forms above do not depend on the dimension, but transport on tetrahedral meshes is not
+tested: do not rely on it.
 """
 
 from __future__ import annotations

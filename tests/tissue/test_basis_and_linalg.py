@@ -8,19 +8,21 @@ import pytest
 import scipy.sparse as sp
 from petsc4py import PETSc
 
-from morphosim.tissue.basis import TriangleBasis
+from morphosim.tissue.basis import LagrangeBasis
 from morphosim.tissue.linalg import FactorizedOperator
 
 
 @pytest.mark.parametrize("degree", [1, 2, 3])
 @pytest.mark.parametrize("variant", [basix.LagrangeVariant.gll_warped, basix.LagrangeVariant.equispaced])
-def test_basis_matches_basix_values_and_derivatives(degree, variant):
-    element = basix.create_element(basix.ElementFamily.P, basix.CellType.triangle, degree, variant)
+@pytest.mark.parametrize("cell", [basix.CellType.triangle, basix.CellType.tetrahedron])
+def test_basis_matches_basix_values_and_derivatives(degree, variant, cell):
+    element = basix.create_element(basix.ElementFamily.P, cell, degree, variant)
+    tdim = 2 if cell == basix.CellType.triangle else 3
     rng = np.random.default_rng(degree)
-    points = rng.dirichlet(np.ones(3), 500)[:, 1:]   # uniform in the reference triangle
+    points = rng.dirichlet(np.ones(tdim + 1), 500)[:, 1:]   # uniform in the reference simplex
     expected = element.tabulate(1, points)[..., 0]
-    table = TriangleBasis(element).tabulate(1, points)
-    assert table.shape == expected.shape == (3, 500, element.dim)
+    table = LagrangeBasis(element).tabulate(1, points)
+    assert table.shape == expected.shape == (1 + tdim, 500, element.dim)
     assert np.abs(table - expected).max() < 1e-13
     assert np.abs(table[0].sum(axis=1) - 1.0).max() < 1e-14   # partition of unity
 
@@ -28,8 +30,8 @@ def test_basis_matches_basix_values_and_derivatives(degree, variant):
 def test_basis_rejects_incomplete_elements():
     bubble = basix.create_element(basix.ElementFamily.bubble, basix.CellType.triangle, 3)
     with pytest.raises(ValueError, match="Lagrange"):
-        TriangleBasis(bubble)
-    linear = TriangleBasis(basix.create_element(basix.ElementFamily.P, basix.CellType.triangle, 1))
+        LagrangeBasis(bubble)
+    linear = LagrangeBasis(basix.create_element(basix.ElementFamily.P, basix.CellType.triangle, 1))
     with pytest.raises(ValueError, match="derivatives"):
         linear.tabulate(2, np.zeros((1, 2)))
 

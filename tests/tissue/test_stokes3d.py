@@ -1,0 +1,130 @@
+"""Stokes–Brinkman in 3D (tetrahedra): an exact polynomial flow on a ball and an ellipsoid,
+layered viscosities, convergence orders in a box, direct against iterative solves."""
+
+import numpy as np
+import pytest
+import ufl
+from mpi4py import MPI
+from tests.tissue.norms import l2_norm, rates
+
+from dolfinx import fem
+from morphosim.tissue import StokesBrinkman, ball_mesh, box_mesh, ellipsoid_volume_mesh
+from morphosim.tissue.meshes import max_cell_size
+
+MU, U, R = 1.3, 0.7, 1.0
+
+
+def lamb_velocity(x):
+    """Lamb's l = 1 interior flow u = U[(1 − 2|x|²/R²) ẑ + z x/R²] (numpy, x: (3, n)).
+
+    With p = −10 μ U z/R²: Δu = −10 U/R² ẑ, so −μΔu + ∇p = 0, and ∇·u = 2z − 4z + 2z = 0 (per
+    U/R²). Quadratic, so it lies in the P2 space of any affine mesh."""
+    r2 = (x**2).sum(axis=0)
+    return U * np.vstack([x[2] * x[0], x[2] * x[1], R**2 - 2 * r2 + x[2] ** 2]) / R**2
+
+
+def integral(expression, mesh) -> float:
+    return mesh.comm.allreduce(fem.assemble_scalar(fem.form(expression * ufl.dx(domain=mesh))), op=MPI.SUM)
+
+
+def pressure_error(pressure, exact, mesh) -> float:
+    """L2 distance up to a constant (the pressure is defined up to one)."""
+    mean = integral(pressure - exact, mesh) / integral(ufl.as_ufl(1.0), mesh)
+    return l2_norm((pressure - exact - mean) ** 2, mesh)
+
+
+@pytest.mark.parametrize("shape", ["ball", "ellipsoid"])
+def test_lamb_flow_reproduced_to_round_off(shape):
+    mesh = ball_mesh(R, 0.35) if shape == "ball" else ellipsoid_volume_mesh((1.4, 0.8, 0.9), 0.35)
+    solver = StokesBrinkman(mesh, mu=MU, gamma=0.0, boundary="noslip", solver="direct")
+    assert solver.constraint_names == ["pressure_mean"]
+    velocity, pressure = solver.solve(wall_velocity=lamb_velocity)
+    X = ufl.SpatialCoordinate(mesh)
+    exact_v = U * ufl.as_vector([X[2] * X[0], X[2] * X[1], R**2 - 2 * ufl.dot(X, X) + X[2] ** 2]) / R**2
+    exact_p = -10 * MU * U * X[2] / R**2
+    scale_v = l2_norm(ufl.inner(exact_v, exact_v), mesh)
+    assert l2_norm(ufl.inner(velocity - exact_v, velocity - exact_v), mesh) < 1e-12 * scale_v
+    assert pressure_error(pressure, exact_p, mesh) < 1e-10 * l2_norm(exact_p**2, mesh)
+    # the next solve without wall data is at rest again
+    velocity, _ = solver.solve()
+    assert np.abs(velocity.x.array).max() == 0.0
+
+
+def test_layered_viscosity_couette_flow():
+    """Two layers z < 1/2 (μ₁) and z > 1/2 (μ₂ = 5 μ₁) sheared by the top wall at speed W:
+    v = (a z, 0, 0) below, continuity of v and of the shear stress μ ∂v/∂z at the interface."""
+    mu_low, mu_high, speed = 0.4, 2.0, 1.5
+    slope_low = speed / (0.5 + 0.5 * mu_low / mu_high)
+    slope_high = slope_low * mu_low / mu_high
+
+    def profile(x):
+        vx = np.where(x[2] < 0.5, slope_low * x[2], slope_low * 0.5 + slope_high * (x[2] - 0.5))
+        return np.vstack([vx, 0 * vx, 0 * vx])
+
+    mesh = box_mesh((1.0, 1.0, 1.0), 0.25)
+    solver = StokesBrinkman(mesh, mu=lambda x: np.where(x[2] < 0.5, mu_low, mu_high), gamma=0.0)
+    assert solver.mu == mu_high
+    velocity, pressure = solver.solve(wall_velocity=profile)
+    expected = fem.Function(solver.velocity_space)
+    expected.interpolate(profile)
+    assert np.abs(velocity.x.array - expected.x.array).max() < 1e-12 * speed
+    assert np.abs(pressure.x.array).max() < 1e-11 * mu_high * speed
+    # one viscosity everywhere gives the straight profile instead: the layers matter
+    uniform, _ = StokesBrinkman(mesh, mu=mu_low).solve(wall_velocity=profile)
+    assert np.abs(uniform.x.array - expected.x.array).max() > 0.05 * speed
+
+
+def box_exact(mesh):
+    """Divergence-free v = (∂ψ/∂y, −∂ψ/∂x, 0), ψ = x²(1−x)² y²(1−y)² z²(1−z)², zero on the unit
+    cube's boundary; zero-mean p = sin πx cos πy sin πz."""
+    x = ufl.SpatialCoordinate(mesh)
+    psi = (x[0] * (1 - x[0]) * x[1] * (1 - x[1]) * x[2] * (1 - x[2])) ** 2
+    v = ufl.as_vector([psi.dx(1), -psi.dx(0), 0])
+    p = ufl.sin(np.pi * x[0]) * ufl.cos(np.pi * x[1]) * ufl.sin(np.pi * x[2])
+    return 64 * v, p   # 64: velocity of order 1e-2 rather than 1e-4
+
+
+def test_box_taylor_hood_orders():
+    gamma = 2.0
+    sizes, table = [], []
+    for n in (3, 6, 9):
+        mesh = box_mesh((1.0, 1.0, 1.0), 1.0 / n)
+        v, p = box_exact(mesh)
+        f = -ufl.div(2 * MU * ufl.sym(ufl.grad(v))) + ufl.grad(p) + gamma * v
+        velocity, pressure = StokesBrinkman(mesh, mu=MU, gamma=gamma).solve(body_force=f)
+        grad_error = ufl.grad(velocity) - ufl.grad(v)
+        sizes.append(max_cell_size(mesh))
+        table.append((l2_norm(ufl.inner(velocity - v, velocity - v), mesh),
+                      l2_norm(ufl.inner(grad_error, grad_error), mesh), pressure_error(pressure, p, mesh)))
+    orders = rates(sizes, np.array(table))
+    assert np.all(np.abs(orders[-1] - [3.0, 2.0, 2.0]) <= 0.3), orders
+
+
+@pytest.mark.parametrize("boundary", ["noslip", "slip"])
+def test_direct_and_iterative_agree(boundary):
+    mesh = ball_mesh(R, 0.3)
+    x = ufl.SpatialCoordinate(mesh)
+    force = ufl.as_vector([x[1] ** 2, -x[0] * x[2], ufl.sin(3 * x[0])])
+    viscosity = lambda x: np.where((x**2).sum(axis=0) < 0.25, 10.0, 1.0)  # noqa: E731  (viscous core)
+    results = []
+    for kind in ("direct", "iterative"):
+        solver = StokesBrinkman(mesh, mu=viscosity, gamma=0.5, boundary=boundary, solver=kind, rtol=1e-11)
+        assert solver.solver_kind == kind
+        velocity, pressure = solver.solve(body_force=force)
+        results.append((velocity.x.array.copy(), pressure.x.array.copy()))
+    (v_direct, p_direct), (v_iterative, p_iterative) = results
+    assert np.abs(v_direct).max() > 1e-3
+    assert np.abs(v_iterative - v_direct).max() < 1e-7 * np.abs(v_direct).max()
+    assert np.abs(p_iterative - p_direct).max() < 1e-7 * np.abs(p_direct).max()
+
+
+def test_volume_boundary_and_solver_errors():
+    mesh = box_mesh((1.0, 1.0, 1.0), 0.5)
+    with pytest.raises(ValueError, match="one kind"):
+        StokesBrinkman(mesh, boundary={"left": "slip"})
+    with pytest.raises(ValueError, match="solver"):
+        StokesBrinkman(mesh, solver="cg")
+    with pytest.raises(ValueError, match="mu"):
+        StokesBrinkman(mesh, mu=lambda x: -1.0 + 0 * x[0])
+    with pytest.raises(ValueError, match="iterative"):
+        StokesBrinkman(mesh, boundary="free", gamma=0.0, solver="iterative")
