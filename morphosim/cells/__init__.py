@@ -24,6 +24,9 @@ sub-steps in one such region, applying each vertex's force as it is summed.
 from .dynamics import Overdamped, move_vertices, relax
 from .energy import AreaElasticity, Coefficients, LineTension, ParameterError, PerimeterContractility, VertexModel
 from .planar_polarity import PlanarPolarisedTension
+from .monolayer import Monolayer
+from .monolayer_energy import (ApicalContractility, ApicalLineTension, MonolayerModel, SurfaceTensions,
+                               VitellineMembrane, VolumeElasticity, YolkElasticity)
 from .geometry import (Geometry, cell_areas, cell_centroids, cell_normals, cell_perimeters, compute_geometry,
                        edge_lengths, edge_vectors, long_axes, neighbours, shape_tensors, surface_normals)
 from .sheet import Sheet, SheetError
@@ -34,5 +37,6 @@ __all__ = [
     "PlanarPolarisedTension", "Coefficients", "ParameterError", "Overdamped", "move_vertices", "relax", "Geometry", "compute_geometry",
     "cell_areas", "cell_perimeters", "cell_centroids", "cell_normals", "edge_lengths", "edge_vectors",
     "shape_tensors", "long_axes", "neighbours", "surface_normals", "TopologyEvents", "apply_topology",
-    "t1_swap", "divide_cell", "extrude_cell",
+    "t1_swap", "divide_cell", "extrude_cell", "Monolayer", "MonolayerModel", "SurfaceTensions", "VolumeElasticity",
+    "ApicalContractility", "ApicalLineTension", "YolkElasticity", "VitellineMembrane",
 ]
