@@ -3,7 +3,7 @@ conserving cell and yolk volumes; apical constriction of a band folds it inward.
 
 import numpy as np
 
-from morphosim.cells import Monolayer, MonolayerModel, Sheet, VitellineMembrane
+from morphosim.cells import Monolayer, MonolayerModel, Sheet, VitellineMembrane, cell_centroids
 from morphosim.cells.monolayer_dynamics import MonolayerOverdamped, relax
 
 RADIUS, HEIGHT = 3.0, 0.6
@@ -61,3 +61,31 @@ def test_uniform_shell_stays_smooth_and_conserves_volumes():
     assert yolk_error < 1e-3
     assert rho.max() - 1 < 1e-3
     assert angles.max() < 1.5 * initial_angles.max()
+
+
+def test_apical_constriction_of_a_ventral_band_folds_it_inward():
+    """A band of cells on one side of the shell (|z| < 1, y < 0: a ventral furrow's primordium) with six
+    times the apical tension, the rest at the uniform shell's tension balance; stiff cells and yolk,
+    membrane 5% outside. The band's apical midline (apical vertices with |z| < 0.3, y < -2) moves toward
+    the centre by more than one cell height and the band's cells become wedges (apical / basal area
+    < 0.5) while the yolk keeps its volume; check() holds on the folded shell."""
+    m = _shell()
+    V0 = m.volumes().copy()
+    lateral = 2 * (1.0 + 1.0) / (HEIGHT / np.sqrt(m.apical_areas().mean()) * np.sqrt(2 * np.sqrt(3)))
+    centres = cell_centroids(m.sheet)
+    band = (np.abs(centres[:, 2]) < 1.0) & (centres[:, 1] < 0)
+    model = MonolayerModel(np.where(band, 6.0, 1.0), 1.0, lateral, volume_stiffness=2000.0, V0=V0,
+                           yolk_stiffness=20.0, vitelline=(1.05 * RADIUS,) * 3)
+    result = relax(m, model, tolerance=1e-4, max_steps=2500)
+    assert m.check()
+    apical = m.apical_positions
+    midline = (np.abs(apical[:, 2]) < 0.3) & (apical[:, 1] < -2.0)
+    depth = RADIUS - np.linalg.norm(apical[midline], axis=1).mean()
+    ratio = m.apical_areas() / m.basal_areas()
+    yolk = m.yolk_volume() / m.reference_yolk_volume
+    print(f"{band.sum()} band cells, relax {result['steps']} its (max force {result['max_force']:.2g}): midline "
+          f"depth {depth:.3f} (cell height {HEIGHT}), apical/basal area band {ratio[band].mean():.3f} "
+          f"(max {ratio[band].max():.3f}), rest {ratio[~band].mean():.3f}; yolk V/V0 {yolk:.5f}")
+    assert depth > HEIGHT
+    assert ratio[band].mean() < 0.5
+    assert abs(yolk - 1) < 1e-3
