@@ -27,6 +27,8 @@ from .planar_polarity import PlanarPolarisedTension
 from .monolayer import Monolayer
 from .monolayer_energy import (ApicalContractility, ApicalLineTension, MonolayerModel, SurfaceTensions,
                                VitellineMembrane, VolumeElasticity, YolkElasticity)
+from .monolayer_dynamics import MonolayerOverdamped, relax_monolayer
+from .monolayer_topology import monolayer_divide, monolayer_extrude, monolayer_t1
 from .geometry import (Geometry, cell_areas, cell_centroids, cell_normals, cell_perimeters, compute_geometry,
                        edge_lengths, edge_vectors, long_axes, neighbours, shape_tensors, surface_normals)
 from .sheet import Sheet, SheetError
@@ -39,4 +41,5 @@ __all__ = [
     "shape_tensors", "long_axes", "neighbours", "surface_normals", "TopologyEvents", "apply_topology",
     "t1_swap", "divide_cell", "extrude_cell", "Monolayer", "MonolayerModel", "SurfaceTensions", "VolumeElasticity",
     "ApicalContractility", "ApicalLineTension", "YolkElasticity", "VitellineMembrane",
+    "MonolayerOverdamped", "relax_monolayer", "monolayer_t1", "monolayer_divide", "monolayer_extrude",
 ]

@@ -164,7 +164,8 @@ class Monolayer:
         shorter than half the box; every face is oriented outward of its cell: the apical and basal
         area vectors point from basal to apical centroid times s (basal: its ring-order area vector,
         whose reverse is the outward one), each lateral face's outward area vector has a positive
-        component along (face centroid - cell centroid); every cell volume is positive.
+        component along the side's outward direction e x (apical centroid - basal centroid), e the
+        side's apical plus basal edge; every cell volume is positive.
         """
         sheet = self.sheet
         sheet.check(geometry=False)
@@ -400,7 +401,6 @@ def face_orientations(rings, layers, scratch, out):
         hx, hy, hz = acx - bcx, acy - bcy, acz - bcz
         out[c, 0] = s * (ax * hx + ay * hy + az * hz)
         out[c, 1] = s * (bx * hx + by * hy + bz * hz)
-        mx, my, mz = 0.5 * (acx + bcx), 0.5 * (acy + bcy), 0.5 * (acz + bcz)
         worst = np.inf
         for k in range(n):
             j = k + 1 if k + 1 < n else 0
@@ -409,8 +409,14 @@ def face_orientations(rings, layers, scratch, out):
                 scratch.face[1, d] = scratch.basal[k, d]
                 scratch.face[2, d] = scratch.basal[j, d]
                 scratch.face[3, d] = scratch.apical[j, d]
-            fx, fy, fz, fcx, fcy, fcz = _area_vector(scratch.face, 4)
-            worst = min(worst, s * (fx * (fcx - mx) + fy * (fcy - my) + fz * (fcz - mz)))
+            fx, fy, fz = _area_vector(scratch.face, 4)[:3]
+            # the side's outward direction in the cell's plane, e x (apical - basal) with e the side
+            # (apical plus basal edge): local, so it also holds for non-convex cells; s cancels
+            ex = scratch.face[3, 0] - scratch.face[0, 0] + scratch.face[2, 0] - scratch.face[1, 0]
+            ey = scratch.face[3, 1] - scratch.face[0, 1] + scratch.face[2, 1] - scratch.face[1, 1]
+            ez = scratch.face[3, 2] - scratch.face[0, 2] + scratch.face[2, 2] - scratch.face[1, 2]
+            ox, oy, oz = ey * hz - ez * hy, ez * hx - ex * hz, ex * hy - ey * hx
+            worst = min(worst, fx * ox + fy * oy + fz * oz)
         out[c, 2] = worst
         out[c, 3] = cell_shape(rings, scratch, first, n, s)[2]
 

@@ -136,3 +136,6 @@ def relax(m: Monolayer, model: MonolayerModel, *, tolerance: float = 1e-7, max_s
     max_force = float(max(np.abs(forces[0]).max(), np.abs(forces[1]).max()))
     return {"steps": int(result.nit), "max_force": max_force, "energy": model.energy(m),
             "converged": bool(max_force < tolerance)}
+
+
+relax_monolayer = relax  # the package-level name (cells.relax is the 2D sheet's)
