@@ -265,6 +265,21 @@ class MonolayerModel:
                 return t
         raise ParameterError(f"the model has no {kind.__name__} term")
 
+    def carry(self, events) -> None:
+        """Remap every per-cell parameter array through a topology event record (daughters copy their
+        mother's values) and halve the daughters' V0 (each inherits half the mother's volume)."""
+        for t in self.cell_terms:
+            for name in t.parameters:
+                values = getattr(t, name)
+                if values.shape[0] > 1:
+                    setattr(t, name, events.carry(values))
+        if len(events.divisions):
+            for t in self.cell_terms:
+                if isinstance(t, VolumeElasticity):
+                    if t.V0.shape[0] == 1:
+                        t.V0 = np.full(events.n_cells, t.V0[0])
+                    t.V0[events.divisions.ravel()] *= 0.5
+
     def coefficients(self, m: Monolayer) -> CellCoefficients:
         block = Coefficients3D()
         for t in self.cell_terms:
