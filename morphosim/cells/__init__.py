@@ -24,6 +24,11 @@ sub-steps in one such region, applying each vertex's force as it is summed.
 from .dynamics import Overdamped, move_vertices, relax
 from .energy import AreaElasticity, Coefficients, LineTension, ParameterError, PerimeterContractility, VertexModel
 from .planar_polarity import PlanarPolarisedTension
+from .monolayer import Monolayer
+from .monolayer_energy import (ApicalContractility, ApicalLineTension, MonolayerModel, SurfaceTensions,
+                               VitellineMembrane, VolumeElasticity, YolkElasticity)
+from .monolayer_dynamics import MonolayerOverdamped, relax_monolayer
+from .monolayer_topology import monolayer_divide, monolayer_extrude, monolayer_t1
 from .geometry import (Geometry, cell_areas, cell_centroids, cell_normals, cell_perimeters, compute_geometry,
                        edge_lengths, edge_vectors, long_axes, neighbours, shape_tensors)
 from .sheet import Sheet, SheetError
@@ -36,4 +41,7 @@ __all__ = [
     "cell_areas", "cell_perimeters", "cell_centroids", "cell_normals", "edge_lengths", "edge_vectors",
     "shape_tensors", "long_axes", "neighbours", "TopologyEvents", "apply_topology",
     "t1_swap", "divide_cell", "extrude_cell", "default_t1_length", "default_extrusion_area",
+    "Monolayer", "MonolayerModel", "SurfaceTensions", "VolumeElasticity",
+    "ApicalContractility", "ApicalLineTension", "YolkElasticity", "VitellineMembrane",
+    "MonolayerOverdamped", "relax_monolayer", "monolayer_t1", "monolayer_divide", "monolayer_extrude",
 ]

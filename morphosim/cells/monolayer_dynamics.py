@@ -1,0 +1,141 @@
+"""Dynamics of the 3D monolayer: overdamped motion of both layers' vertices and quasi-static relaxation.
+
+    xi dr/dt = F(r) + xi v_ext,        F = -dE/dr,
+
+for every apical and basal vertex, free in 3D (no projection onto any surface). The explicit step is
+split into equal sub-steps no longer than SAFETY * 2 xi / k, k an upper estimate of the stiffness
+(the largest Hessian eigenvalue, see :func:`stiffness_bound`), which is the stability bound of
+forward Euler.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize
+
+from .energy import ParameterError
+from .monolayer import APICAL_AREA, APICAL_PERIMETER, BASAL_AREA, LATERAL_SHARE, Monolayer
+from .monolayer_energy import MonolayerModel, VitellineMembrane, YolkElasticity
+from .sheet import MAX_DEGREE
+
+SAFETY = 0.5  # fraction of the forward-Euler bound 2 xi / k used
+
+
+def stiffness_bound(m: Monolayer, model: MonolayerModel) -> float:
+    """Gershgorin-type estimate of the largest eigenvalue of the energy Hessian.
+
+    Per cell, from its coefficients, shortest edge l_min (apical side or lateral edge), mean edge l and
+    face areas (n sides):  a length term w l has Hessian eigenvalues <= 2 w / l; a fan area of tension g,
+    <= 2 g l / l_min (thin triangles are the stiff ones); Gamma/2 P^2, <= 2 (Gamma P / l_min + Gamma n);
+    K/2 (V - V0)^2, <= K |dV/dr|^2 + K |V - V0| |d2V| with |dV/dr|^2 ~ (Sa^2 + Sb^2 + Sl^2) / n.
+    A vertex belongs to at most ``MAX_DEGREE`` cells, so it sees at most that many times the largest cell
+    value; the yolk adds K_Y |dV_yolk/dr|^2 ~ K_Y Sb_total^2 / n_vertices, the wall k_w (R / R_min)^2.
+    """
+    rings = m.sheet.rings()
+    measures = m.measures()
+    coefficients = model.coefficients(m)
+    start, vertex = rings.cell_start, rings.ring_vertex
+    n_sides = np.diff(start)
+    position = np.arange(vertex.size)
+    following = np.where(position + 1 == np.repeat(start[1:], n_sides), np.repeat(start[:-1], n_sides), position + 1)
+    sheet = m.sheet
+
+    def lengths(vectors):
+        if sheet.periodic:
+            vectors[:, :2] -= sheet.box[:2] * np.floor(vectors[:, :2] / sheet.box[:2] + 0.5)
+        return np.linalg.norm(vectors, axis=1)
+
+    apical = m.apical_positions
+    sides = lengths(apical[vertex[following]] - apical[vertex])
+    lateral = lengths(m.basal_positions[vertex] - apical[vertex])
+    shortest = np.minimum(np.minimum.reduceat(sides, start[:-1]), np.minimum.reduceat(lateral, start[:-1]))
+    shortest = np.maximum(shortest, 1e-12)
+    mean_edge = 0.5 * (np.add.reduceat(sides, start[:-1]) + np.add.reduceat(lateral, start[:-1])) / n_sides
+    c = coefficients
+    perimeter = measures[:, APICAL_PERIMETER]
+    tension = np.abs(c.apical_tension) + np.abs(c.basal_tension) + 2 * np.abs(c.lateral_tension)
+    volume = measures[:, 2]
+    pressure = np.abs(c.volume_stiffness * volume + c.volume_slope)
+    areas = measures[:, APICAL_AREA] ** 2 + measures[:, BASAL_AREA] ** 2 + (2 * measures[:, LATERAL_SHARE]) ** 2
+    cell = (2 * tension * mean_edge / shortest + 2 * (np.abs(c.line_tension) + np.abs(c.contractility) * perimeter)
+            / shortest + 2 * np.abs(c.contractility) * n_sides + np.abs(c.volume_stiffness) * areas / n_sides
+            + pressure * 2 * mean_edge)
+    bound = int(sheet.counts[MAX_DEGREE]) * float(cell.max(initial=0.0))
+    for term in model.global_terms:
+        if isinstance(term, YolkElasticity):
+            bound += term.stiffness * measures[:, BASAL_AREA].sum() ** 2 / m.n_vertices
+        elif isinstance(term, VitellineMembrane):
+            bound += term.stiffness * np.prod(term.radii) ** (2 / 3) / term.radii.min() ** 2
+    return bound
+
+
+class MonolayerOverdamped:
+    """Forward-Euler integration of xi dr/dt = F + xi v_ext with the stability bound enforced."""
+
+    def __init__(self, model: MonolayerModel, xi: float = 1.0):
+        self.model = model
+        self.xi = float(xi)
+        if not np.isfinite(self.xi) or self.xi <= 0:
+            raise ParameterError(f"xi must be a positive friction coefficient, got {xi!r}")
+
+    def stable_dt(self, m: Monolayer) -> float:
+        return SAFETY * 2.0 * self.xi / max(stiffness_bound(m, self.model), 1e-300)
+
+    def step(self, m: Monolayer, dt: float, v_ext: tuple | None = None) -> int:
+        """Advance by ``dt`` in equal sub-steps within the stability bound (re-estimated each sub-step);
+        ``v_ext`` is (apical, basal) external velocities, (n_vertices, 3) each. Returns the sub-step count."""
+        remaining, substeps = float(dt), 0
+        forces = (np.empty((m.n_vertices, 3)), np.empty((m.n_vertices, 3)))
+        while remaining > 0:
+            h = min(remaining, self.stable_dt(m))
+            if remaining - h < 1e-12 * dt:
+                h = remaining
+            self.model.forces(m, out=forces)
+            for layer, force, k in ((m.apical_positions, forces[0], 0), (m.basal_positions, forces[1], 1)):
+                layer += (h / self.xi) * force
+                if v_ext is not None:
+                    layer += h * v_ext[k]
+            remaining -= h
+            substeps += 1
+        wrap(m)
+        return substeps
+
+
+def wrap(m: Monolayer) -> None:
+    """Put the vertices of a periodic monolayer back into the box (x, y)."""
+    sheet = m.sheet
+    if sheet.periodic:
+        for layer in (m.apical_positions, m.basal_positions):
+            layer[:, :2] -= sheet.box[:2] * np.floor(layer[:, :2] / sheet.box[:2])
+
+
+def relax(m: Monolayer, model: MonolayerModel, *, tolerance: float = 1e-7, max_steps: int = 20_000) -> dict:
+    """Quasi-static equilibrium by L-BFGS (scipy) on all apical and basal positions.
+
+    Stops when the largest vertex force is below ``tolerance`` (or after ``max_steps`` iterations).
+    Returns {"steps", "max_force", "energy", "converged"}.
+    """
+    nv = m.n_vertices
+    forces = (np.empty((nv, 3)), np.empty((nv, 3)))
+
+    def set_positions(x):
+        m.apical_positions[:] = x[: 3 * nv].reshape(nv, 3)
+        m.basal_positions[:] = x[3 * nv:].reshape(nv, 3)
+
+    def energy_and_gradient(x):
+        set_positions(x)
+        model.forces(m, out=forces)
+        return model.energy(m), -np.concatenate([forces[0].ravel(), forces[1].ravel()])
+
+    x0 = np.concatenate([m.apical_positions.ravel(), m.basal_positions.ravel()])
+    result = minimize(energy_and_gradient, x0, jac=True, method="L-BFGS-B",
+                      options={"maxiter": max_steps, "gtol": tolerance, "ftol": 0.0, "maxcor": 20})
+    set_positions(result.x)
+    wrap(m)
+    model.forces(m, out=forces)
+    max_force = float(max(np.abs(forces[0]).max(), np.abs(forces[1]).max()))
+    return {"steps": int(result.nit), "max_force": max_force, "energy": model.energy(m),
+            "converged": bool(max_force < tolerance)}
+
+
+relax_monolayer = relax  # the package-level name (cells.relax is the 2D sheet's)
