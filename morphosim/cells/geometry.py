@@ -336,6 +336,16 @@ def _edge_vectors(vertices, origin, twin, n_half_edges, box, periodic, out):
         out[h, 0], out[h, 1], out[h, 2] = edge_vector(vertices, origin[h], origin[twin[h]], box, periodic)
 
 
+def surface_normals(sheet: Sheet, points: np.ndarray | None = None) -> np.ndarray:
+    """Outward unit normals of the sheet's surface at ``points`` (default: its vertices);
+    +z everywhere on planar sheets (the direction a monolayer is extruded along)."""
+    pts = sheet.positions if points is None else np.asarray(points, float)
+    if not sheet.is_shell:
+        return np.tile([0.0, 0.0, 1.0], (len(pts), 1))
+    n = pts / sheet.radii**2
+    return n / np.linalg.norm(n, axis=1)[:, None]
+
+
 def shape_tensors(sheet: Sheet, geometry: Geometry | None = None) -> np.ndarray:
     """(n_cells, 3, 3) vertex shape tensor S_c = mean_k (r_k - c)(r_k - c)^T (lengths^2).
 
