@@ -25,8 +25,9 @@ from morphosim.genes.kernel_source import CellMath, module_source
 from morphosim.genes.mathml import ExpressionTranslator
 
 TEMPLATE_PATH = Path(__file__).with_name("kernels_template.py")
-# SBML's avogadro csymbol: L3V1 used the 2006 CODATA value, L3V2 the 2019 SI definition.
-AVOGADRO_L3V1, AVOGADRO_L3V2 = 6.02214179e23, 6.02214076e23
+# SBML's avogadro csymbol: the 2006 CODATA value in both L3V1 and L3V2 (libsbml, libRoadRunner and the
+# SBML Test Suite's results agree; the 2019 SI value 6.02214076e23 differs in the sixth digit).
+AVOGADRO = 6.02214179e23
 # SBML packages that do not change the ODEs (comp is flattened on reading).
 PACKAGES_WITHOUT_DYNAMICS = {"comp", "l3v2extendedmath", "layout", "render", "groups", "fbc"}
 _loaded_modules = {}
@@ -161,9 +162,7 @@ def compile_model(document):
             refuse(f"the reaction id '{sbml_id}' used as a value in math")
         raise KeyError(sbml_id)
 
-    level, version = document.getLevel(), document.getVersion()
-    avogadro = AVOGADRO_L3V2 if (level, version) >= (3, 2) else AVOGADRO_L3V1
-    translator = ExpressionTranslator(global_name, avogadro)
+    translator = ExpressionTranslator(global_name, AVOGADRO)
 
     assignment_rules = {
         target: (translator.translate(rule.getMath(), f"assignment rule for '{target}'"), _names_in(rule.getMath(), set()))
@@ -273,7 +272,7 @@ def _initial_values(model, state_ids, parameter_ids, assignment_rules, translato
     for name in _topological(definitions, "initial value of"):
         try:
             values[f"v_{name}"] = float(eval(definitions[name][0], {"math": math, "t": 0.0}, values))
-        except (ArithmeticError, ValueError) as error:
+        except (ArithmeticError, ValueError, TypeError) as error:
             raise SBMLError(f"the initial value of '{name}' cannot be evaluated: {error}") from None
     return (np.array([values[f"v_{i}"] for i in state_ids], dtype=float),
             np.array([values[f"v_{i}"] for i in parameter_ids], dtype=float))

@@ -40,6 +40,15 @@ _RECIPROCAL = {
     libsbml.AST_FUNCTION_CSCH: "math.sinh",
     libsbml.AST_FUNCTION_COTH: "math.tanh",
 }
+# Inverse reciprocal functions: arcsec(x) = arccos(1 / x), and so on.
+_INVERSE_RECIPROCAL = {
+    libsbml.AST_FUNCTION_ARCSEC: "math.acos",
+    libsbml.AST_FUNCTION_ARCCSC: "math.asin",
+    libsbml.AST_FUNCTION_ARCCOT: "math.atan",
+    libsbml.AST_FUNCTION_ARCSECH: "math.acosh",
+    libsbml.AST_FUNCTION_ARCCSCH: "math.asinh",
+    libsbml.AST_FUNCTION_ARCCOTH: "math.atanh",
+}
 _RELATIONAL = {
     libsbml.AST_RELATIONAL_EQ: "==",
     libsbml.AST_RELATIONAL_NEQ: "!=",
@@ -67,7 +76,7 @@ class ExpressionTranslator:
 
     name_of(sbml_id) -> Python source for that symbol (raise KeyError for unknown ids).
     where: text naming the element the math belongs to, for error messages.
-    avogadro: the value of the avogadro csymbol for this SBML level/version.
+    avogadro: the value of the avogadro csymbol.
     """
 
     def __init__(self, name_of, avogadro):
@@ -127,6 +136,8 @@ class ExpressionTranslator:
             return f"{_UNARY[kind]}({args[0]})"
         if kind in _RECIPROCAL:
             return f"(1.0 / {_RECIPROCAL[kind]}({args[0]}))"
+        if kind in _INVERSE_RECIPROCAL:
+            return f"{_INVERSE_RECIPROCAL[kind]}(1.0 / {args[0]})"
         if kind == libsbml.AST_FUNCTION_LOG:
             # log with a <logbase> child has two children: base, value; without, base 10.
             if len(args) == 1:
@@ -138,10 +149,12 @@ class ExpressionTranslator:
             return f"({args[1]} ** (1.0 / {args[0]}))"
         if kind == libsbml.AST_FUNCTION_FACTORIAL:
             return f"math.gamma({args[0]} + 1.0)"
-        if kind == libsbml.AST_FUNCTION_MAX:
-            return "max(" + ", ".join(args) + ")"
-        if kind == libsbml.AST_FUNCTION_MIN:
-            return "min(" + ", ".join(args) + ")"
+        if kind in (libsbml.AST_FUNCTION_MAX, libsbml.AST_FUNCTION_MIN):
+            # one argument is that argument (Python's max/min would iterate over it)
+            function = "max" if kind == libsbml.AST_FUNCTION_MAX else "min"
+            if not args:
+                self._refuse(f"{function}() without arguments")
+            return f"float({args[0]})" if len(args) == 1 else f"{function}(" + ", ".join(f"float({a})" for a in args) + ")"
         if kind == libsbml.AST_FUNCTION_REM:
             return f"math.fmod({args[0]}, {args[1]})"
         if kind == libsbml.AST_FUNCTION_QUOTIENT:

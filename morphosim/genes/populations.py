@@ -16,18 +16,34 @@ Both solvers share one interface, so the coupling layer and the tests treat them
     pop.remove_cells(indices)         drop these cells; the others keep their order
 """
 
+import contextlib
 import copy
 import os
 
 import numpy as np
+from numba.core.errors import NumbaError
 
-from morphosim.genes.errors import SBMLError
+from morphosim.genes.errors import SBMLError, UnsupportedSBMLError
 
 
 THREADS = int(os.environ.get("MORPHOSIM_THREADS", os.cpu_count() or 1))
 # A thread joins only with this many blocks for it: starting one costs about as much as integrating
 # a block over one coupling step.
 BLOCKS_PER_THREAD = 4
+
+
+@contextlib.contextmanager
+def generated_code_errors(compiled):
+    """numba compiles a model's kernels on their first call: a typing failure there is math the batched
+    solver cannot compile, reported as such (naming the SBML elements whose math the kernels hold)."""
+    try:
+        yield
+    except NumbaError as error:
+        first_line = str(error).strip().splitlines()[0]
+        elements = ", ".join(compiled.cell_math.state_ids + compiled.cell_math.parameter_ids)
+        raise UnsupportedSBMLError(
+            f"the math of this model (rules and kinetic laws over {elements}) does not compile to numba "
+            f"({first_line}); use `solver: tellurium` for this model") from None
 
 
 class Population:
@@ -179,7 +195,8 @@ class BatchedPopulation(Population):
         rule_targets = [name.removeprefix("v_") for name, _ in compiled.cell_math.statements[:compiled.cell_math.n_rules]]
         if sbml_id in rule_targets:
             out = np.zeros((len(rule_targets), len(self)))
-            self.module.rule_values(self.time, self._y, self._p, out)
+            with generated_code_errors(self.compiled):
+                self.module.rule_values(self.time, self._y, self._p, out)
             return out[rule_targets.index(sbml_id)]
         known = list(compiled.state_ids) + list(compiled.parameter_ids) + rule_targets
         raise SBMLError(f"'{sbml_id}' is not a species, parameter or compartment of this model; "
@@ -197,14 +214,15 @@ class BatchedPopulation(Population):
             # the same result with any thread count. One thread calls the block loop directly (numba's
             # parallel launch costs microseconds, and compile time).
             n_threads = max(1, min(THREADS, n_blocks // BLOCKS_PER_THREAD))
-            if n_threads > 1:
-                getattr(self.module, f"advance_{self.method}")(n_threads, *arguments)
-            else:
-                getattr(self.module, f"{self.method}_blocks")(np.zeros(1, dtype=np.int64), *arguments)
+            with generated_code_errors(self.compiled):
+                if n_threads > 1:
+                    getattr(self.module, f"advance_{self.method}")(n_threads, *arguments)
+                else:
+                    getattr(self.module, f"{self.method}_blocks")(np.zeros(1, dtype=np.int64), *arguments)
             if status.any():
                 failed = np.flatnonzero(status)[0]
                 first = failed * self.block_size
-                reason = "took more than max_steps steps" if status[failed] == 1 else "needed a step size below 1e-14"
+                reason = "took more than max_steps steps" if status[failed] == 1 else "needed a step too small for the time to resolve"
                 raise RuntimeError(f"the {self.method} integrator {reason} at t={self.time} for cells "
                                    f"{first}..{min(first + self.block_size, len(self)) - 1}; "
                                    "try method='stiff' or solver='tellurium'")
