@@ -11,7 +11,8 @@ and its `variables` compared with the expected results at the case's own toleran
 Outcome per case:
     pass     every value within tolerance
     wrong    a value outside tolerance (a correctness bug: must be 0)
-    refused  the batched compiler raised UnsupportedSBMLError (the construct is named)
+    refused  the batched compiler raised UnsupportedSBMLError (the construct is named), or reading the
+             model raised SBMLError (the element is named; e.g. a comp external model file not in DIR)
     crash    anything else: a raw exception, or an integrator failure (must be 0)
 The table counts outcomes per component tag and per test tag (a case counts under each of its tags).
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from morphosim.genes import UnsupportedSBMLError, load
+from morphosim.genes import SBMLError, UnsupportedSBMLError, load
 
 OUTCOMES = ("pass", "wrong", "refused", "crash")
 # Integrator tolerances relative to the case's comparison tolerances: the integration error must be
@@ -101,7 +102,8 @@ def simulated(network, settings, method):
 def within_tolerance(got, expected, settings):
     both_nan = np.isnan(got) & np.isnan(expected)
     same_infinity = np.isinf(expected) & (got == expected)
-    close = np.abs(got - expected) <= settings["absolute"] + settings["relative"] * np.abs(expected)
+    with np.errstate(invalid="ignore"):  # inf - inf
+        close = np.abs(got - expected) <= settings["absolute"] + settings["relative"] * np.abs(expected)
     return both_nan | same_infinity | close
 
 
@@ -111,7 +113,8 @@ def run_case(folder):
     header, *lines = (folder / f"{folder.name}-results.csv").read_text().strip().splitlines()
     columns = [c.strip() for c in header.split(",")]
     expected_all = np.array([[float(x) for x in line.split(",")] for line in lines])
-    expected = expected_all[:, [columns.index(v) for v in settings["variables"]]]
+    # the first column is the time (a variable may be called "Time" too)
+    expected = expected_all[:, [1 + columns[1:].index(v) for v in settings["variables"]]]
     try:
         network = load(model_file(folder))
         try:
@@ -121,6 +124,8 @@ def run_case(folder):
                 raise
             got = simulated(network, settings, "stiff")
     except UnsupportedSBMLError as error:
+        return "refused", str(error)
+    except SBMLError as error:  # a model morphosim cannot read (e.g. a comp external file that is absent)
         return "refused", str(error)
     except Exception as error:  # noqa: BLE001 -- the runner's job is to classify every failure
         return "crash", f"{type(error).__name__}: {error}".splitlines()[0] + " | " + \

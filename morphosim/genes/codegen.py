@@ -105,6 +105,8 @@ def _check_supported(document, model):
     for event in model.getListOfEvents():
         refuse(f"event '{event.getId() or event.getName() or '(unnamed)'}'")
     for rule in model.getListOfRules():
+        if not rule.isSetMath():
+            continue  # L3V2: a rule without math has no effect
         if rule.isAlgebraic():
             refuse(f"an algebraic rule ({libsbml.formulaToL3String(rule.getMath())} = 0)")
         if model.getCompartment(rule.getVariable()) is not None:
@@ -116,8 +118,8 @@ def _check_supported(document, model):
     for species in model.getListOfSpecies():
         if species.isSetConversionFactor():
             refuse(f"the conversion factor of species '{species.getId()}'")
-    targets = {rule.getVariable() for rule in model.getListOfRules()}
-    targets |= {assignment.getSymbol() for assignment in model.getListOfInitialAssignments()}
+    targets = {rule.getVariable() for rule in model.getListOfRules() if rule.isSetMath()}
+    targets |= {assignment.getSymbol() for assignment in model.getListOfInitialAssignments() if assignment.isSetMath()}
     for reaction in model.getListOfReactions():
         if reaction.isSetFast() and reaction.getFast():
             refuse(f"fast reaction '{reaction.getId()}'")
@@ -140,7 +142,8 @@ def compile_model(document):
     _check_supported(document, model)
 
     species = list(model.getListOfSpecies())
-    rules = {rule.getVariable(): rule for rule in model.getListOfRules()}
+    # L3V2 lets rules and initial assignments leave out their math: they then have no effect
+    rules = {rule.getVariable(): rule for rule in model.getListOfRules() if rule.isSetMath()}
     rate_parameters = [p.getId() for p in model.getListOfParameters()
                        if p.getId() in rules and rules[p.getId()].isRate()]
     state_ids = tuple([s.getId() for s in species] + rate_parameters)
@@ -264,14 +267,14 @@ def _initial_values(model, state_ids, parameter_ids, assignment_rules, translato
         definitions[s.getId()] = (expression, {s.getCompartment()})
     for assignment in model.getListOfInitialAssignments():
         symbol = assignment.getSymbol()
-        if symbol in definitions:
+        if symbol in definitions and assignment.isSetMath():
             definitions[symbol] = (translator.translate(assignment.getMath(), f"initial assignment to '{symbol}'"),
                                    _names_in(assignment.getMath(), set()))
     definitions.update(assignment_rules)
     values = {}
     for name in _topological(definitions, "initial value of"):
         try:
-            values[f"v_{name}"] = float(eval(definitions[name][0], {"math": math, "t": 0.0}, values))
+            values[f"v_{name}"] = float(eval(definitions[name][0], {"math": math, "np": np, "t": 0.0}, values))
         except (ArithmeticError, ValueError, TypeError) as error:
             raise SBMLError(f"the initial value of '{name}' cannot be evaluated: {error}") from None
     return (np.array([values[f"v_{i}"] for i in state_ids], dtype=float),

@@ -1,7 +1,7 @@
 """Translate libsbml math (ASTNode trees) into Python expression source.
 
-The expressions are valid both in plain Python (used once, to evaluate initial values) and in numba
-(the batched right-hand side). Symbols are looked up through a caller-supplied `name_of` function so
+The expressions are valid both in plain Python (used once, to evaluate initial values; modules math and
+numpy as np in scope) and in numba (the batched right-hand side). Symbols are looked up through a caller-supplied `name_of` function so
 the same translator serves kinetic laws (with local parameters), rules and initial assignments.
 """
 
@@ -69,6 +69,11 @@ def literal(value):
     if math.isinf(value):
         return "math.inf" if value > 0 else "(-math.inf)"
     return repr(float(value))
+
+
+def as_float(expression):
+    """The expression as a float, booleans included: float(True) does not compile in numba, True + 0.0 does."""
+    return f"({expression} + 0.0)"
 
 
 class ExpressionTranslator:
@@ -154,11 +159,11 @@ class ExpressionTranslator:
             function = "max" if kind == libsbml.AST_FUNCTION_MAX else "min"
             if not args:
                 self._refuse(f"{function}() without arguments")
-            return f"float({args[0]})" if len(args) == 1 else f"{function}(" + ", ".join(f"float({a})" for a in args) + ")"
+            return as_float(args[0]) if len(args) == 1 else f"{function}(" + ", ".join(map(as_float, args)) + ")"
         if kind == libsbml.AST_FUNCTION_REM:
-            return f"math.fmod({args[0]}, {args[1]})"
+            return f"np.fmod({args[0]}, {args[1]})"  # numba has no math.fmod
         if kind == libsbml.AST_FUNCTION_QUOTIENT:
-            return f"float(math.trunc({args[0]} / {args[1]}))"
+            return as_float(f"math.trunc({args[0]} / {args[1]})")
         if kind in _RELATIONAL:
             # n-ary relations are chains: a < b < c means a < b and b < c (Python's chaining agrees).
             return "(" + f" {_RELATIONAL[kind]} ".join(args) + ")"
@@ -196,5 +201,5 @@ class ExpressionTranslator:
         otherwise = args[-1] if len(args) % 2 == 1 else "math.nan"
         expression = otherwise
         for value, condition in reversed(list(zip(args[0::2], args[1::2]))):
-            expression = f"(float({value}) if {condition} else float({expression}))"
+            expression = f"({as_float(value)} if {condition} else {as_float(expression)})"
         return expression

@@ -18,6 +18,7 @@ class GeneNetwork:
         self.document = read_document(sbml_text, name)
         model = self.document.getModel()
         self.species, self.parameters, self.compartments = describe(model)
+        self.reaction_ids = [reaction.getId() for reaction in model.getListOfReactions()]
         self._rules = {rule.getVariable(): "assignment" if rule.isAssignment() else "rate"
                        for rule in model.getListOfRules() if not rule.isAlgebraic()}
         self._compiled = None

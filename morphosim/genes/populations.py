@@ -10,7 +10,8 @@ Both solvers share one interface, so the coupling layer and the tests treat them
     pop.set_parameter(name, values)   scalar or (n_cells,)
     pop.get_parameter(name)           (n_cells,)
     pop.values(sbml_id)               (n_cells,): any species, parameter or compartment, rule-set ones included
-                                      (species as in pop.state: concentration unless hasOnlySubstanceUnits)
+                                      (species as in pop.state: concentration unless hasOnlySubstanceUnits),
+                                      or a reaction's rate
     pop.advance(dt)                   integrate every cell from pop.time to pop.time + dt
     pop.add_cells(mothers)            append copies (state and parameters) of these cells, in this order
     pop.remove_cells(indices)         drop these cells; the others keep their order
@@ -186,20 +187,21 @@ class BatchedPopulation(Population):
         return self._p[self._parameter_index(name)].copy()
 
     def values(self, sbml_id):
-        """(n_cells,) current values of any species, parameter or compartment of the model."""
+        """(n_cells,) current values of any species, parameter, compartment or reaction (its rate) of the model."""
         compiled = self.compiled
         if sbml_id in compiled.state_ids and sbml_id not in compiled.cell_math.assigned:
             return self._y[compiled.state_ids.index(sbml_id)].copy()
         if sbml_id in compiled.parameter_ids:
             return self._p[compiled.parameter_ids.index(sbml_id)].copy()
-        rule_targets = [name.removeprefix("v_") for name, _ in compiled.cell_math.statements[:compiled.cell_math.n_rules]]
-        if sbml_id in rule_targets:
-            out = np.zeros((len(rule_targets), len(self)))
-            with generated_code_errors(self.compiled):
-                self.module.rule_values(self.time, self._y, self._p, out)
-            return out[rule_targets.index(sbml_id)]
-        known = list(compiled.state_ids) + list(compiled.parameter_ids) + rule_targets
-        raise SBMLError(f"'{sbml_id}' is not a species, parameter or compartment of this model; "
+        # assignment-rule targets (v_<id>) and reaction rates (r_<reaction id>)
+        computed = [name[2:] for name, _ in compiled.cell_math.statements]
+        if sbml_id in computed:
+            out = np.zeros((len(computed), len(self)))
+            with generated_code_errors(compiled):
+                self.module.statement_values(self.time, self._y, self._p, out)
+            return out[computed.index(sbml_id)]
+        known = list(compiled.state_ids) + list(compiled.parameter_ids) + computed
+        raise SBMLError(f"'{sbml_id}' is not a species, parameter, compartment or reaction of this model; "
                         f"valid ids: {', '.join(dict.fromkeys(known))}")
 
     def advance(self, dt):
@@ -280,7 +282,8 @@ class TelluriumPopulation(Population):
         self._selections = [sid if s.amount_only else f"[{sid}]" for sid, s in species.items()]
         self._assigned = {sid for sid in species if network.rule_of(sid) == "assignment"}
         self._symbols = {sid: selection for sid, selection in zip(species, self._selections)}
-        self._symbols.update({sid: sid for sid in list(network.parameters) + list(network.compartments)})
+        self._symbols.update({sid: sid for sid in list(network.parameters) + list(network.compartments)
+                              + network.reaction_ids})
         template = roadrunner.RoadRunner(network.sbml)
         template.integrator.relative_tolerance = self.rtol
         template.integrator.absolute_tolerance = self.atol
@@ -318,7 +321,7 @@ class TelluriumPopulation(Population):
 
     def values(self, sbml_id):
         if sbml_id not in self._symbols:
-            raise SBMLError(f"'{sbml_id}' is not a species, parameter or compartment of this model; "
+            raise SBMLError(f"'{sbml_id}' is not a species, parameter, compartment or reaction of this model; "
                             f"valid ids: {', '.join(self._symbols)}")
         return np.array([runner.getValue(self._symbols[sbml_id]) for runner in self._runners], dtype=float)
 

@@ -173,7 +173,7 @@ end
 @pytest.mark.parametrize("solver", ["batched", "tellurium"])
 def test_values_reads_species_rate_and_assignment_rule_parameters_and_compartments(solver):
     """The rate k S is in amount per time, so S = exp(-k t / C); q = t (rate rule), a = 3 S + q
-    (assignment rule), C constant: all per cell."""
+    (assignment rule), C constant, the rate of J0 is k S: all per cell."""
     population = load(VALUES_MODEL).population(3, solver=solver, **TIGHT)
     population.set_parameter("k", [0.5, 1.0, 2.0])
     population.advance(1.5)
@@ -184,5 +184,6 @@ def test_values_reads_species_rate_and_assignment_rule_parameters_and_compartmen
     np.testing.assert_allclose(population.values("a"), 3 * concentration + 1.5, rtol=1e-8)
     np.testing.assert_array_equal(population.values("C"), 2.0)
     np.testing.assert_array_equal(population.values("k"), k)
-    with pytest.raises(SBMLError, match="'nope' is not a species, parameter or compartment"):
+    np.testing.assert_allclose(population.values("J0"), k * population.values("S"), rtol=1e-12)
+    with pytest.raises(SBMLError, match="'nope' is not a species, parameter, compartment or reaction"):
         population.values("nope")
