@@ -177,7 +177,10 @@ def refusals(results):
     for outcome, detail, _ in results.values():
         if outcome == "refused":
             construct = re.sub(r"'[^']*'", "'…'", detail.split(" is not supported")[0])
-            constructs[re.sub(r" in the .*", "", construct)] += 1
+            construct = re.sub(r" in the .*", "", construct)
+            construct = re.sub(r"^an algebraic rule \(.*\)$", "an algebraic rule", construct)
+            constructs["a comp external model file that is absent" if "external model" in construct
+                       else construct] += 1
     return constructs
 
 
