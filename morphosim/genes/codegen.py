@@ -25,8 +25,9 @@ from morphosim.genes.kernel_source import CellMath, module_source
 from morphosim.genes.mathml import ExpressionTranslator
 
 TEMPLATE_PATH = Path(__file__).with_name("kernels_template.py")
-# SBML's avogadro csymbol: L3V1 used the 2006 CODATA value, L3V2 the 2019 SI definition.
-AVOGADRO_L3V1, AVOGADRO_L3V2 = 6.02214179e23, 6.02214076e23
+# SBML's avogadro csymbol: the 2006 CODATA value in both L3V1 and L3V2 (libsbml, libRoadRunner and the
+# SBML Test Suite's results agree; the 2019 SI value 6.02214076e23 differs in the sixth digit).
+AVOGADRO = 6.02214179e23
 # SBML packages that do not change the ODEs (comp is flattened on reading).
 PACKAGES_WITHOUT_DYNAMICS = {"comp", "l3v2extendedmath", "layout", "render", "groups", "fbc"}
 _loaded_modules = {}
@@ -104,6 +105,8 @@ def _check_supported(document, model):
     for event in model.getListOfEvents():
         refuse(f"event '{event.getId() or event.getName() or '(unnamed)'}'")
     for rule in model.getListOfRules():
+        if not rule.isSetMath():
+            continue  # L3V2: a rule without math has no effect
         if rule.isAlgebraic():
             refuse(f"an algebraic rule ({libsbml.formulaToL3String(rule.getMath())} = 0)")
         if model.getCompartment(rule.getVariable()) is not None:
@@ -115,8 +118,8 @@ def _check_supported(document, model):
     for species in model.getListOfSpecies():
         if species.isSetConversionFactor():
             refuse(f"the conversion factor of species '{species.getId()}'")
-    targets = {rule.getVariable() for rule in model.getListOfRules()}
-    targets |= {assignment.getSymbol() for assignment in model.getListOfInitialAssignments()}
+    targets = {rule.getVariable() for rule in model.getListOfRules() if rule.isSetMath()}
+    targets |= {assignment.getSymbol() for assignment in model.getListOfInitialAssignments() if assignment.isSetMath()}
     for reaction in model.getListOfReactions():
         if reaction.isSetFast() and reaction.getFast():
             refuse(f"fast reaction '{reaction.getId()}'")
@@ -139,7 +142,8 @@ def compile_model(document):
     _check_supported(document, model)
 
     species = list(model.getListOfSpecies())
-    rules = {rule.getVariable(): rule for rule in model.getListOfRules()}
+    # L3V2 lets rules and initial assignments leave out their math: they then have no effect
+    rules = {rule.getVariable(): rule for rule in model.getListOfRules() if rule.isSetMath()}
     rate_parameters = [p.getId() for p in model.getListOfParameters()
                        if p.getId() in rules and rules[p.getId()].isRate()]
     state_ids = tuple([s.getId() for s in species] + rate_parameters)
@@ -161,9 +165,7 @@ def compile_model(document):
             refuse(f"the reaction id '{sbml_id}' used as a value in math")
         raise KeyError(sbml_id)
 
-    level, version = document.getLevel(), document.getVersion()
-    avogadro = AVOGADRO_L3V2 if (level, version) >= (3, 2) else AVOGADRO_L3V1
-    translator = ExpressionTranslator(global_name, avogadro)
+    translator = ExpressionTranslator(global_name, AVOGADRO)
 
     assignment_rules = {
         target: (translator.translate(rule.getMath(), f"assignment rule for '{target}'"), _names_in(rule.getMath(), set()))
@@ -265,15 +267,15 @@ def _initial_values(model, state_ids, parameter_ids, assignment_rules, translato
         definitions[s.getId()] = (expression, {s.getCompartment()})
     for assignment in model.getListOfInitialAssignments():
         symbol = assignment.getSymbol()
-        if symbol in definitions:
+        if symbol in definitions and assignment.isSetMath():
             definitions[symbol] = (translator.translate(assignment.getMath(), f"initial assignment to '{symbol}'"),
                                    _names_in(assignment.getMath(), set()))
     definitions.update(assignment_rules)
     values = {}
     for name in _topological(definitions, "initial value of"):
         try:
-            values[f"v_{name}"] = float(eval(definitions[name][0], {"math": math, "t": 0.0}, values))
-        except (ArithmeticError, ValueError) as error:
+            values[f"v_{name}"] = float(eval(definitions[name][0], {"math": math, "np": np, "t": 0.0}, values))
+        except (ArithmeticError, ValueError, TypeError) as error:
             raise SBMLError(f"the initial value of '{name}' cannot be evaluated: {error}") from None
     return (np.array([values[f"v_{i}"] for i in state_ids], dtype=float),
             np.array([values[f"v_{i}"] for i in parameter_ids], dtype=float))

@@ -68,6 +68,7 @@ def module_source(math, per_cell, parameter_values, template):
         f"CHUNK = {rows} * LANES",
     ]
     kernels = [_block_rhs(math, parameter.get), _update_assigned(math, parameter.get),
+               _statement_values(math, parameter.get),
                _chunk_derivatives(math, chunk_parameter.get), _dopri_step(math, chunk_parameter.get)]
     return "\n".join(header) + "\n\n\n" + "\n\n".join(kernels) + "\n\n# ---- kernels_template.py ----\n" + template
 
@@ -109,6 +110,17 @@ def _update_assigned(math, parameter_value):
     body += [f"    y[{i}, c] = v_{sid}" for i, sid in enumerate(math.state_ids) if sid in math.assigned]
     return _kernel("update_assigned(t, y, p)",
                    "Set the species that have assignment rules from the rest of the state; y, p (variable, cell).",
+                   body)
+
+
+def _statement_values(math, parameter_value):
+    """Source of statement_values: every statement's value (assignment-rule targets, then reaction
+    rates) of every cell, for Population.values."""
+    body = ["for c in range(y.shape[1]):"]
+    body += ["    " + line for line in _cell_math(math, lambda i: f"y[{i}, c]", parameter_value)]
+    body += [f"    out[{k}, c] = {name}" for k, (name, _) in enumerate(math.statements)] or ["    pass"]
+    return _kernel("statement_values(t, y, p, out)",
+                   "out[k, c] = the value of the k-th statement (rules, then rates) at cell c; y, p (variable, cell).",
                    body)
 
 

@@ -29,7 +29,7 @@ from numba import njit, prange
 
 from morphosim.genes.kernels_common import (
     FD_FLOOR, STATUS_OK, STATUS_STEP_TOO_SMALL, STATUS_TOO_MANY_STEPS, combine, control_step, copy_block,
-    copy_doubles, error_norm, initial_step, lu_factor, lu_solve_columns,
+    copy_doubles, error_norm, initial_step, lu_factor, lu_solve_columns, step_too_small,
 )
 from morphosim.threads import atomic_add
 
@@ -112,7 +112,7 @@ def dopri_block(t0, interval, work, n_chunks, h, rtol, atol, max_steps):
                 copy_rows(work, n_chunks, Y_NEW, Y)
                 copy_rows(work, n_chunks, K_LAST, K_FIRST)
             steps += 1
-        elif h <= 1.0e-14 * max(1.0, abs(t)):
+        elif step_too_small(h, t):
             copy_rows(work, n_chunks, Y, Y_NEW)  # a failure ends at the last accepted state
             return STATUS_STEP_TOO_SMALL, h, steps
     return STATUS_OK, h, steps
@@ -198,7 +198,7 @@ def rodas_block(t0, interval, y, p, h, rtol, atol, max_steps):
             y, y_new = y_new, y
             steps += 1
             new_point = True
-        elif h <= 1.0e-14 * max(1.0, abs(t)):
+        elif step_too_small(h, t):
             return STATUS_STEP_TOO_SMALL, y, h, steps
     return STATUS_OK, y, h, steps
 

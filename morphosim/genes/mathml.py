@@ -1,7 +1,7 @@
 """Translate libsbml math (ASTNode trees) into Python expression source.
 
-The expressions are valid both in plain Python (used once, to evaluate initial values) and in numba
-(the batched right-hand side). Symbols are looked up through a caller-supplied `name_of` function so
+The expressions are valid both in plain Python (used once, to evaluate initial values; modules math and
+numpy as np in scope) and in numba (the batched right-hand side). Symbols are looked up through a caller-supplied `name_of` function so
 the same translator serves kinetic laws (with local parameters), rules and initial assignments.
 """
 
@@ -40,6 +40,15 @@ _RECIPROCAL = {
     libsbml.AST_FUNCTION_CSCH: "math.sinh",
     libsbml.AST_FUNCTION_COTH: "math.tanh",
 }
+# Inverse reciprocal functions: arcsec(x) = arccos(1 / x), and so on.
+_INVERSE_RECIPROCAL = {
+    libsbml.AST_FUNCTION_ARCSEC: "math.acos",
+    libsbml.AST_FUNCTION_ARCCSC: "math.asin",
+    libsbml.AST_FUNCTION_ARCCOT: "math.atan",
+    libsbml.AST_FUNCTION_ARCSECH: "math.acosh",
+    libsbml.AST_FUNCTION_ARCCSCH: "math.asinh",
+    libsbml.AST_FUNCTION_ARCCOTH: "math.atanh",
+}
 _RELATIONAL = {
     libsbml.AST_RELATIONAL_EQ: "==",
     libsbml.AST_RELATIONAL_NEQ: "!=",
@@ -62,12 +71,17 @@ def literal(value):
     return repr(float(value))
 
 
+def as_float(expression):
+    """The expression as a float, booleans included: float(True) does not compile in numba, True + 0.0 does."""
+    return f"({expression} + 0.0)"
+
+
 class ExpressionTranslator:
     """Turns an ASTNode into Python source.
 
     name_of(sbml_id) -> Python source for that symbol (raise KeyError for unknown ids).
     where: text naming the element the math belongs to, for error messages.
-    avogadro: the value of the avogadro csymbol for this SBML level/version.
+    avogadro: the value of the avogadro csymbol.
     """
 
     def __init__(self, name_of, avogadro):
@@ -127,6 +141,8 @@ class ExpressionTranslator:
             return f"{_UNARY[kind]}({args[0]})"
         if kind in _RECIPROCAL:
             return f"(1.0 / {_RECIPROCAL[kind]}({args[0]}))"
+        if kind in _INVERSE_RECIPROCAL:
+            return f"{_INVERSE_RECIPROCAL[kind]}(1.0 / {args[0]})"
         if kind == libsbml.AST_FUNCTION_LOG:
             # log with a <logbase> child has two children: base, value; without, base 10.
             if len(args) == 1:
@@ -138,14 +154,16 @@ class ExpressionTranslator:
             return f"({args[1]} ** (1.0 / {args[0]}))"
         if kind == libsbml.AST_FUNCTION_FACTORIAL:
             return f"math.gamma({args[0]} + 1.0)"
-        if kind == libsbml.AST_FUNCTION_MAX:
-            return "max(" + ", ".join(args) + ")"
-        if kind == libsbml.AST_FUNCTION_MIN:
-            return "min(" + ", ".join(args) + ")"
+        if kind in (libsbml.AST_FUNCTION_MAX, libsbml.AST_FUNCTION_MIN):
+            # one argument is that argument (Python's max/min would iterate over it)
+            function = "max" if kind == libsbml.AST_FUNCTION_MAX else "min"
+            if not args:
+                self._refuse(f"{function}() without arguments")
+            return as_float(args[0]) if len(args) == 1 else f"{function}(" + ", ".join(map(as_float, args)) + ")"
         if kind == libsbml.AST_FUNCTION_REM:
-            return f"math.fmod({args[0]}, {args[1]})"
+            return f"np.fmod({args[0]}, {args[1]})"  # numba has no math.fmod
         if kind == libsbml.AST_FUNCTION_QUOTIENT:
-            return f"float(math.trunc({args[0]} / {args[1]}))"
+            return as_float(f"math.trunc({args[0]} / {args[1]})")
         if kind in _RELATIONAL:
             # n-ary relations are chains: a < b < c means a < b and b < c (Python's chaining agrees).
             return "(" + f" {_RELATIONAL[kind]} ".join(args) + ")"
@@ -183,5 +201,5 @@ class ExpressionTranslator:
         otherwise = args[-1] if len(args) % 2 == 1 else "math.nan"
         expression = otherwise
         for value, condition in reversed(list(zip(args[0::2], args[1::2]))):
-            expression = f"(float({value}) if {condition} else float({expression}))"
+            expression = f"({as_float(value)} if {condition} else {as_float(expression)})"
         return expression

@@ -18,6 +18,7 @@ class GeneNetwork:
         self.document = read_document(sbml_text, name)
         model = self.document.getModel()
         self.species, self.parameters, self.compartments = describe(model)
+        self.reaction_ids = [reaction.getId() for reaction in model.getListOfReactions()]
         self._rules = rule_kinds(model)
         self._compiled = None
 

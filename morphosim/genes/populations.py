@@ -9,23 +9,42 @@ Both solvers share one interface, so the coupling layer and the tests treat them
     pop.parameter_names               inputs settable per cell: global parameters without rules, compartments
     pop.set_parameter(name, values)   scalar or (n_cells,)
     pop.get_parameter(name)           (n_cells,)
+    pop.values(sbml_id)               (n_cells,): any species, parameter or compartment, rule-set ones included
+                                      (species as in pop.state: concentration unless hasOnlySubstanceUnits),
+                                      or a reaction's rate
     pop.advance(dt)                   integrate every cell from pop.time to pop.time + dt
     pop.add_cells(mothers)            append copies (state and parameters) of these cells, in this order
     pop.remove_cells(indices)         drop these cells; the others keep their order
 """
 
+import contextlib
 import copy
 import os
 
 import numpy as np
+from numba.core.errors import NumbaError
 
-from morphosim.genes.errors import SBMLError
+from morphosim.genes.errors import SBMLError, UnsupportedSBMLError
 
 
 THREADS = int(os.environ.get("MORPHOSIM_THREADS", os.cpu_count() or 1))
 # A thread joins only with this many blocks for it: starting one costs about as much as integrating
 # a block over one coupling step.
 BLOCKS_PER_THREAD = 4
+
+
+@contextlib.contextmanager
+def generated_code_errors(compiled):
+    """numba compiles a model's kernels on their first call: a typing failure there is math the batched
+    solver cannot compile, reported as such (naming the SBML elements whose math the kernels hold)."""
+    try:
+        yield
+    except NumbaError as error:
+        first_line = str(error).strip().splitlines()[0]
+        elements = ", ".join(compiled.cell_math.state_ids + compiled.cell_math.parameter_ids)
+        raise UnsupportedSBMLError(
+            f"the math of this model (rules and kinetic laws over {elements}) does not compile to numba "
+            f"({first_line}); use `solver: tellurium` for this model") from None
 
 
 class Population:
@@ -167,6 +186,24 @@ class BatchedPopulation(Population):
     def get_parameter(self, name):
         return self._p[self._parameter_index(name)].copy()
 
+    def values(self, sbml_id):
+        """(n_cells,) current values of any species, parameter, compartment or reaction (its rate) of the model."""
+        compiled = self.compiled
+        if sbml_id in compiled.state_ids and sbml_id not in compiled.cell_math.assigned:
+            return self._y[compiled.state_ids.index(sbml_id)].copy()
+        if sbml_id in compiled.parameter_ids:
+            return self._p[compiled.parameter_ids.index(sbml_id)].copy()
+        # assignment-rule targets (v_<id>) and reaction rates (r_<reaction id>)
+        computed = [name[2:] for name, _ in compiled.cell_math.statements]
+        if sbml_id in computed:
+            out = np.zeros((len(computed), len(self)))
+            with generated_code_errors(compiled):
+                self.module.statement_values(self.time, self._y, self._p, out)
+            return out[computed.index(sbml_id)]
+        known = list(compiled.state_ids) + list(compiled.parameter_ids) + computed
+        raise SBMLError(f"'{sbml_id}' is not a species, parameter, compartment or reaction of this model; "
+                        f"valid ids: {', '.join(dict.fromkeys(known))}")
+
     def advance(self, dt):
         if not dt >= 0.0:
             raise ValueError(f"advance: dt must be >= 0, got {dt}")
@@ -179,14 +216,15 @@ class BatchedPopulation(Population):
             # the same result with any thread count. One thread calls the block loop directly (numba's
             # parallel launch costs microseconds, and compile time).
             n_threads = max(1, min(THREADS, n_blocks // BLOCKS_PER_THREAD))
-            if n_threads > 1:
-                getattr(self.module, f"advance_{self.method}")(n_threads, *arguments)
-            else:
-                getattr(self.module, f"{self.method}_blocks")(np.zeros(1, dtype=np.int64), *arguments)
+            with generated_code_errors(self.compiled):
+                if n_threads > 1:
+                    getattr(self.module, f"advance_{self.method}")(n_threads, *arguments)
+                else:
+                    getattr(self.module, f"{self.method}_blocks")(np.zeros(1, dtype=np.int64), *arguments)
             if status.any():
                 failed = np.flatnonzero(status)[0]
                 first = failed * self.block_size
-                reason = "took more than max_steps steps" if status[failed] == 1 else "needed a step size below 1e-14"
+                reason = "took more than max_steps steps" if status[failed] == 1 else "needed a step too small for the time to resolve"
                 raise RuntimeError(f"the {self.method} integrator {reason} at t={self.time} for cells "
                                    f"{first}..{min(first + self.block_size, len(self)) - 1}; "
                                    "try method='stiff' or solver='tellurium'")
@@ -243,6 +281,9 @@ class TelluriumPopulation(Population):
             raise ValueError(f"n_cells must be >= 0, got {n_cells}")
         self._selections = [sid if s.amount_only else f"[{sid}]" for sid, s in species.items()]
         self._assigned = {sid for sid in species if network.rule_of(sid) == "assignment"}
+        self._symbols = {sid: selection for sid, selection in zip(species, self._selections)}
+        self._symbols.update({sid: sid for sid in list(network.parameters) + list(network.compartments)
+                              + network.reaction_ids})
         template = roadrunner.RoadRunner(network.sbml)
         template.integrator.relative_tolerance = self.rtol
         template.integrator.absolute_tolerance = self.atol
@@ -277,6 +318,12 @@ class TelluriumPopulation(Population):
     def get_parameter(self, name):
         self._parameter_index(name)
         return np.array([runner.getValue(name) for runner in self._runners], dtype=float)
+
+    def values(self, sbml_id):
+        if sbml_id not in self._symbols:
+            raise SBMLError(f"'{sbml_id}' is not a species, parameter, compartment or reaction of this model; "
+                            f"valid ids: {', '.join(self._symbols)}")
+        return np.array([runner.getValue(self._symbols[sbml_id]) for runner in self._runners], dtype=float)
 
     def advance(self, dt):
         if not dt >= 0.0:

@@ -154,5 +154,36 @@ def test_a_blow_up_stops_with_the_cells_named():
     network = load("model blow_up\n  J0: -> x; k * x^2\n  k = 1; x = 1\nend\n")
     population = network.population(20)
     population.set_parameter("k", np.r_[np.zeros(10), np.ones(10)])
-    with pytest.raises(RuntimeError, match=r"explicit integrator needed a step size below 1e-14 .* cells 0\.\.19"):
+    with pytest.raises(RuntimeError, match=r"explicit integrator needed a step too small for the time to resolve .* cells 0\.\.19"):
         population.advance(2.0)
+
+
+VALUES_MODEL = """
+model values_model
+  compartment C = 2
+  species S in C
+  J0: S -> ; k * S
+  S = 1; k = 0.5; q = 0
+  q' = 1
+  a := 3 * S + q
+end
+"""
+
+
+@pytest.mark.parametrize("solver", ["batched", "tellurium"])
+def test_values_reads_species_rate_and_assignment_rule_parameters_and_compartments(solver):
+    """The rate k S is in amount per time, so S = exp(-k t / C); q = t (rate rule), a = 3 S + q
+    (assignment rule), C constant, the rate of J0 is k S: all per cell."""
+    population = load(VALUES_MODEL).population(3, solver=solver, **TIGHT)
+    population.set_parameter("k", [0.5, 1.0, 2.0])
+    population.advance(1.5)
+    k = np.array([0.5, 1.0, 2.0])
+    concentration = np.exp(-1.5 * k / 2.0)
+    np.testing.assert_allclose(population.values("S"), concentration, rtol=1e-8)
+    np.testing.assert_allclose(population.values("q"), 1.5, rtol=1e-10)
+    np.testing.assert_allclose(population.values("a"), 3 * concentration + 1.5, rtol=1e-8)
+    np.testing.assert_array_equal(population.values("C"), 2.0)
+    np.testing.assert_array_equal(population.values("k"), k)
+    np.testing.assert_allclose(population.values("J0"), k * population.values("S"), rtol=1e-12)
+    with pytest.raises(SBMLError, match="'nope' is not a species, parameter, compartment or reaction"):
+        population.values("nope")
