@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from morphosim.errors import InputError
+
 from .options import CAMERAS, FLOW_STYLES, ViewOptions
 
 EXIT_OK = 0
@@ -42,6 +44,8 @@ def cmd_view(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     from .offscreen import render
 
+    if args.size and not all(16 <= side <= 8192 for side in args.size):
+        raise InputError(f"--size {args.size[0]} {args.size[1]}: each side must be 16 to 8192 pixels")
     out = render(args.store, args.out, _view_options(args, tuple(args.size) if args.size else None),
                  frame=args.frame, fps=args.fps, overwrite=args.overwrite)
     print(f"wrote {out}")

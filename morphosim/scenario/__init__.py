@@ -155,6 +155,16 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
         report("time.dt", f"dt = {time['dt']:g} is longer than time.end = {time['end']:g}")
     if time.get("record_every") and time.get("dt") and time["record_every"] < time["dt"]:
         report("time.record_every", "must be at least time.dt")
+    for key in ("end", "record_every"):   # the run steps by dt: anything else would silently stop short
+        if time.get(key) and time.get("dt") and time["dt"] <= time[key]:
+            steps = time[key] / time["dt"]
+            if abs(steps - round(steps)) > 1e-9 * steps:
+                report(f"time.{key}", f"{time[key]:g} is not a whole number of steps of time.dt = {time['dt']:g} "
+                       f"(it would be {round(steps) * time['dt']:g}); make it a multiple of dt")
+
+    axis = ((scenario.get("cells") or {}).get("division") or {}).get("axis")
+    if isinstance(axis, list) and None not in axis and not any(axis):
+        report("cells.division.axis", "a zero vector has no direction; give a non-zero 3-vector or long")
 
     geometry = (scenario.get("cells") or {}).get("geometry") or {}
     for key in GEOMETRY_REQUIRES.get(geometry.get("kind"), ()):

@@ -45,6 +45,10 @@ CASES = {   # name: (file contents, --set overrides, expected in the one line)
     "NaN polygon vertex": (GOOD.replace("{kind: hexagonal, rows: 4, cols: 4, periodic: true}",
                                         "{kind: polygons, vertices: [[0, 0], [1, .nan], [0, 1]], cells: [[0, 1, 2]]}"),
                            [], "s.yaml:4: cells.geometry.vertices[1][1]: expected a number, got nan"),
+    "end not a multiple of dt": (GOOD.replace("end: 0.02, dt: 0.01", "end: 1.0, dt: 0.3"), [],
+                                 "s.yaml:2: time.end: 1 is not a whole number of steps of time.dt = 0.3 (it would be 0.9)"),
+    "zero division axis": (GOOD.replace("  mechanics:", "  division: {area: 2.0, axis: [0, 0, 0]}\n  mechanics:"), [],
+                           "s.yaml:5: cells.division.axis: a zero vector has no direction"),
     "--set not YAML": (GOOD, ["time.dt=[0.1,"], "--set: time.dt: not a YAML value: malformed YAML"),
     "--set python tag": (GOOD, ["name=!!python/name:os.system"], "--set: name: not a YAML value: the tag"),
     "--set NaN": (GOOD, ["cells.mechanics.Lambda=-.inf"], "--set: cells.mechanics.Lambda: expected a number"),
@@ -69,3 +73,12 @@ def test_yaml_1_2_floats_are_numbers(tmp_path, capsys):
     scenario = tmp_path / "s.yaml"
     scenario.write_text(GOOD.replace("dt: 0.01", "dt: 1e-2").replace("end: 0.02", "end: 2E-2"))
     assert main(["validate", str(scenario)]) == 0
+
+
+def test_render_refuses_an_impossible_picture_size(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(GOOD)
+    assert main(["run", str(scenario), "--quiet"]) == 0
+    code = main(["render", str(tmp_path / "out.zarr"), "--out", str(tmp_path / "a.png"), "--size", "100000", "100000"])
+    assert code == 2 and "--size 100000 100000: each side must be 16 to 8192 pixels" in capsys.readouterr().err
+    assert not (tmp_path / "a.png").exists()
