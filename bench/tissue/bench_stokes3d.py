@@ -20,17 +20,9 @@ import time
 import numpy as np
 import ufl
 
+from bench_stokes import best_time   # this script's folder is on sys.path when it runs
 from morphosim.tissue import StokesBrinkman, ball_mesh
 from dolfinx.fem import petsc as fem_petsc
-
-
-def best_time(function, repeats=3):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def resident_mb() -> float:
@@ -54,9 +46,9 @@ def measure(mesh_size, solver_kind, plain):
     operator = solver.point_operator(points)
     forces = rng.normal(size=points.shape)
     load = operator.spread(forces)
-    resolve = best_time(lambda: solver.solve(load))
+    resolve = best_time(lambda: solver.solve(load), repeats=3)
     iterations = getattr(solver.solver, "iterations", 0)
-    locate = best_time(lambda: solver.point_operator(points))
+    locate = best_time(lambda: solver.point_operator(points), repeats=3)
     moved = points + rng.normal(0.0, 0.02 * mesh_size, points.shape)
 
     def step():   # one time step's point work: relocate, spread, interpolate (and back)

@@ -233,6 +233,17 @@ def load_cell(rings, layers, scratch, c):
     return first, n
 
 
+@njit(inline="always")
+def _mean_point(points, n):
+    """Mean of points[:n] (the fan centre of a polygon)."""
+    cx = cy = cz = 0.0
+    for k in range(n):
+        cx += points[k, 0]
+        cy += points[k, 1]
+        cz += points[k, 2]
+    return cx / n, cy / n, cz / n
+
+
 @njit(cache=True)
 def fan_face(points, n, gradient, area_weight, volume_weight):
     """Fan area S and triple sum T = sum_k c . (p_k x p_{k+1}) of the polygon points[:n] (c their mean);
@@ -242,14 +253,7 @@ def fan_face(points, n, gradient, area_weight, volume_weight):
     + (nu_k x u_k / 2) . du_{k+1}; dT_k/dp_k = p_{k+1} x c, dT_k/dp_{k+1} = c x p_k, dT_k/dc = p_k x p_{k+1};
     dc/dp_j = 1/n spreads the centroid derivatives evenly.
     """
-    cx = cy = cz = 0.0
-    for k in range(n):
-        cx += points[k, 0]
-        cy += points[k, 1]
-        cz += points[k, 2]
-    cx /= n
-    cy /= n
-    cz /= n
+    cx, cy, cz = _mean_point(points, n)
     want = area_weight != 0.0 or volume_weight != 0.0
     area = 0.0
     triple = 0.0
@@ -371,14 +375,7 @@ def cell_measures(rings, layers, scratch, out):
 @njit(cache=True)
 def _area_vector(points, n):
     """Sum of the fan-triangle area vectors (times 2) of points[:n] and their centroid."""
-    cx = cy = cz = 0.0
-    for k in range(n):
-        cx += points[k, 0]
-        cy += points[k, 1]
-        cz += points[k, 2]
-    cx /= n
-    cy /= n
-    cz /= n
+    cx, cy, cz = _mean_point(points, n)
     ax = ay = az = 0.0
     for k in range(n):
         j = k + 1 if k + 1 < n else 0
