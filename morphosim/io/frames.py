@@ -3,6 +3,7 @@
 Per frame, a store holds (README, "Run store layout"):
 
     frame/vertices, cell_vertex_counts, cell_vertices, cell_ids, parent_ids   ragged, per frame
+    frame/basal_vertices                                                      a 3D monolayer's basal layer
     frame/species/<name>, frame/cell_data/<name>                              ragged, per cell
     series/events/<name>                                                      cumulative counts
     series/fields/<name>                                                      on the fixed tissue mesh
@@ -31,6 +32,7 @@ class Frame:
     fields: dict[str, np.ndarray] = field(default_factory=dict)      # {name: (Np,) or (Np, 3)}
     periodic_box: np.ndarray | None = None   # (Lx, Ly) of a periodic sheet, whose vertices are wrapped into it
     events: dict[str, int] = field(default_factory=dict)   # cumulative t1_swaps, divisions, extrusions
+    basal_vertices: np.ndarray | None = None   # (Nv, 3) of a 3D monolayer (vertex v below apical vertex v)
 
 
 def cells_from_flat(counts: np.ndarray, flat: np.ndarray) -> list[np.ndarray]:
@@ -48,6 +50,8 @@ def frame_arrays(frame: Frame) -> tuple[dict[str, np.ndarray], dict[str, np.ndar
         "cell_ids": frame.cell_ids,
         "parent_ids": frame.parent_ids,
     }
+    if frame.basal_vertices is not None:
+        ragged["basal_vertices"] = frame.basal_vertices
     ragged.update({f"species/{name}": values for name, values in frame.species.items()})
     ragged.update({f"cell_data/{name}": values for name, values in frame.cell_data.items()})
     series = {f"events/{name}": np.asarray(count) for name, count in frame.events.items()}
@@ -77,4 +81,5 @@ def read_frame(store: StoreReader, k: int, mesh_points=None, mesh_cells=None) ->
         fields=named("series", "fields/"),
         periodic_box=None if box is None else np.asarray(box, float),
         events={name: int(count) for name, count in named("series", "events/").items()},
+        basal_vertices=arrays.get("frame/basal_vertices"),
     )
