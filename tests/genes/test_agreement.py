@@ -24,6 +24,7 @@ INPUTS = {
     "excitable_myosin": ("x", [0.0, 12.9, 13.8]),
     "positional_switch": ("signal", [0.0, 1.9, 3.0]),
     "gastrulation_pattern": ("z", [0.0, 6.3, 8.0]),
+    "drosophila_gastrulation": ("dv", [0.0, 0.16, 0.5]),
 }
 
 # libroadrunner's own test models, chosen for the SBML features they exercise
