@@ -6,13 +6,13 @@ import numpy as np
 
 from tissue_metrics import adjacent_pairs
 
-RADIUS = 4.0           # equatorial semi-axis of the shell (scenarios/convergent_extension_small.yaml)
+RADIUS = 90.0          # um: equatorial semi-axis of the shell (scenarios/convergent_extension_small.yaml)
 
 
 def germband(frame):
-    """Lateral cells on the +x flank away from the poles and from the dorsal/ventral midlines."""
+    """Lateral cells on the +x flank away from the poles and from the dorsal/ventral midlines (um)."""
     centroid = frame.cell_data["centroid"]
-    return (centroid[:, 0] > 1.5) & (np.abs(centroid[:, 1]) < 2.0) & (np.abs(centroid[:, 2]) < 5.0)
+    return (centroid[:, 0] > 33.75) & (np.abs(centroid[:, 1]) < 45.0) & (np.abs(centroid[:, 2]) < 112.5)
 
 
 def elongation(frame, ids):
@@ -28,6 +28,7 @@ def contacts(frame):
 
 def test_germband_narrows_relative_to_its_length_with_t1_swaps(run_small):
     run = run_small("convergent_extension")
+    assert run.attributes["units"] == {"length": "µm", "time": "min", "force": "nN"}
     first, last = run.frame(0), run.frame(-1)
     ids = first.cell_ids[germband(first)]                  # lineage tracing: the same cells throughout
     ratio_before, length_before, width_before = elongation(first, ids)
