@@ -151,15 +151,18 @@ def test_compression_induces_twist_outside_the_band_only_when_mechanosensitive(n
     assert snail.max() < 1e-3
 
 
-def test_switching_mechanosensitivity_off_leaves_the_band_alone(network):
-    """Without the strain term the band is set by Dorsal alone: unstrained cells are identical with the
-    switch on or off, and a compressed mesoderm cell keeps its Twist."""
-    dv = np.tile([0.0, 0.1, 0.16, 0.3], 2)
-    switch = np.repeat([1.0, 0.0], 4)
-    population = embryo_cells(network, dv=dv, ap=0.5, mechanosensitivity=switch)
+def test_switching_mechanosensitivity_off_removes_every_strain_term(network):
+    """With the switch off the band is set by Dorsal alone: unstrained cells are the same with the switch
+    on or off, and 30 % compression then changes nothing, in the band or outside it."""
+    dv = np.tile([0.0, 0.1, 0.16, 0.3, 0.5], 3)
+    switch = np.repeat([1.0, 0.0, 0.0], 5)
+    strain = np.repeat([0.0, 0.0, -0.3], 5)
+    population = embryo_cells(network, dv=dv, ap=0.5, apical_strain=strain, mechanosensitivity=switch)
     population.advance(20.0)
-    state = population.state
-    np.testing.assert_array_equal(state[:4], state[4:])
+    on, off, off_compressed = population.state.reshape(3, 5, -1)
+    np.testing.assert_array_equal(off, on)
+    np.testing.assert_array_equal(off_compressed, on)
+    assert on[0, population.species_names.index("Twist")] > 0.9
 
 
 def test_batched_solver_matches_libroadrunner(network):
