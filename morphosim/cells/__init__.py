@@ -22,6 +22,7 @@ sub-steps in one such region, applying each vertex's force as it is summed.
 """
 
 from .dynamics import Overdamped, move_vertices, relax
+from .bodies import MonolayerBody, SheetBody, TopologyRules
 from .energy import AreaElasticity, Coefficients, LineTension, ParameterError, PerimeterContractility, VertexModel
 from .planar_polarity import PlanarPolarisedTension
 from .monolayer import Monolayer
@@ -44,4 +45,5 @@ __all__ = [
     "Monolayer", "MonolayerModel", "SurfaceTensions", "VolumeElasticity",
     "ApicalContractility", "ApicalLineTension", "YolkElasticity", "VitellineMembrane",
     "MonolayerOverdamped", "relax_monolayer", "monolayer_t1", "monolayer_divide", "monolayer_extrude",
+    "SheetBody", "MonolayerBody", "TopologyRules",
 ]

@@ -66,18 +66,19 @@ class Monolayer:
         self.reference_yolk_volume = self.yolk_volume() if sheet.is_shell else 0.0
 
     @classmethod
-    def from_sheet(cls, sheet: Sheet, height: float, apical: str = "out") -> "Monolayer":
-        """Extrude a 2D sheet by ``height`` along its normals: the sheet becomes the apical layer and
-        basal vertex v = apical vertex v - s * height * n_v (n the sheet's outward normal, +z on planar
-        sheets; s = +1 for ``apical="out"``, -1 for ``"in"``). The sheet is copied."""
-        height = float(height)
-        if not np.isfinite(height) or height <= 0:
-            raise SheetError(f"height must be a positive length, got {height!r}")
+    def from_sheet(cls, sheet: Sheet, height, apical: str = "out") -> "Monolayer":
+        """Extrude a 2D sheet by ``height`` (a length, or one per vertex) along its normals: the sheet
+        becomes the apical layer and basal vertex v = apical vertex v - s * height_v * n_v (n the sheet's
+        outward normal, +z on planar sheets; s = +1 for ``apical="out"``, -1 for ``"in"``). The sheet
+        is copied."""
+        height = np.broadcast_to(np.asarray(height, float), (sheet.n_vertices,))
+        if not np.all(np.isfinite(height)) or np.any(height <= 0):
+            raise SheetError(f"height must be a positive length (or one per vertex), got {height.min()!r}")
         if apical not in ("out", "in"):
             raise SheetError(f"apical must be 'out' or 'in', got {apical!r}")
         sheet = sheet.copy()
         sign = 1.0 if apical == "out" else -1.0
-        basal = sheet.positions - sign * height * surface_normals(sheet)
+        basal = sheet.positions - sign * height[:, None] * surface_normals(sheet)
         return cls(sheet, basal, apical)
 
     # ------------------------------------------------------------------ views

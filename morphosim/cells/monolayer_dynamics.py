@@ -66,6 +66,8 @@ def stiffness_bound(m: Monolayer, model: MonolayerModel) -> float:
             bound += term.stiffness * measures[:, BASAL_AREA].sum() ** 2 / m.n_vertices
         elif isinstance(term, VitellineMembrane):
             bound += term.stiffness * np.prod(term.radii) ** (2 / 3) / term.radii.min() ** 2
+        elif hasattr(term, "stiffness_bound"):
+            bound += term.stiffness_bound(m)
     return bound
 
 

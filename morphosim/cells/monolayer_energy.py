@@ -268,8 +268,8 @@ class MonolayerModel:
     def carry(self, events) -> None:
         """Remap every per-cell parameter array through a topology event record (daughters copy their
         mother's values) and halve the daughters' V0 (each inherits half the mother's volume)."""
-        for t in self.cell_terms:
-            for name in t.parameters:
+        for t in self.terms:
+            for name in getattr(t, "parameters", ()):
                 values = getattr(t, name)
                 if values.shape[0] > 1:
                     setattr(t, name, events.carry(values))

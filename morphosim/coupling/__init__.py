@@ -31,7 +31,7 @@ from .cell_state import CellState
 from .flow import FlowCoupling, tissue_mesh
 from .inputs import INPUTS, InputSource, find_input, input_value
 from .outputs import OUTPUTS, GeneOutput, ParameterMap, Trigger
-from .simulation import GeneCoupling, Simulation, SimulationFailure, TopologyRules
+from .simulation import GeneCoupling, Simulation, SimulationFailure
 
 
 
@@ -46,6 +46,6 @@ def handshake_tables() -> str:
 
 __all__ = [
     "CellState", "FlowCoupling", "GeneCoupling", "GeneOutput", "INPUTS", "InputSource", "OUTPUTS", "ParameterMap",
-    "Simulation", "SimulationFailure", "TopologyRules", "Trigger", "find_input", "handshake_tables", "input_value",
+    "Simulation", "SimulationFailure", "Trigger", "find_input", "handshake_tables", "input_value",
     "tissue_mesh",
 ]

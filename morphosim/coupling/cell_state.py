@@ -15,12 +15,17 @@ from functools import cached_property
 
 import numpy as np
 
-from morphosim.cells import Geometry, Sheet, VertexModel, compute_geometry, neighbours, shape_tensors
+from morphosim.cells import Geometry, Sheet, compute_geometry, neighbours, shape_tensors
+from morphosim.cells.bodies import MonolayerBody, SheetBody
+from morphosim.cells.monolayer import APICAL_AREA, APICAL_PERIMETER, BASAL_AREA, HEIGHT, VOLUME
 
 
 @dataclass(eq=False)
 class CellState:
     """What the cells look like at `time`, and what the tissue last told them.
+
+    The geometry (areas, perimeters, normals, shape tensors, adjacency) is the apical layer's; the
+    centroids are the cells' centres (of a monolayer: inside the cell, between its two layers).
 
     strain_rates : (Nc, 3, 3) ε(v) of the tissue flow at the centroids, sampled from the last flow
         solve, at `strain_rates_time` (the end of the previous coupling step's motion: one step
@@ -28,8 +33,7 @@ class CellState:
     accumulated_strain : (Nc,) ∫ tr ε(v) dt along each cell's path up to `strain_rates_time`.
     """
 
-    sheet: Sheet
-    model: VertexModel
+    body: SheetBody | MonolayerBody
     time: float
     strain_rates: np.ndarray
     strain_rates_time: float
@@ -37,6 +41,14 @@ class CellState:
     transport: object = None            # morphosim.tissue.Transport, when the run has morphogens
     species: Callable[[str], np.ndarray] | None = None   # a species' level in every cell, when genes run
     geometry_buffer: Geometry | None = None
+
+    @property
+    def sheet(self) -> Sheet:
+        return self.body.sheet
+
+    @property
+    def model(self):
+        return self.body.model
 
     @property
     def n_cells(self) -> int:
@@ -49,7 +61,14 @@ class CellState:
 
     @cached_property
     def centroids(self) -> np.ndarray:
+        if self.body.kind == "monolayer":
+            return self.body.cell_centres()
         return self.geometry.centroid[: self.n_cells].copy()
+
+    @cached_property
+    def measures(self) -> np.ndarray:
+        """A monolayer's per-cell table (cells.monolayer: APICAL_AREA, BASAL_AREA, VOLUME, ...)."""
+        return self.body.measures()
 
     @cached_property
     def normals(self) -> np.ndarray:
@@ -64,6 +83,13 @@ class CellState:
         return self.geometry.perimeter[: self.n_cells].copy()
 
     @cached_property
+    def inverted(self) -> np.ndarray:
+        """Slots of cells turned inside out: non-positive area (a sheet) or volume (a monolayer)."""
+        if self.body.kind == "monolayer":
+            return np.flatnonzero(self.measures[:, VOLUME] <= 0.0)
+        return np.flatnonzero(self.geometry.signed_area[: self.n_cells] <= 0.0)
+
+    @cached_property
     def shape_tensors(self) -> np.ndarray:
         return shape_tensors(self.sheet, self.geometry)
 
@@ -76,3 +102,18 @@ class CellState:
     def field_levels(self) -> dict[str, np.ndarray]:
         """Every morphogen's concentration at the centroids, {name: (Nc,)}."""
         return self.transport.values_at(self.centroids) if self.transport is not None else {}
+
+    def recorded(self) -> dict[str, np.ndarray]:
+        """The per-cell measures a frame records: a sheet's area, perimeter and shape index; a
+        monolayer's apical and basal areas, volume, height and apical perimeter; the centroids."""
+        if self.body.kind == "monolayer":
+            table = self.measures
+            data = {name: table[:, column].copy() for name, column in (
+                ("apical_area", APICAL_AREA), ("basal_area", BASAL_AREA), ("volume", VOLUME), ("height", HEIGHT),
+                ("apical_perimeter", APICAL_PERIMETER))}
+        else:
+            area, perimeter = self.areas.copy(), self.perimeters.copy()
+            data = {"area": area, "perimeter": perimeter,
+                    "shape_index": perimeter / np.sqrt(np.maximum(area, 1e-300))}
+        data["centroid"] = self.centroids.copy()
+        return data

@@ -20,12 +20,17 @@ if TYPE_CHECKING:   # the tissue scale (DOLFINx) loads when a flow is built, not
     from morphosim.tissue import PointOperator, StokesBrinkman
 
 
-def tissue_mesh(sheet: Sheet, mesh_size: float, padding: float | None = None):
-    """The fixed tissue mesh that carries a sheet's flow: the ellipsoid's surface for a shell, the
+def tissue_mesh(sheet: Sheet, mesh_size: float, padding: float | None = None, volume: bool = False,
+                shell: float | None = None):
+    """The fixed tissue mesh that carries the cells' flow: the ellipsoid's surface for a shell, the
     periodic box for a periodic sheet, else the sheet's bounding box plus `padding` of fluid
-    around it (default: a quarter of the sheet's larger side)."""
+    around it (default: a quarter of the sheet's larger side). With `volume` (a 3D monolayer in
+    its egg), the tetrahedral ellipsoid of the shell's radii, refined to mesh_size / 2 within
+    `shell` (a length) under its surface, where the cells are."""
     from morphosim import tissue
 
+    if volume:
+        return tissue.ellipsoid_volume_mesh(tuple(sheet.radii), mesh_size, shell=shell)
     if sheet.is_shell:
         return tissue.ellipsoid_surface_mesh(tuple(sheet.radii), mesh_size)
     if sheet.periodic:
@@ -46,7 +51,10 @@ class FlowCoupling:
         self.vertices: PointOperator | None = None
         self.centroids: PointOperator | None = None
         self.velocity = None   # dolfinx Function of the last solve
-        self.mesh_points, self.mesh_triangles = linear_triangles(flow.mesh)
+        # the output mesh of a planar or surface flow; a volume flow is recorded at the cells
+        self.mesh_points = self.mesh_triangles = None
+        if flow.mesh.topology.dim == 2:
+            self.mesh_points, self.mesh_triangles = linear_triangles(flow.mesh)
         self._mesh_probe: PointOperator | None = None
 
     @staticmethod
@@ -71,8 +79,17 @@ class FlowCoupling:
         self.centroids = self._located(self.centroids, self.flow, points)
         return self.centroids.strain_rate(self.velocity)
 
+    def velocity_at(self, points: np.ndarray) -> np.ndarray:
+        """v of the last solve at points, (N, 3); zero before the first solve."""
+        if self.velocity is None:
+            return np.zeros((len(points), 3))
+        self.centroids = self._located(self.centroids, self.flow, points)
+        return self.centroids.interpolate(self.velocity)
+
     def fields_on_mesh(self, transport=None) -> dict[str, np.ndarray]:
-        """Velocity (Np, 3) and every morphogen (Np,) at the output mesh points."""
+        """Velocity (Np, 3) and every morphogen (Np,) at the output mesh points (none for a volume flow)."""
+        if self.mesh_points is None:
+            return {}
         if self._mesh_probe is None:
             self._mesh_probe = self.flow.point_operator(self.mesh_points)
         velocity = (self._mesh_probe.interpolate(self.velocity) if self.velocity is not None

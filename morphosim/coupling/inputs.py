@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from morphosim.cells.geometry import tangent_basis
+from morphosim.cells.monolayer import APICAL_AREA, BASAL_AREA, HEIGHT
 
 from .cell_state import CellState
 
@@ -61,6 +62,44 @@ def neighbour_mean(indptr, indices, contact, values, weighted):
 def areal_strain(cells: CellState, _: str) -> np.ndarray:
     """A/A0 − 1: the cell's area against its target area (dimensionless)."""
     return cells.areas / np.maximum(cells.model.A0, 1e-300) - 1.0
+
+
+def _against_reference(cells: CellState, column: int, reference: str) -> np.ndarray:
+    return cells.measures[:, column] / np.maximum(cells.body.reference[reference], 1e-300) - 1.0
+
+
+def apical_strain(cells: CellState, _: str) -> np.ndarray:
+    """A_apical/A_apical,ref − 1 of a monolayer cell, against its apical area when the run began
+    (daughters: half their mother's); negative when the apex is compressed (dimensionless)."""
+    return _against_reference(cells, APICAL_AREA, "apical_area")
+
+
+def basal_strain(cells: CellState, _: str) -> np.ndarray:
+    """A_basal/A_basal,ref − 1 of a monolayer cell, against its basal area when the run began
+    (dimensionless)."""
+    return _against_reference(cells, BASAL_AREA, "basal_area")
+
+
+def height_strain(cells: CellState, _: str) -> np.ndarray:
+    """h/h_ref − 1: the monolayer cell's apical–basal height against its height when the run
+    began; negative when the cell shortens (dimensionless)."""
+    return _against_reference(cells, HEIGHT, "height")
+
+
+def aspect_ratio(cells: CellState, _: str) -> np.ndarray:
+    """h/√A_apical of a monolayer cell: above 1 columnar, below 1 squamous (dimensionless)."""
+    return cells.measures[:, HEIGHT] / np.sqrt(np.maximum(cells.measures[:, APICAL_AREA], 1e-300))
+
+
+def embryo_coordinate(cells: CellState, axis: str) -> np.ndarray:
+    """Position on the embryo (cells on an ellipsoid of radii a, b, c along x, y, z): `ap` =
+    (x/a + 1)/2, 0 at the anterior pole (−x) and 1 at the posterior; `dv` = the angle from the
+    ventral midline (−z) around the x axis over π, 0 ventral and 1 dorsal (dimensionless)."""
+    a, b, c = cells.sheet.radii
+    x, y, z = cells.centroids.T
+    if axis == "ap":
+        return np.clip(0.5 * (x / a + 1.0), 0.0, 1.0)
+    return np.abs(np.arctan2(y / b, -z / c)) / np.pi
 
 
 def shape_anisotropy(cells: CellState, _: str) -> np.ndarray:
@@ -117,6 +156,7 @@ class InputSource:
     compute: Callable[[CellState, str], np.ndarray]
     needs: str | None = None
     choices: tuple[str, ...] | None = None     # the arguments it accepts, when they are few
+    cells: str | None = None                   # "sheet", "monolayer" or "shell" (either, on an ellipsoid) if only there
 
     @property
     def doc(self) -> str:
@@ -124,12 +164,17 @@ class InputSource:
 
 
 INPUTS: dict[str, InputSource] = {
-    "strain.areal": InputSource(areal_strain),
+    "strain.areal": InputSource(areal_strain, cells="sheet"),
+    "strain.apical": InputSource(apical_strain, cells="monolayer"),
+    "strain.basal": InputSource(basal_strain, cells="monolayer"),
+    "strain.height": InputSource(height_strain, cells="monolayer"),
+    "shape.aspect": InputSource(aspect_ratio, cells="monolayer"),
     "strain.anisotropy": InputSource(shape_anisotropy),
     "strain_rate.trace": InputSource(strain_rate_trace, needs="tissue.flow"),
     "strain_rate.anisotropy": InputSource(strain_rate_anisotropy, needs="tissue.flow"),
     "strain.accumulated": InputSource(accumulated_strain, needs="tissue.flow"),
     "position.<axis>": InputSource(centroid_coordinate, choices=("x", "y", "z")),
+    "embryo.<axis>": InputSource(embryo_coordinate, choices=("ap", "dv"), cells="shell"),
     "field.<name>": InputSource(field_level, needs="tissue.fields"),
     "neighbours.mean.<species>": InputSource(neighbour_mean_of),
     "neighbours.contact_mean.<species>": InputSource(contact_mean_of),

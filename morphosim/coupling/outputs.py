@@ -59,18 +59,25 @@ class GeneOutput:
 
     kind: str
     doc: str
+    cells: str | None = None     # "sheet" or "monolayer" when only that body has the coefficient
 
 
 OUTPUTS: dict[str, GeneOutput] = {
-    "K": GeneOutput("parameter", "area stiffness K (force/length³)"),
-    "A0": GeneOutput("parameter", "target area A0 (length²)"),
-    "Gamma": GeneOutput("parameter", "perimeter contractility Γ (force/length)"),
-    "Lambda": GeneOutput("parameter", "line tension Λ of the cell's junctions (force)"),
-    "Lambda_planar": GeneOutput("parameter", "planar-polarised tension: extra Λ_planar sin²θ on junctions "
-                                             "at angle θ to cells.mechanics.planar_axis (force)"),
+    "K": GeneOutput("parameter", "area stiffness K (force/length³)", "sheet"),
+    "A0": GeneOutput("parameter", "target area A0 (length²)", "sheet"),
+    "apical_tension": GeneOutput("parameter", "surface tension of the apical face (force/length)", "monolayer"),
+    "basal_tension": GeneOutput("parameter", "surface tension of the basal face (force/length)", "monolayer"),
+    "lateral_tension": GeneOutput("parameter", "surface tension of the lateral faces, the mean of the two "
+                                               "cells' on a shared face (force/length)", "monolayer"),
+    "volume_stiffness": GeneOutput("parameter", "volume stiffness K_V (force/length⁵)", "monolayer"),
+    "V0": GeneOutput("parameter", "target volume V0 (length³)", "monolayer"),
+    "Gamma": GeneOutput("parameter", "(apical) perimeter contractility Γ (force/length)"),
+    "Lambda": GeneOutput("parameter", "line tension Λ of the cell's (apical) junctions (force)"),
+    "Lambda_planar": GeneOutput("parameter", "planar-polarised tension: extra Λ_planar sin²θ on (apical) "
+                                             "junctions at angle θ to cells.mechanics.planar_axis (force)"),
     "divide": GeneOutput("trigger", "the cell divides while the flag is up"),
-    "die": GeneOutput("trigger", "the cell enters apoptosis for good: its target area goes to 0, it shrinks "
-                                 "and is extruded"),
+    "die": GeneOutput("trigger", "the cell enters apoptosis for good: its target area (a monolayer's: volume) "
+                                 "goes to 0, it shrinks and is extruded"),
 }
 
 
@@ -102,8 +109,9 @@ def mechanics_from_genes(base: Mapping[str, np.ndarray], maps: list[ParameterMap
 
 
 def apoptosis(values: dict[str, np.ndarray], dying: np.ndarray) -> dict[str, np.ndarray]:
-    """A dying cell's target area is 0 (length²): it shrinks until extrusion removes it."""
-    values["A0"][dying] = 0.0
+    """A dying cell's target area (a sheet's A0, length²) or volume (a monolayer's V0, length³) is 0:
+    it shrinks until extrusion removes it."""
+    values["A0" if "A0" in values else "V0"][dying] = 0.0
     return values
 
 

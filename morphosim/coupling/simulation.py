@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from morphosim.cells import Geometry, Overdamped, Sheet, VertexModel, apply_topology, cell_centroids
+from morphosim.cells import Geometry
+from morphosim.cells.bodies import MonolayerBody, SheetBody, TopologyRules
 from morphosim.console import Progress, StopOnInterrupt
 from morphosim.io.frames import Frame
 
@@ -47,48 +48,41 @@ class GeneCoupling:
         return self.population.state[:, self.population.species_names.index(name)]
 
 
-@dataclass
-class TopologyRules:
-    t1_length: float | None = None
-    division_area: float | None = None
-    division_axis: object = None            # None: long axis; or a 3-vector
-    extrusion_area: float | None = None
-
-
 EVENT_NAMES = ("t1_swaps", "divisions", "extrusions")
 
 
 class Simulation:
     """All scales of one run and the per-cell state that belongs to none of them alone.
 
+    The cells are a body (cells.bodies): an apical sheet or a 3D monolayer; the loop is the same.
+
     One coupling step of length dt (docs/DESIGN.md, "Time stepping"):
 
       1. genes     SBML inputs from the cell state (strain rates: from the end of the previous
                    step's motion), advance dt, outputs onto each cell's mechanics;
-      2. motion    `cell_substeps` times: forces F, flow with load b = Bᵀ F, vertex motion
-                   dr/dt = B v + F/ξ over dt/cell_substeps (no flow: dr/dt = F/ξ);
+      2. motion    `cell_substeps` times: forces F on every vertex (a monolayer's apical and basal),
+                   flow with load b = Bᵀ F, vertex motion dr/dt = B v + F/ξ over dt/cell_substeps
+                   (no flow: dr/dt = F/ξ);
       3. topology  T1 swaps, divisions, extrusions; per-cell values and gene states follow the cells;
       4. state     the cell state of the moved cells, computed once for everything below;
       5. fields    morphogens advected by the last flow and secreted at the centroids;
       6. checks    NaN/inf, inverted cells: a SimulationFailure naming step, time, cells, cause.
+
+    `Simulation(SheetBody(sheet, model, xi, rules), genes=..., flow=...)`, or from a scenario.
     """
 
-    def __init__(self, sheet: Sheet, model: VertexModel, xi: float, *, genes: GeneCoupling | None = None,
-                 flow: FlowCoupling | None = None, transport=None, topology: TopologyRules | None = None,
-                 cell_substeps: int = 1, dt: float | None = None, scenario: dict | None = None):
-        self.sheet, self.model, self.xi = sheet, model, xi
+    def __init__(self, body: SheetBody | MonolayerBody, *, genes: GeneCoupling | None = None,
+                 flow: FlowCoupling | None = None, transport=None, cell_substeps: int = 1, dt: float | None = None,
+                 scenario: dict | None = None):
+        self.body = body
         self.genes, self.flow, self.transport = genes, flow, transport
-        self.topology = topology or TopologyRules()
-        # edges shorter than the T1 threshold are about to swap: they do not set the step bound
-        self.integrator = Overdamped(model, xi, min_edge_length=self.topology.t1_length or 0.0)
         self.cell_substeps = int(cell_substeps)
         self.dt = dt
         self.scenario = scenario            # the checked scenario it was built from, if any
         self.step_index = 0
-        n = sheet.n_cells
+        n = body.n_cells
         # mechanical parameters before genes act on them (per cell, follow divisions)
-        self.base = {name: np.broadcast_to(np.asarray(getattr(model, name), float), (n,)).copy()
-                     for name in model.parameter_names}
+        self.base = {name: body.parameter(name).copy() for name in body.parameter_names}
         self.strain_rates = np.zeros((n, 3, 3))
         self.accumulated_strain = np.zeros(n)
         self.dying = np.zeros(n, bool)
@@ -111,6 +105,16 @@ class Simulation:
         from morphosim.scenario.build import build_simulation
 
         return build_simulation(load_scenario(scenario, overrides, folder=folder))
+
+    @property
+    def sheet(self):
+        """The cells' apical sheet (a monolayer's apical layer)."""
+        return self.body.sheet
+
+    @property
+    def model(self):
+        """The cells' energy (VertexModel or MonolayerModel)."""
+        return self.body.model
 
     @property
     def time(self) -> float:
@@ -149,7 +153,7 @@ class Simulation:
         for substep in range(self.cell_substeps):
             self._move_cells(h)
             if self.tracks_strain_rates and substep < self.cell_substeps - 1:
-                self._sample_strain_rates(cell_centroids(self.sheet), h)
+                self._sample_strain_rates(self.body.cell_centres(), h)
         with self._timed("topology"):
             self._apply_topology()
         self.step_index += 1
@@ -163,7 +167,7 @@ class Simulation:
             self._check()
 
     def _cell_state(self) -> CellState:
-        return CellState(self.sheet, self.model, self.time, self.strain_rates, self.time, self.accumulated_strain,
+        return CellState(self.body, self.time, self.strain_rates, self.time, self.accumulated_strain,
                          transport=self.transport, species=self.genes.species if self.genes else None,
                          geometry_buffer=self._geometry)
 
@@ -183,18 +187,18 @@ class Simulation:
             if dying is not None:
                 self.dying |= dying          # apoptosis is for good
         maps = self.genes.parameter_maps if self.genes is not None else []
-        self.model.set_parameters(**mechanics_from_genes(self.base, maps, species, self.dying))
+        self.body.set_parameters(**mechanics_from_genes(self.base, maps, species, self.dying))
 
     def _move_cells(self, h: float) -> None:
-        sheet = self.sheet
+        body = self.body
         tissue_velocity = None
         if self.flow is not None:
             with self._timed("cells"):
-                forces = self.model.forces(sheet)
+                forces = body.forces()
             with self._timed("tissue"):
-                tissue_velocity = self.flow.vertex_velocity(sheet.positions, forces)
+                tissue_velocity = self.flow.vertex_velocity(body.positions, forces)
         with self._timed("cells"):
-            self.integrator.step(sheet, h, v_ext=tissue_velocity)
+            body.move(h, tissue_velocity)
 
     def _sample_strain_rates(self, centroids: np.ndarray, h: float) -> None:
         """ε(v) of the last flow solve at the centroids, and its trace integrated over h."""
@@ -209,11 +213,10 @@ class Simulation:
         self.transport.step(dt, velocity, self.cells.centroids, rates)
 
     def _apply_topology(self) -> None:
-        rules = self.topology
         divide = flagged(self.genes.triggers, "divide", self.genes.species) if self.genes is not None else None
-        events = apply_topology(self.sheet, t1_length=rules.t1_length, division_area=rules.division_area,
-                                divide=divide, division_axis=rules.division_axis,
-                                extrusion_area=rules.extrusion_area)
+        if not self.body.rules.acts and divide is None:
+            return
+        events = self.body.apply_topology(divide)
         self.event_counts += (events.n_t1, len(events.divisions), len(events.removed_ids))
         if not (len(events.divisions) or len(events.removed_ids)):
             return
@@ -221,7 +224,6 @@ class Simulation:
         self.strain_rates = events.carry(self.strain_rates)
         self.accumulated_strain = events.carry(self.accumulated_strain)
         self.dying = events.carry(self.dying)
-        self.model.carry(events)
         if self.genes is not None:
             self._carry_gene_states(events)
         self.update_mechanics()
@@ -304,19 +306,17 @@ class Simulation:
                 "periodic_box": self.sheet.box[:2].tolist() if self.sheet.periodic else None}
 
     def static_arrays(self) -> dict[str, np.ndarray]:
-        """Arrays recorded once: the tissue mesh (points, linear triangles)."""
-        if self.flow is None:
+        """Arrays recorded once: the tissue mesh (points, linear triangles) of a planar or surface flow."""
+        if self.flow is None or self.flow.mesh_points is None:
             return {}
         return {"mesh_points": self.flow.mesh_points, "mesh_cells": self.flow.mesh_triangles}
 
     def frame(self) -> Frame:
         """The current state as a Frame (the type `morphosim.open_run(...).frame(k)` returns)."""
-        sheet, cells, n = self.sheet, self.cells, self.sheet.n_cells
-        area, perimeter = cells.areas.copy(), cells.perimeters.copy()
-        cell_data = {"area": area, "perimeter": perimeter,
-                     "shape_index": perimeter / np.sqrt(np.maximum(area, 1e-300)), "centroid": cells.centroids.copy()}
+        sheet, cells, body = self.sheet, self.cells, self.body
+        cell_data = cells.recorded()
         for name in self.base:
-            cell_data[name] = np.broadcast_to(getattr(self.model, name), (n,)).copy()
+            cell_data[name] = body.parameter(name).copy()
         fields = {}
         if self.flow is not None:
             strain_rates = self.strain_rates if self.tracks_strain_rates else self.flow.strain_rate_at(cells.centroids)
@@ -324,6 +324,7 @@ class Simulation:
                 strain_rates, cells.normals)
             if self.tracks_strain_rates:   # integrated every step only when an input reads it
                 cell_data["accumulated_strain"] = self.accumulated_strain.copy()
+            cell_data["flow_speed"] = np.linalg.norm(self.flow.velocity_at(cells.centroids), axis=1)
             fields = self.flow.fields_on_mesh(self.transport)
         species = {}
         if self.genes is not None:
@@ -334,15 +335,16 @@ class Simulation:
                      parent_ids=sheet.parents.copy(), species=species, cell_data=cell_data,
                      mesh_points=mesh.get("mesh_points"), mesh_cells=mesh.get("mesh_cells"), fields=fields,
                      periodic_box=sheet.box[:2].copy() if sheet.periodic else None,
-                     events=dict(zip(EVENT_NAMES, self.event_counts.tolist())))
+                     events=dict(zip(EVENT_NAMES, self.event_counts.tolist())),
+                     basal_vertices=body.monolayer.basal_positions.copy() if body.kind == "monolayer" else None)
 
     # ------------------------------------------------------------------ checkpoints
     def state(self) -> dict[str, np.ndarray]:
         """Everything a continued run needs, as named arrays; a run restored with load_state
         repeats the uninterrupted one bit for bit."""
-        state = {f"sheet/{name}": values for name, values in self.sheet.state().items()}
+        state = self.body.state()
         state.update({f"base/{name}": values for name, values in self.base.items()})
-        state.update({f"model/{name}": np.asarray(getattr(self.model, name)) for name in self.base})
+        state.update({f"model/{name}": self.body.parameter(name) for name in self.base})
         state.update({"strain_rates": self.strain_rates, "accumulated_strain": self.accumulated_strain,
                       "dying": self.dying, "step": np.array([self.step_index]), "event_counts": self.event_counts})
         if self.genes is not None:
@@ -355,9 +357,9 @@ class Simulation:
         def group(prefix):
             return {name[len(prefix):]: values for name, values in state.items() if name.startswith(prefix)}
 
-        self.sheet.load_state(group("sheet/"))
+        self.body.load_state(state)
         self.base = {name: np.array(state[f"base/{name}"]) for name in self.base}
-        self.model.set_parameters(**{name: np.array(state[f"model/{name}"]) for name in self.base})
+        self.body.set_parameters(**{name: np.array(state[f"model/{name}"]) for name in self.base})
         self.strain_rates = np.array(state["strain_rates"])
         self.accumulated_strain = np.array(state["accumulated_strain"])
         self.dying = np.array(state["dying"])
@@ -374,17 +376,18 @@ class Simulation:
     def _check(self) -> None:
         sheet = self.sheet
         where = f"step {self.step_index} (t = {self.time:g})"
-        positions = sheet.positions
+        positions = self.body.positions
         if not np.isfinite(positions).all():
-            bad_vertices = np.flatnonzero(~np.isfinite(positions).all(axis=1))
+            bad_vertices = np.flatnonzero(~np.isfinite(positions).all(axis=1)) % sheet.n_vertices
             cells = np.unique(sheet.face[np.isin(sheet.origin[: sheet.n_half_edges], bad_vertices)])
             ids = sheet.ids[cells[cells >= 0]]
             raise SimulationFailure(f"{where}: vertex positions became NaN or infinite in cells "
                                     f"{_list(ids)}: the time step is too large or parameters too stiff")
-        inverted = np.flatnonzero(self.cells.geometry.signed_area[: sheet.n_cells] <= 0.0)
+        inverted = self.cells.inverted
         if inverted.size:
+            measure, stiffness = (("volume", "volume_stiffness") if self.body.kind == "monolayer" else ("area", "K"))
             raise SimulationFailure(f"{where}: cells {_list(sheet.ids[inverted])} turned inside out "
-                                    "(non-positive area): lower time.dt or raise cells.mechanics.K")
+                                    f"(non-positive {measure}): lower time.dt or raise cells.mechanics.{stiffness}")
         if self.genes is not None and not np.isfinite(self.genes.population.state).all():
             rows = np.flatnonzero(~np.isfinite(self.genes.population.state).all(axis=1))
             raise SimulationFailure(f"{where}: gene states became NaN or infinite in cells "

@@ -21,7 +21,7 @@ from morphosim.errors import InputError
 from morphosim.coupling.inputs import INPUTS, find_input
 from morphosim.coupling.outputs import OUTPUTS
 
-from .keys import GEOMETRY_REQUIRES, SCENARIO
+from .keys import GEOMETRY_REQUIRES, MECHANICS_ONLY, MECHANICS_REQUIRES, SCENARIO
 from .schema import Context, Problem, ScenarioLoader, compose, line_of
 
 
@@ -171,7 +171,33 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
         if key not in geometry:
             report(f"cells.geometry.{key}", f"missing (required for kind {geometry['kind']})")
 
+    cells = scenario.get("cells") or {}
+    body = "monolayer" if cells.get("monolayer") else "sheet"
+    other = "sheet" if body == "monolayer" else "monolayer"
+    mechanics = cells.get("mechanics") or {}
+    if "mechanics" in cells:
+        for key in MECHANICS_REQUIRES[body]:
+            if key not in mechanics:
+                report(f"cells.mechanics.{key}", f"missing (required for a {body})")
+        for key in MECHANICS_ONLY[other]:
+            if key in mechanics:
+                report(f"cells.mechanics.{key}", f"is a {other}'s parameter; a {body} has "
+                       + ", ".join(MECHANICS_REQUIRES[body]) + (" (and V0)" if body == "monolayer" else ""))
+    shell = geometry.get("kind") == "ellipsoid_shell"
+
+    def fits_cells(key_path: str, needs: str | None, what: str) -> None:
+        if needs == "shell" and not shell:
+            report(key_path, f"{what} needs cells on the embryo (cells.geometry.kind: ellipsoid_shell)")
+        elif needs in ("sheet", "monolayer") and needs != body:
+            report(key_path, f"{what} is for a {needs}" + (", and these cells are a sheet (add cells.monolayer)"
+                                                           if needs == "monolayer" else
+                                                           ", and these cells are a 3D monolayer"))
+
     tissue = scenario.get("tissue") or {}
+    if body == "monolayer" and tissue.get("flow") and not shell:
+        report("tissue.flow", "a monolayer's flow is the egg's volume: it needs cells.geometry.kind: ellipsoid_shell")
+    if body == "sheet" and (tissue.get("flow") or {}).get("shell") is not None:
+        report("tissue.flow.shell", "is for a monolayer's volume flow (add cells.monolayer)")
     fields = tissue.get("fields") or {}
     if fields and not tissue.get("flow"):
         report("tissue.fields", "morphogen fields need a tissue.flow section (its mesh carries them)")
@@ -202,6 +228,7 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
                    f"no field {argument!r} under tissue.fields (have: {', '.join(fields) or 'none'})")
         elif entry.needs == "tissue.flow" and not tissue.get("flow"):
             report(f"genes.inputs.{parameter}", f"{source} needs a tissue.flow section")
+        fits_cells(f"genes.inputs.{parameter}", entry.cells, source)
     for name, spec in (genes.get("initial") or {}).items():
         if isinstance(spec, dict) and "uniform" in spec and None not in spec["uniform"]:
             low, high = spec["uniform"]
@@ -212,7 +239,9 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
     for target, output in (genes.get("outputs") or {}).items():
         if target not in OUTPUTS:
             report(f"genes.outputs.{target}", "unknown output; use one of " + ", ".join(OUTPUTS))
-        elif OUTPUTS[target].kind == "trigger" and output and ("above" in output) == ("below" in output):
+            continue
+        fits_cells(f"genes.outputs.{target}", OUTPUTS[target].cells, target)
+        if OUTPUTS[target].kind == "trigger" and output and ("above" in output) == ("below" in output):
             report(f"genes.outputs.{target}", "give exactly one of above or below")
 
 

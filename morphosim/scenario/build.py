@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from morphosim.cells import (AreaElasticity, LineTension, PerimeterContractility, PlanarPolarisedTension, Sheet,
-                             VertexModel, default_extrusion_area, default_t1_length)
+from morphosim.cells import (ApicalContractility, ApicalLineTension, AreaElasticity, LineTension, Monolayer,
+                             MonolayerModel, PerimeterContractility, PlanarPolarisedTension, Sheet, VertexModel,
+                             VitellineMembrane, default_extrusion_area, default_t1_length)
+from morphosim.cells.bodies import MonolayerBody, SheetBody, TopologyRules
+from morphosim.cells.ellipsoid import smallest_curvature_radius
+from morphosim.cells.monolayer_planar import ApicalPlanarTension
 from morphosim.coupling.flow import FlowCoupling, tissue_mesh
 from morphosim.coupling.outputs import outputs_from_scenario
-from morphosim.coupling.simulation import GeneCoupling, Simulation, TopologyRules
+from morphosim.coupling.simulation import GeneCoupling, Simulation
 from morphosim.errors import InputError
 
 from . import ScenarioError, problem_at
@@ -69,7 +73,7 @@ def model_problems(scenario: dict, root) -> list:
 def build_sheet(scenario: dict) -> Sheet:
     geometry = scenario["cells"]["geometry"]
     kind, seed = geometry["kind"], scenario["seed"]
-    area = geometry.get("cell_area", scenario["cells"]["mechanics"]["A0"] or 1.0)
+    area = geometry.get("cell_area", scenario["cells"]["mechanics"].get("A0") or 1.0)
     try:
         if kind == "hexagonal":
             return Sheet.hexagonal(geometry["rows"], geometry["cols"], periodic=geometry["periodic"],
@@ -99,14 +103,15 @@ def initial_gene_states(population, initial: dict, rng: np.random.Generator) -> 
         population.set_state(values)
 
 
-def build_tissue(scenario: dict, sheet: Sheet):
+def build_tissue(scenario: dict, sheet: Sheet, volume: bool = False):
     """(FlowCoupling, Transport or None) for the scenario's tissue section, or (None, None)."""
     flow_spec = (scenario.get("tissue") or {}).get("flow")
     if not flow_spec:
         return None, None
     from morphosim import tissue
 
-    mesh = tissue_mesh(sheet, flow_spec["mesh_size"], flow_spec.get("padding"))
+    mesh = tissue_mesh(sheet, flow_spec["mesh_size"], flow_spec.get("padding"), volume=volume,
+                       shell=flow_spec.get("shell"))
     flow = tissue.StokesBrinkman(mesh, mu=flow_spec["mu"], gamma=flow_spec.get("gamma", 0.0),
                                  compressible=flow_spec["compressible"],
                                  bulk_viscosity=flow_spec.get("bulk_viscosity", 0.0),
@@ -134,12 +139,75 @@ def build_model(scenario: dict, n_cells: int) -> VertexModel:
     return VertexModel(terms=terms)
 
 
-def build_simulation(scenario: dict) -> Simulation:
-    sheet = build_sheet(scenario)
+# cells no taller than this fraction of the egg's smallest radius of curvature, so that their basal
+# faces stay the right way round (cells.ellipsoid)
+POLE_HEIGHT_FRACTION = 0.7
+
+
+def build_monolayer(scenario: dict, sheet: Sheet) -> tuple[Monolayer, MonolayerModel]:
+    """The sheet extruded into a 3D monolayer (cells.monolayer), and its energy: surface tensions,
+    volume elasticity (V0 by default each cell's initial volume), apical contractility and line
+    tension, planar-polarised tension, yolk and vitelline membrane where the scenario sets them (or a
+    gene output drives them)."""
+    spec, mechanics = scenario["cells"]["monolayer"], scenario["cells"]["mechanics"]
+    outputs = (scenario.get("genes") or {}).get("outputs") or {}
+    height = spec["height"]
+    if sheet.is_shell:   # where the egg curves more tightly than the cells are tall (its poles)
+        height = np.minimum(height, POLE_HEIGHT_FRACTION * smallest_curvature_radius(sheet.positions, sheet.radii))
+    try:
+        monolayer = Monolayer.from_sheet(sheet, height, apical=spec["apical"])
+    except ValueError as error:
+        raise InputError(f"cells.monolayer: {error}") from None
+    n = monolayer.n_cells
+    per_cell = lambda name: np.full(n, float(mechanics.get(name, 0.0)))  # noqa: E731
+    wanted = lambda name: name in mechanics or name in outputs  # noqa: E731
+    terms = [term(**{name: per_cell(name)}) for name, term in (("Gamma", ApicalContractility),
+                                                              ("Lambda", ApicalLineTension)) if wanted(name)]
+    if wanted("Lambda_planar"):
+        terms.append(ApicalPlanarTension(per_cell("Lambda_planar"), mechanics.get("planar_axis", (1.0, 0.0, 0.0))))
+    if spec.get("vitelline_stiffness") is not None and sheet.is_shell:
+        terms.append(VitellineMembrane(sheet.radii, spec["vitelline_stiffness"]))
+    model = MonolayerModel(
+        apical_tension=per_cell("apical_tension"), basal_tension=per_cell("basal_tension"),
+        lateral_tension=per_cell("lateral_tension"), volume_stiffness=per_cell("volume_stiffness"),
+        V0=per_cell("V0") if "V0" in mechanics else monolayer.volumes(),
+        yolk_stiffness=spec.get("yolk_stiffness") if sheet.is_shell else None, terms=terms)
+    return monolayer, model
+
+
+def build_body(scenario: dict, sheet: Sheet, dies: bool) -> SheetBody | MonolayerBody:
+    """The cells as the coupling steps them: a sheet, or the 3D monolayer of cells.monolayer."""
     cells = scenario["cells"]
     mechanics = cells["mechanics"]
+    extrusion = cells.get("extrusion") or {}
+    if cells.get("monolayer"):
+        monolayer, model = build_monolayer(scenario, sheet)
+        # the T1 default scales with the mean apical area, as a sheet's with A0; a dying cell
+        # (V0 -> 0) leaves at 5 % of the mean volume, as a sheet's at 5 % of A0
+        typical_area = float(monolayer.apical_areas().mean())
+        extrusion_volume = extrusion.get("volume", 0.05 * float(monolayer.volumes().mean()) if dies else None)
+        extrusion_area = None
+    else:
+        model, typical_area = build_model(scenario, sheet.n_cells), mechanics["A0"]
+        extrusion_area = extrusion.get("area", default_extrusion_area(typical_area) if dies else None)
+        extrusion_volume = None
+    division = cells.get("division") or {}
+    axis = division.get("axis", "long")
+    rules = TopologyRules(
+        t1_length=mechanics.get("t1_length", default_t1_length(typical_area)),
+        division_area=division.get("area"),
+        division_axis=None if axis == "long" else np.asarray(axis, float),
+        extrusion_area=extrusion_area,
+        extrusion_volume=extrusion_volume,
+    )
+    if cells.get("monolayer"):
+        return MonolayerBody(monolayer, model, mechanics.get("xi", 1.0), rules)
+    return SheetBody(sheet, model, mechanics.get("xi", 1.0), rules)
+
+
+def build_simulation(scenario: dict) -> Simulation:
+    sheet = build_sheet(scenario)
     n = sheet.n_cells
-    model = build_model(scenario, n)
     rng = np.random.default_rng(scenario["seed"])
     genes = None
     if scenario.get("genes"):
@@ -155,17 +223,8 @@ def build_simulation(scenario: dict) -> Simulation:
         secretion = {name: field["secreted_by"] for name, field in
                      ((scenario.get("tissue") or {}).get("fields") or {}).items() if field.get("secreted_by")}
         genes = GeneCoupling(population, dict(spec["inputs"]), parameter_maps, triggers, secretion)
-    flow, transport = build_tissue(scenario, sheet)
     dies = genes is not None and any(trigger.target == "die" for trigger in genes.triggers)
-    extrusion = (cells.get("extrusion") or {}).get("area", default_extrusion_area(mechanics["A0"]) if dies else None)
-    division = cells.get("division") or {}
-    axis = division.get("axis", "long")
-    topology = TopologyRules(
-        t1_length=mechanics.get("t1_length", default_t1_length(mechanics["A0"])),
-        division_area=division.get("area"),
-        division_axis=None if axis == "long" else np.asarray(axis, float),
-        extrusion_area=extrusion,
-    )
-    return Simulation(sheet, model, mechanics.get("xi", 1.0), genes=genes, flow=flow, transport=transport,
-                      topology=topology, cell_substeps=scenario["time"]["cell_substeps"], dt=scenario["time"]["dt"],
+    body = build_body(scenario, sheet, dies)
+    flow, transport = build_tissue(scenario, sheet, volume=body.kind == "monolayer")
+    return Simulation(body, genes=genes, flow=flow, transport=transport, cell_substeps=scenario["time"]["cell_substeps"], dt=scenario["time"]["dt"],
                       scenario=scenario)

@@ -34,25 +34,50 @@ GEOMETRY_REQUIRES = {
 
 MECHANICS = Mapping(
     {
-        "K": NON_NEGATIVE,          # area stiffness
-        "A0": NON_NEGATIVE,         # target area
-        "Gamma": NON_NEGATIVE,      # perimeter contractility
-        "Lambda": Number(),         # line tension (may be negative: adhesion)
+        "K": NON_NEGATIVE,          # sheet: area stiffness
+        "A0": NON_NEGATIVE,         # sheet: target area
+        "apical_tension": Number(),     # monolayer: surface tensions of the apical, basal, lateral faces
+        "basal_tension": Number(),
+        "lateral_tension": Number(),
+        "volume_stiffness": POSITIVE,   # monolayer: K_V
+        "V0": POSITIVE,                 # monolayer: target volume (default: each cell's initial volume)
+        "Gamma": NON_NEGATIVE,      # (apical) perimeter contractility
+        "Lambda": Number(),         # (apical) line tension (may be negative: adhesion)
         "Lambda_planar": Number(),  # planar-polarised tension on junctions across planar_axis
         "planar_axis": ListOf(Number(), length=3),
         "xi": POSITIVE,             # vertex friction
         "t1_length": POSITIVE,      # T1 swap threshold
     },
-    required=("K", "A0", "Gamma", "Lambda"),
+)
+
+# Which mechanics keys each cell body needs (and may have).
+MECHANICS_REQUIRES = {
+    "sheet": ("K", "A0", "Gamma", "Lambda"),
+    "monolayer": ("apical_tension", "basal_tension", "lateral_tension", "volume_stiffness"),
+}
+MECHANICS_ONLY = {"sheet": ("K", "A0"), "monolayer": ("apical_tension", "basal_tension", "lateral_tension",
+                                                      "volume_stiffness", "V0")}
+
+# A 3D monolayer: the geometry's cells become the apical faces, extruded inward (apical: out) by height
+# (on a shell, at most 0.7 of the local radius of curvature: shorter cells at the poles of an egg).
+MONOLAYER = Mapping(
+    {
+        "height": POSITIVE,
+        "apical": Choice(("out", "in"), default="out"),
+        "yolk_stiffness": NON_NEGATIVE,        # K_Y of the volume inside the basal surface (a shell)
+        "vitelline_stiffness": NON_NEGATIVE,   # the membrane at the geometry's radii (a shell)
+    },
+    required=("height",),
 )
 
 CELLS = Mapping(
     {
         "geometry": GEOMETRY,
         "mechanics": MECHANICS,
+        "monolayer": MONOLAYER,
         "division": Mapping({"area": POSITIVE, "axis": Either((Choice(("long",)),
                                                                ListOf(Number(), length=3)))}),
-        "extrusion": Mapping({"area": POSITIVE}),
+        "extrusion": Mapping({"area": POSITIVE, "volume": POSITIVE}),   # a sheet's area, a monolayer's volume
     },
     required=("geometry", "mechanics"),
 )
@@ -105,6 +130,7 @@ FLOW = Mapping(
         "bulk_viscosity": POSITIVE,
         "boundary": Choice(("noslip", "free", "slip"), default="free"),
         "padding": NON_NEGATIVE,     # planar: margin of fluid around the sheet
+        "shell": POSITIVE,           # monolayer: layer under the egg's surface meshed at mesh_size / 2
     },
     required=("mu", "mesh_size"),
 )

@@ -308,11 +308,20 @@ def _gmsh_ellipsoid(radii, mesh_size, shell, comm) -> dmesh.Mesh:
                 field.setNumber(threshold, "DistMax", thickness + mesh_size)
                 field.setAsBackgroundMesh(threshold)
                 gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
-            gmsh.option.setNumber("Mesh.Algorithm", 5)   # surface Delaunay: the default fails on the scaled sphere
             gmsh.option.setNumber("Mesh.Algorithm3D", 1)   # Delaunay
             gmsh.option.setNumber("Mesh.Optimize", 1)
             gmsh.option.setNumber("Mesh.OptimizeNetgen", 1)   # removes the slivers Delaunay leaves
-            gmsh.model.mesh.generate(3)
+            # surface Delaunay first (frontal fails on some scaled spheres), and where it leaves the
+            # volume empty (some coarse elongated ones) frontal-Delaunay, then MeshAdapt
+            for algorithm in (5, 6, 1):
+                gmsh.option.setNumber("Mesh.Algorithm", algorithm)
+                gmsh.model.mesh.clear()
+                gmsh.model.mesh.generate(3)
+                if len(gmsh.model.mesh.getElementsByType(4)[0]):
+                    break
+            else:
+                raise ValueError(f"gmsh could not mesh the ellipsoid of radii {radii} at mesh_size {mesh_size}; "
+                                 "try a slightly different mesh_size")
         data = dolfinx_gmsh.model_to_mesh(gmsh.model, comm, 0, gdim=3)
     finally:
         gmsh.model.remove()

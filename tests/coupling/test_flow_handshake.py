@@ -5,6 +5,7 @@ import pytest
 
 from morphosim import tissue
 from morphosim.cells import Sheet, VertexModel, relax
+from morphosim.cells.bodies import SheetBody
 from morphosim.coupling.flow import FlowCoupling
 from morphosim.coupling.simulation import Simulation
 
@@ -61,7 +62,7 @@ def test_vertices_move_with_the_flow_plus_slip():
     flow = periodic_flow(sheet)
     forces = model.forces(sheet).copy()
     expected = sheet.positions + 1e-3 * (flow.vertex_velocity(sheet.positions, forces) + forces / xi)
-    simulation = Simulation(sheet, model, xi, flow=periodic_flow(sheet))
+    simulation = Simulation(SheetBody(sheet, model, xi), flow=periodic_flow(sheet))
     simulation.step(1e-3)          # no topology rules: the step is the motion alone
     moved = sheet.positions
     np.testing.assert_allclose(moved[:, :2], np.mod(expected[:, :2], sheet.box[:2]), atol=1e-12)
@@ -76,7 +77,7 @@ def test_first_order_convergence_in_dt(cell_substeps):
         sheet = Sheet.voronoi(24, box=(5.5, 5.5), periodic=True, lloyd=3, seed=7)
         model = VertexModel(K=1.0, A0=np.linspace(0.9, 1.5, sheet.n_cells), Gamma=0.05, Lambda=0.1)
         # ξ = 20: the flow carries the vertices, and the explicit step stays one step
-        simulation = Simulation(sheet, model, 20.0, flow=periodic_flow(sheet, mesh_size=0.8),
+        simulation = Simulation(SheetBody(sheet, model, 20.0), flow=periodic_flow(sheet, mesh_size=0.8),
                                 cell_substeps=cell_substeps)
         for _ in range(int(round(0.2 / dt))):
             simulation.step(dt)
