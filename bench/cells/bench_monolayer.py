@@ -1,5 +1,6 @@
 """3D monolayer speed: ns per vertex (apical + basal counted) for one force evaluation and one explicit
-step of morphosim.cells' monolayer (numba, one thread), at 10^3, 10^4, 10^5 cells of a periodic Voronoi
+step of morphosim.cells' monolayer (numba, on the threads morphosim.threads.configure allows: set
+MORPHOSIM_THREADS=1 for one), at 10^3, 10^4, 10^5 cells of a periodic Voronoi
 sheet extruded into prisms, energy E = sum ga Sa + gb Sb + K_V/2 (V - V0)^2 + Gamma/2 Pa^2 + sum gl Sl
 + sum Lambda l. The first call (numba compilation or cache load) is reported separately.
 
@@ -13,9 +14,11 @@ from __future__ import annotations
 import argparse
 import time
 
+import numba
 import numpy as np
 
 from morphosim.cells import Monolayer, MonolayerModel, Sheet
+from morphosim.threads import configure
 from morphosim.cells.monolayer_dynamics import MonolayerOverdamped
 
 
@@ -45,6 +48,8 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [300, 3000] if args.quick else args.sizes
     window = 0.3 if args.quick else 2.0
+    configure()
+    print(f"numba threads: {numba.get_num_threads()}")
     m, model = build(100)
     t = time.perf_counter()
     model.forces(m)
