@@ -101,6 +101,23 @@ def test_boundary_t1_of_an_open_monolayer():
     assert i not in sheet.origin[:sheet.n_half_edges][outside] and j in sheet.origin[:sheet.n_half_edges][outside]
 
 
+def test_corner_cells_of_an_open_monolayer_are_cut_out():
+    """Cells with two or more outer-boundary sides are cut out (their boundary run and its corner
+    vertices go in both layers; their other faces become the boundary): the other cells keep their
+    shape, so the tissue loses exactly the removed cells' volume."""
+    m = Monolayer.from_sheet(Sheet.voronoi(30, box=(5.5, 5.5), lloyd=2, seed=1), 0.5)
+    sheet = m.sheet
+    outside = sheet.face[:sheet.n_half_edges] < 0
+    sides = np.bincount(sheet.face[sheet.twin[:sheet.n_half_edges][outside]], minlength=m.n_cells)
+    corners = sides >= 2
+    volumes = m.volumes()
+    events = apply_monolayer_topology(m, extrude=corners)
+    assert m.check()
+    assert sorted(events.removed_slots.tolist()) == np.flatnonzero(corners).tolist() and len(events.removed_ids) >= 3
+    np.testing.assert_allclose(m.volumes(), volumes[~corners], rtol=1e-12)
+    assert m.n_vertices == len(np.unique(m.sheet.origin[:m.sheet.n_half_edges]))
+
+
 def test_extrusion_takes_the_volume_not_the_apical_area():
     """Two cells with a quarter of the median apical area: one shrunk in both layers (volume 0.25 of the
     median, apoptotic) is extruded by extrusion_volume = 0.5 median; the apically constricted one keeps
