@@ -27,11 +27,13 @@ def _add_view_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--camera", choices=CAMERAS, default="auto",
                         help="view direction; auto: from above for a sheet, oblique for a shell")
     parser.add_argument("--zoom", type=float, default=1.0, help="zoom factor of the camera (default 1)")
+    parser.add_argument("--section", type=float, metavar="X",
+                        help="3D monolayer runs: clip the cells by the plane x = X and show the cross-section")
 
 
 def _view_options(args: argparse.Namespace, window_size=None) -> ViewOptions:
     return ViewOptions(color=args.color, fields=tuple(args.fields), flow=args.flow, camera=args.camera,
-                       zoom=args.zoom, window_size=window_size)
+                       zoom=args.zoom, window_size=window_size, section=args.section)
 
 
 def cmd_view(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""pyvista datasets built from one recorded frame: the cell polygons, the tissue mesh and its flow."""
+"""pyvista datasets built from one recorded frame: the cell polygons (or, for a 3D monolayer, the
+cell polyhedra), the tissue mesh and its flow."""
 
 from __future__ import annotations
 
@@ -18,31 +19,87 @@ def polygon_faces(cells: list[np.ndarray]) -> np.ndarray:
     return faces
 
 
-def cell_polydata(frame) -> pv.PolyData:
-    """The cells as polygons, with every cell quantity, `cell_id` and `parent_id` as cell data."""
+def cell_polydata(frame, section: float | None = None) -> pv.PolyData:
+    """The cells as polygons, with every cell quantity, `cell_id` and `parent_id` as cell data.
+
+    A 3D monolayer's frame (``basal_vertices`` set) gives the outer surface of its cell polyhedra
+    (:func:`monolayer_cells`), each face carrying its cell's data; with ``section`` = x0 the cells are
+    clipped by the plane x = x0 and the part x <= x0 is kept, so the cut face is the cross-section
+    (the classic view of a ventral furrow, the plane normal to the anterior-posterior axis x)."""
+    if frame.basal_vertices is not None:
+        cells = monolayer_cells(frame)
+        if section is not None:
+            cells = cells.clip(normal="x", origin=(float(section), 0.0, 0.0), invert=True)
+        return cells.extract_surface(algorithm="dataset_surface")
     if frame.periodic_box is None:
         sheet = pv.PolyData(np.asarray(frame.vertices, dtype=float), faces=polygon_faces(frame.cells))
     else:
         points, cells = unwrapped_cells(frame.vertices, frame.cells, frame.periodic_box)
         sheet = pv.PolyData(points, faces=polygon_faces(cells))
-    for name, values in cell_quantities(frame).items():
-        sheet.cell_data[name] = values
-    sheet.cell_data["cell_id"] = frame.cell_ids
-    sheet.cell_data["parent_id"] = frame.parent_ids
+    _add_cell_data(sheet, frame)
     return with_smooth_normals(sheet)
+
+
+def _add_cell_data(dataset, frame) -> None:
+    for name, values in cell_quantities(frame).items():
+        dataset.cell_data[name] = values
+    dataset.cell_data["cell_id"] = frame.cell_ids
+    dataset.cell_data["parent_id"] = frame.parent_ids
+
+
+def monolayer_cells(frame) -> pv.UnstructuredGrid:
+    """Every cell of a 3D monolayer as a closed polyhedron (VTK_POLYHEDRON) with its cell data: the
+    apical polygon a_0 .. a_n-1 (outward seen from outside), the basal one in reverse order and one
+    lateral quad (a_k, b_k, b_k+1, a_k+1) per side. Points are the apical vertices then the basal ones
+    (so neighbours share their lateral faces and the surface omits them); on a periodic sheet every
+    cell gets its own copies, moved next to its first apical vertex as in :func:`unwrapped_cells`."""
+    counts = np.array([len(cell) for cell in frame.cells])
+    flat = np.concatenate(frame.cells).astype(np.int64)
+    starts = np.cumsum(counts) - counts
+    apical, basal = np.asarray(frame.vertices, dtype=float), np.asarray(frame.basal_vertices, dtype=float)
+    if frame.periodic_box is not None:
+        reference = apical[np.repeat(flat[starts], counts)]
+        apical = near(apical[flat], reference, frame.periodic_box)
+        basal = near(basal[flat], reference, frame.periodic_box)
+        flat = np.arange(len(flat))
+    n_points = len(apical)
+    # VTK's polyhedron stream per cell of n sides: 3 + 7n, n + 2 faces, then each face as its size and
+    # point ids (apical n, basal n, n lateral quads): 4 + 7n entries, built for all n-sided cells at once
+    sizes = 4 + 7 * counts
+    offsets = np.cumsum(sizes) - sizes
+    stream = np.empty(sizes.sum(), dtype=np.int64)
+    for n in np.unique(counts):
+        group = np.flatnonzero(counts == n)
+        ring = flat[starts[group][:, None] + np.arange(n)]
+        following = np.roll(ring, -1, axis=1)
+        lateral = np.stack([np.full_like(ring, 4), ring, ring + n_points, following + n_points, following], axis=2)
+        rows = np.column_stack([np.full(len(group), 3 + 7 * n), np.full(len(group), n + 2), np.full(len(group), n),
+                                ring, np.full(len(group), n), ring[:, ::-1] + n_points,
+                                lateral.reshape(len(group), 5 * n)])
+        stream[offsets[group][:, None] + np.arange(4 + 7 * n)] = rows
+    grid = pv.UnstructuredGrid(stream, np.full(len(counts), pv.CellType.POLYHEDRON), np.vstack([apical, basal]))
+    _add_cell_data(grid, frame)
+    return grid
 
 
 def unwrapped_cells(vertices: np.ndarray, cells: list[np.ndarray], box) -> tuple[np.ndarray, list[np.ndarray]]:
     """Each cell of a periodic sheet with its own copy of its vertices, moved by whole box lengths
     next to the cell's first vertex (minimum image): a cell on the seam is drawn whole, sticking
     out of the box, instead of stretched across it."""
-    vertices, box = np.asarray(vertices, dtype=float), np.asarray(box, dtype=float)
+    vertices = np.asarray(vertices, dtype=float)
     counts = np.array([len(cell) for cell in cells])
     flat = np.concatenate(cells)
     first = np.repeat(flat[np.cumsum(counts) - counts], counts)
-    points = vertices[flat]
-    points[:, :2] -= box * np.round((points[:, :2] - vertices[first, :2]) / box)
+    points = near(vertices[flat], vertices[first], box)
     return points, np.split(np.arange(len(flat)), np.cumsum(counts)[:-1])
+
+
+def near(points: np.ndarray, reference: np.ndarray, box) -> np.ndarray:
+    """``points`` moved by whole periodic box lengths (x, y) to the minimum image of ``reference``."""
+    box = np.asarray(box, dtype=float)
+    points = points.copy()
+    points[:, :2] -= box * np.round((points[:, :2] - reference[:, :2]) / box)
+    return points
 
 
 def with_smooth_normals(surface: pv.PolyData) -> pv.PolyData:

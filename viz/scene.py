@@ -1,6 +1,7 @@
 """One picture of a run, frame by frame, shared by the off-screen renderer and the viewer.
 
-Panel 0 shows the cells coloured by one quantity; each requested tissue field gets its own panel
+Panel 0 shows the cells coloured by one quantity (polygons; for a 3D monolayer closed polyhedra,
+optionally clipped by a cross-section plane x = const); each requested tissue field gets its own panel
 (the field's colour map on the tissue mesh, the cell outlines on top), with linked cameras. The
 flow is drawn as arrows or streamlines on the field panels, or on the cells when there are none.
 Colour ranges, arrow lengths and the camera are fixed over the frames the scene will show, so a
@@ -43,7 +44,7 @@ class Ranges:
             for name, values in {**cell_quantities(frame), **scalar_fields(frame)}.items():
                 low, high = ranges.limits.get(name, (np.inf, -np.inf))
                 ranges.limits[name] = (min(low, float(np.min(values))), max(high, float(np.max(values))))
-            points = [frame.vertices] + ([frame.mesh_points] if frame.mesh_points is not None else [])
+            points = [frame.vertices] + [p for p in (frame.basal_vertices, frame.mesh_points) if p is not None]
             for p in points:
                 ranges.bounds[0::2] = np.minimum(ranges.bounds[0::2], p.min(axis=0))
                 ranges.bounds[1::2] = np.maximum(ranges.bounds[1::2], p.max(axis=0))
@@ -101,6 +102,9 @@ class Scene:
         check_name(options.camera, CAMERAS, "camera", "--camera")
         if not options.zoom > 0:
             raise InputError(f"--zoom {options.zoom}: the zoom factor must be positive")
+        if options.section is not None and first.basal_vertices is None:
+            raise InputError(f"--section {options.section}: a cross-section needs a 3D monolayer run "
+                             "(frames with basal vertices); this run's cells are polygons")
         if options.window_size is not None and min(options.window_size) < 16:
             raise InputError(f"--size {options.window_size[0]} {options.window_size[1]}: pictures need at least 16 x 16 pixels")
         # a flow slower than round-off (a tissue at rest) has no direction worth drawing
@@ -174,7 +178,7 @@ class Scene:
         """Load frame k and update every panel (the camera stays where it is)."""
         k = run_index(self.run, k)
         self.frame_index, self.frame = k, self.run.frame(k)
-        self.cells.copy_from(cell_polydata(self.frame))
+        self.cells.copy_from(cell_polydata(self.frame, self.options.section))
         self.cells.set_active_scalars(self.color, preference="cell")
         tissue = tissue_polydata(self.frame)
         if tissue is not None:
@@ -190,13 +194,14 @@ class Scene:
 
     def _set_camera(self) -> None:
         camera = self.options.camera
-        if camera == "auto":
-            camera = "xy" if self.ranges.is_planar else "iso"
+        if camera == "auto":   # a cross-section is seen face on, from +x
+            camera = "yz" if self.options.section is not None else "xy" if self.ranges.is_planar else "iso"
         self.plotter.subplot(0, 0)
         getattr(self.plotter, f"view_{'isometric' if camera == 'iso' else camera}")(render=False)
         if camera == "iso":
             self.plotter.camera.elevation = -10.0
-        self.plotter.camera.parallel_projection = self.ranges.is_planar
+        # a sheet and a cross-section are flat pictures: no perspective
+        self.plotter.camera.parallel_projection = self.ranges.is_planar or self.options.section is not None
         self.plotter.reset_camera(bounds=self.ranges.bounds, render=False)
         self.plotter.camera.zoom(1.1 * self.options.zoom)
 

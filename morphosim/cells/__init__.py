@@ -29,7 +29,7 @@ from .monolayer import Monolayer
 from .monolayer_energy import (ApicalContractility, ApicalLineTension, MonolayerModel, SurfaceTensions,
                                VitellineMembrane, VolumeElasticity, YolkElasticity)
 from .monolayer_dynamics import MonolayerOverdamped, relax_monolayer
-from .monolayer_topology import monolayer_divide, monolayer_extrude, monolayer_t1
+from .monolayer_topology import apply_monolayer_topology, monolayer_divide, monolayer_extrude, monolayer_t1
 from .geometry import (Geometry, cell_areas, cell_centroids, cell_normals, cell_perimeters, compute_geometry,
                        edge_lengths, edge_vectors, long_axes, neighbours, shape_tensors)
 from .sheet import Sheet, SheetError
@@ -44,6 +44,6 @@ __all__ = [
     "t1_swap", "divide_cell", "extrude_cell", "default_t1_length", "default_extrusion_area",
     "Monolayer", "MonolayerModel", "SurfaceTensions", "VolumeElasticity",
     "ApicalContractility", "ApicalLineTension", "YolkElasticity", "VitellineMembrane",
-    "MonolayerOverdamped", "relax_monolayer", "monolayer_t1", "monolayer_divide", "monolayer_extrude",
-    "SheetBody", "MonolayerBody", "TopologyRules",
+    "MonolayerOverdamped", "relax_monolayer", "apply_monolayer_topology", "monolayer_t1", "monolayer_divide",
+    "monolayer_extrude", "SheetBody", "MonolayerBody", "TopologyRules",
 ]

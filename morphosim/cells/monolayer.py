@@ -41,8 +41,11 @@ from .sheet import Sheet, SheetError
 CellRings = namedtuple("CellRings", "cell_start ring_vertex ring_code")
 Layers = namedtuple("Layers", "apical basal box periodic orientation")
 # per-cell work rows (max_sides, 3): positions relative to the cell's first apical vertex, their
-# energy gradients, and one lateral face (4, 3) with its gradient
-CellScratch = namedtuple("CellScratch", "apical basal apical_gradient basal_gradient face face_gradient")
+# energy gradients, and one lateral face (4, 3) with its gradient; the gradients of the cell's volume
+# triple sum and apical perimeter, kept apart until the cell's dE/dV and dE/dP are known
+CellScratch = namedtuple("CellScratch", "apical basal apical_gradient basal_gradient face face_gradient "
+                                        "apical_volume_gradient basal_volume_gradient face_volume_gradient "
+                                        "perimeter_gradient")
 # columns of the per-cell measure table
 # (lateral and line shares: a cell's lateral faces and apical sides, those shared with a neighbour counted
 # half, so that sum_c x_c * share_c is sum over faces of the mean of the two cells' x times the area)
@@ -118,10 +121,9 @@ class Monolayer:
         """(CellRings, Layers, CellScratch) for the monolayer kernels."""
         rings = self.sheet.rings()
         sheet = self.sheet
-        width = max(rings.max_sides, 4)
-        scratch = CellScratch(*(np.zeros((width, 3)) for _ in range(4)), np.zeros((4, 3)), np.zeros((4, 3)))
         return (CellRings(rings.cell_start, rings.ring_vertex, rings.ring_code),
-                Layers(sheet.vertices, self.basal, sheet.box, sheet.periodic, self.orientation), scratch)
+                Layers(sheet.vertices, self.basal, sheet.box, sheet.periodic, self.orientation),
+                new_scratch(max(rings.max_sides, 4)))
 
     # ------------------------------------------------------------------ measures
     def measures(self) -> np.ndarray:
@@ -214,6 +216,14 @@ def minimum_image(dx, dy, box, periodic):
 
 
 @njit(cache=True)
+def new_scratch(width):
+    """A CellScratch for cells of up to ``width`` sides (each thread of a kernel needs its own)."""
+    return CellScratch(np.zeros((width, 3)), np.zeros((width, 3)), np.zeros((width, 3)), np.zeros((width, 3)),
+                       np.zeros((4, 3)), np.zeros((4, 3)), np.zeros((width, 3)), np.zeros((width, 3)),
+                       np.zeros((4, 3)), np.zeros((width, 3)))
+
+
+@njit(inline="always")
 def load_cell(rings, layers, scratch, c):
     """Copy cell c's apical and basal positions, relative to its first apical vertex (minimum image),
     into the scratch rows; zero their gradients. Returns (first ring position, side count)."""
@@ -231,6 +241,9 @@ def load_cell(rings, layers, scratch, c):
         for d in range(3):
             scratch.apical_gradient[k, d] = 0.0
             scratch.basal_gradient[k, d] = 0.0
+            scratch.apical_volume_gradient[k, d] = 0.0
+            scratch.basal_volume_gradient[k, d] = 0.0
+            scratch.perimeter_gradient[k, d] = 0.0
     return first, n
 
 
@@ -245,10 +258,11 @@ def _mean_point(points, n):
     return cx / n, cy / n, cz / n
 
 
-@njit(cache=True)
-def fan_face(points, n, gradient, area_weight, volume_weight):
+@njit(inline="always")
+def fan_face(points, n, area_gradient, area_weight, volume_gradient, volume_weight):
     """Fan area S and triple sum T = sum_k c . (p_k x p_{k+1}) of the polygon points[:n] (c their mean);
-    adds area_weight dS/dp + volume_weight dT/dp to gradient[:n] unless both weights are zero.
+    adds area_weight dS/dp to area_gradient[:n] and volume_weight dT/dp to volume_gradient[:n] (which may
+    be the same array) unless both weights are zero.
 
     With u_k = p_k - c, nu_k the unit normal of triangle k: dS_k = (u_{k+1} x nu_k / 2) . du_k
     + (nu_k x u_k / 2) . du_{k+1}; dT_k/dp_k = p_{k+1} x c, dT_k/dp_{k+1} = c x p_k, dT_k/dc = p_k x p_{k+1};
@@ -258,7 +272,7 @@ def fan_face(points, n, gradient, area_weight, volume_weight):
     want = area_weight != 0.0 or volume_weight != 0.0
     area = 0.0
     triple = 0.0
-    gcx = gcy = gcz = 0.0  # derivative with respect to the centroid
+    acx = acy = acz = vcx = vcy = vcz = 0.0  # area and triple derivatives with respect to the centroid
     for k in range(n):
         j = k + 1 if k + 1 < n else 0
         px, py, pz = points[k, 0], points[k, 1], points[k, 2]
@@ -279,43 +293,61 @@ def fan_face(points, n, gradient, area_weight, volume_weight):
             # area parts: (w x nu) and (nu x u), times area_weight / 2
             akx, aky, akz = wy * nz - wz * ny, wz * nx - wx * nz, wx * ny - wy * nx
             ajx, ajy, ajz = ny * uz - nz * uy, nz * ux - nx * uz, nx * uy - ny * ux
-            gradient[k, 0] += akx + volume_weight * (qy * cz - qz * cy)
-            gradient[k, 1] += aky + volume_weight * (qz * cx - qx * cz)
-            gradient[k, 2] += akz + volume_weight * (qx * cy - qy * cx)
-            gradient[j, 0] += ajx + volume_weight * (cy * pz - cz * py)
-            gradient[j, 1] += ajy + volume_weight * (cz * px - cx * pz)
-            gradient[j, 2] += ajz + volume_weight * (cx * py - cy * px)
-            gcx += volume_weight * kx - akx - ajx
-            gcy += volume_weight * ky - aky - ajy
-            gcz += volume_weight * kz - akz - ajz
+            area_gradient[k, 0] += akx
+            area_gradient[k, 1] += aky
+            area_gradient[k, 2] += akz
+            area_gradient[j, 0] += ajx
+            area_gradient[j, 1] += ajy
+            area_gradient[j, 2] += ajz
+            volume_gradient[k, 0] += volume_weight * (qy * cz - qz * cy)
+            volume_gradient[k, 1] += volume_weight * (qz * cx - qx * cz)
+            volume_gradient[k, 2] += volume_weight * (qx * cy - qy * cx)
+            volume_gradient[j, 0] += volume_weight * (cy * pz - cz * py)
+            volume_gradient[j, 1] += volume_weight * (cz * px - cx * pz)
+            volume_gradient[j, 2] += volume_weight * (cx * py - cy * px)
+            acx -= akx + ajx
+            acy -= aky + ajy
+            acz -= akz + ajz
+            vcx += kx
+            vcy += ky
+            vcz += kz
     if want:
         for k in range(n):
-            gradient[k, 0] += gcx / n
-            gradient[k, 1] += gcy / n
-            gradient[k, 2] += gcz / n
+            area_gradient[k, 0] += acx / n
+            area_gradient[k, 1] += acy / n
+            area_gradient[k, 2] += acz / n
+            volume_gradient[k, 0] += volume_weight * vcx / n
+            volume_gradient[k, 1] += volume_weight * vcy / n
+            volume_gradient[k, 2] += volume_weight * vcz / n
     return area, triple
 
 
-@njit(cache=True)
+@njit(inline="always")
 def lateral_face(scratch, n, k, area_weight, volume_weight):
     """Fan area and triple sum of the lateral quad (a_k, b_k, b_{k+1}, a_{k+1}) of the loaded cell,
-    adding its weighted gradient to the cell's apical and basal gradient rows."""
+    adding area_weight dS/dp to the cell's apical and basal gradient rows and volume_weight dT/dp to its
+    volume gradient rows."""
     j = k + 1 if k + 1 < n else 0
-    face, grad = scratch.face, scratch.face_gradient
+    face, area_gradient, volume_gradient = scratch.face, scratch.face_gradient, scratch.face_volume_gradient
     for d in range(3):
         face[0, d] = scratch.apical[k, d]
         face[1, d] = scratch.basal[k, d]
         face[2, d] = scratch.basal[j, d]
         face[3, d] = scratch.apical[j, d]
         for r in range(4):
-            grad[r, d] = 0.0
-    area, triple = fan_face(face, 4, grad, area_weight, volume_weight)
+            area_gradient[r, d] = 0.0
+            volume_gradient[r, d] = 0.0
+    area, triple = fan_face(face, 4, area_gradient, area_weight, volume_gradient, volume_weight)
     if area_weight != 0.0 or volume_weight != 0.0:
         for d in range(3):
-            scratch.apical_gradient[k, d] += grad[0, d]
-            scratch.basal_gradient[k, d] += grad[1, d]
-            scratch.basal_gradient[j, d] += grad[2, d]
-            scratch.apical_gradient[j, d] += grad[3, d]
+            scratch.apical_gradient[k, d] += area_gradient[0, d]
+            scratch.basal_gradient[k, d] += area_gradient[1, d]
+            scratch.basal_gradient[j, d] += area_gradient[2, d]
+            scratch.apical_gradient[j, d] += area_gradient[3, d]
+            scratch.apical_volume_gradient[k, d] += volume_gradient[0, d]
+            scratch.basal_volume_gradient[k, d] += volume_gradient[1, d]
+            scratch.basal_volume_gradient[j, d] += volume_gradient[2, d]
+            scratch.apical_volume_gradient[j, d] += volume_gradient[3, d]
     return area, triple
 
 
@@ -337,8 +369,8 @@ def side_length(scratch, n, k):
 @njit(cache=True)
 def cell_shape(rings, scratch, first, n, orientation):
     """(apical area, basal area, volume, apical perimeter, lateral share, line share) of the loaded cell."""
-    apical_area, triple = fan_face(scratch.apical, n, scratch.apical_gradient, 0.0, 0.0)
-    basal_area, basal_triple = fan_face(scratch.basal, n, scratch.basal_gradient, 0.0, 0.0)
+    apical_area, triple = fan_face(scratch.apical, n, scratch.apical_gradient, 0.0, scratch.apical_gradient, 0.0)
+    basal_area, basal_triple = fan_face(scratch.basal, n, scratch.basal_gradient, 0.0, scratch.basal_gradient, 0.0)
     triple -= basal_triple  # the basal face runs in reverse ring order
     lateral = perimeter = line = 0.0
     for k in range(n):
@@ -432,7 +464,7 @@ def surface_volume(rings, positions, points, gradient, volume_weight, forces):
             for d in range(3):
                 points[k, d] = positions[v, d]
                 gradient[k, d] = 0.0
-        triple = fan_face(points, n, gradient, 0.0, volume_weight / 6.0)[1]
+        triple = fan_face(points, n, gradient, 0.0, gradient, volume_weight / 6.0)[1]
         total += triple
         if volume_weight != 0.0:
             for k in range(n):

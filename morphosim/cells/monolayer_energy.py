@@ -29,11 +29,12 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .energy import ParameterError, as_per_cell, check_length, per_cell
+from ..threads import barrier, share
+from .energy import ParameterError, as_per_cell, check_length, kernel_threads, per_cell
 from .monolayer import (APICAL_AREA, APICAL_PERIMETER, BASAL_AREA, LATERAL_SHARE, LINE_SHARE, VOLUME, Monolayer,
-                        fan_face, lateral_face, load_cell, side_length, side_share, surface_volume)
+                        fan_face, lateral_face, load_cell, new_scratch, side_length, side_share, surface_volume)
 
 CellCoefficients = namedtuple("CellCoefficients", "apical_tension basal_tension lateral_tension line_tension "
                                                   "contractility volume_stiffness volume_slope")
@@ -184,45 +185,129 @@ def _wall(positions, radii, stiffness, forces):
     return energy
 
 
+# The forces are gathered, as in the 2D kernels (:mod:`.energy`): each cell writes -dE_c/dr at its
+# k-th apical and basal vertex into row k of its ring (side_forces), then each vertex sums the rows of the
+# cells around it (Rings.vertex_sides, padded with a zero row), in one parallel region with a barrier
+# between the two passes (morphosim.threads). Every row has one writer and every sum a fixed order, so
+# the forces are the same, bit for bit, for any number of threads.
+SideForces = namedtuple("SideForces", "vertex_sides apical basal width")  # width: scratch rows per cell
+
+
+@njit(inline="always")
+def cell_gradient(ring_code, scratch, coefficients, c, first, n, orientation):
+    """dE_c/dr of the loaded cell c into scratch.apical_gradient and basal_gradient, every face evaluated
+    once: the tensions' area gradients go straight in, the volume's triple sum and the perimeter are
+    summed with their gradients kept apart, then added times dE/dV = K V + k1 and dE/dP = Gamma P."""
+    s = orientation
+    apical, basal = scratch.apical_gradient, scratch.basal_gradient
+    triple = fan_face(scratch.apical, n, apical, per_cell(coefficients.apical_tension, c),
+                      scratch.apical_volume_gradient, 1.0)[1]
+    triple -= fan_face(scratch.basal, n, basal, per_cell(coefficients.basal_tension, c),
+                       scratch.basal_volume_gradient, -1.0)[1]  # the basal face runs in reverse ring order
+    lateral_tension = per_cell(coefficients.lateral_tension, c)
+    line_tension = per_cell(coefficients.line_tension, c)
+    perimeter = 0.0
+    for k in range(n):
+        share = side_share(ring_code, first + k)
+        triple += lateral_face(scratch, n, k, share * lateral_tension, 1.0)[1]
+        dx, dy, dz, length = side_length(scratch, n, k)
+        perimeter += length
+        if length > 0.0:
+            j = k + 1 if k + 1 < n else 0
+            ux, uy, uz = dx / length, dy / length, dz / length
+            line = share * line_tension
+            perimeter_gradient = scratch.perimeter_gradient
+            perimeter_gradient[j, 0] += ux
+            perimeter_gradient[j, 1] += uy
+            perimeter_gradient[j, 2] += uz
+            perimeter_gradient[k, 0] -= ux
+            perimeter_gradient[k, 1] -= uy
+            perimeter_gradient[k, 2] -= uz
+            apical[j, 0] += line * ux
+            apical[j, 1] += line * uy
+            apical[j, 2] += line * uz
+            apical[k, 0] -= line * ux
+            apical[k, 1] -= line * uy
+            apical[k, 2] -= line * uz
+    volume = s * triple / 6.0
+    w = s * (per_cell(coefficients.volume_stiffness, c) * volume + per_cell(coefficients.volume_slope, c)) / 6.0
+    dE_dP = per_cell(coefficients.contractility, c) * perimeter
+    for k in range(n):
+        for d in range(3):
+            apical[k, d] += w * scratch.apical_volume_gradient[k, d] + dE_dP * scratch.perimeter_gradient[k, d]
+            basal[k, d] += w * scratch.basal_volume_gradient[k, d]
+
+
 @njit(cache=True)
-def cell_forces(rings, layers, scratch, coefficients, apical_force, basal_force):
-    """Add every cell's force -dE_c/dr (see the module docstring) to the apical and basal force rows."""
-    s = layers.orientation
-    for c in range(rings.cell_start.shape[0] - 1):
+def _cell_pass(rings, layers, coefficients, first_cell, last_cell, sides):
+    """-dE_c/dr of cells [first_cell, last_cell) into their ring rows of sides.apical and sides.basal."""
+    scratch = new_scratch(sides.width)
+    for c in range(first_cell, last_cell):
         first, n = load_cell(rings, layers, scratch, c)
-        # volume and perimeter first: dE/dV and dE/dPa multiply their gradients
-        triple = fan_face(scratch.apical, n, scratch.apical_gradient, 0.0, 0.0)[1]
-        triple -= fan_face(scratch.basal, n, scratch.basal_gradient, 0.0, 0.0)[1]
-        perimeter = 0.0
+        cell_gradient(rings.ring_code, scratch, coefficients, c, first, n, layers.orientation)
         for k in range(n):
-            triple += lateral_face(scratch, n, k, 0.0, 0.0)[1]
-            perimeter += side_length(scratch, n, k)[3]
-        volume = s * triple / 6.0
-        dE_dV = per_cell(coefficients.volume_stiffness, c) * volume + per_cell(coefficients.volume_slope, c)
-        w = s * dE_dV / 6.0  # dE/dT of every face's triple sum
-        fan_face(scratch.apical, n, scratch.apical_gradient, per_cell(coefficients.apical_tension, c), w)
-        fan_face(scratch.basal, n, scratch.basal_gradient, per_cell(coefficients.basal_tension, c), -w)
-        lateral_tension = per_cell(coefficients.lateral_tension, c)
-        line_tension = per_cell(coefficients.line_tension, c)
-        dE_dP = per_cell(coefficients.contractility, c) * perimeter
-        for k in range(n):
-            share = side_share(rings.ring_code, first + k)
-            lateral_face(scratch, n, k, share * lateral_tension, w)
-            dx, dy, dz, length = side_length(scratch, n, k)
-            if length > 0.0:
-                g = (dE_dP + share * line_tension) / length
-                j = k + 1 if k + 1 < n else 0
-                scratch.apical_gradient[j, 0] += g * dx
-                scratch.apical_gradient[j, 1] += g * dy
-                scratch.apical_gradient[j, 2] += g * dz
-                scratch.apical_gradient[k, 0] -= g * dx
-                scratch.apical_gradient[k, 1] -= g * dy
-                scratch.apical_gradient[k, 2] -= g * dz
-        for k in range(n):
-            v = rings.ring_vertex[first + k]
             for d in range(3):
-                apical_force[v, d] -= scratch.apical_gradient[k, d]
-                basal_force[v, d] -= scratch.basal_gradient[k, d]
+                sides.apical[first + k, d] = -scratch.apical_gradient[k, d]
+                sides.basal[first + k, d] = -scratch.basal_gradient[k, d]
+
+
+@njit(cache=True)
+def _vertex_pass(sides, first_vertex, last_vertex, apical_force, basal_force):
+    """F_v = the sum of v's ring rows (over the cells around v, in a fixed order)."""
+    for v in range(first_vertex, last_vertex):
+        ax = ay = az = bx = by = bz = 0.0
+        for r in range(sides.vertex_sides.shape[1]):
+            row = sides.vertex_sides[v, r]
+            ax += sides.apical[row, 0]
+            ay += sides.apical[row, 1]
+            az += sides.apical[row, 2]
+            bx += sides.basal[row, 0]
+            by += sides.basal[row, 1]
+            bz += sides.basal[row, 2]
+        apical_force[v, 0], apical_force[v, 1], apical_force[v, 2] = ax, ay, az
+        basal_force[v, 0], basal_force[v, 1], basal_force[v, 2] = bx, by, bz
+
+
+@njit(cache=True)
+def _force_passes(thread, n_threads, arrivals, rings, layers, coefficients, sides, forces):
+    """One thread's share of the cells, a barrier, then its share of the vertices."""
+    n_cells = rings.cell_start.shape[0] - 1
+    first, last = share(n_cells, thread, n_threads)
+    _cell_pass(rings, layers, coefficients, first, last, sides)
+    barrier(arrivals, n_threads, 1)
+    apical_force, basal_force = forces
+    first, last = share(apical_force.shape[0], thread, n_threads)
+    _vertex_pass(sides, first, last, apical_force, basal_force)
+
+
+@njit(cache=True, parallel=True)
+def _force_region(n_threads, arrivals, rings, layers, coefficients, sides, forces):
+    for thread in prange(n_threads):
+        _force_passes(thread, n_threads, arrivals, rings, layers, coefficients, sides, forces)
+
+
+@njit(cache=True)
+def cell_forces(n_threads, rings, layers, coefficients, sides, forces):
+    """Set forces = (apical, basal), each (n_vertices, 3), to -dE/dr of the cell terms, on n_threads
+    threads (one: without a parallel region, which would wake the others)."""
+    arrivals = np.zeros(1, np.int64)
+    if n_threads == 1:
+        _force_passes(0, 1, arrivals, rings, layers, coefficients, sides, forces)
+    else:
+        _force_region(n_threads, arrivals, rings, layers, coefficients, sides, forces)
+
+
+def side_forces(m: Monolayer) -> SideForces:
+    """The ring-row work arrays of the force gather for m's current rings (kept until they change)."""
+    rings = m.sheet.rings()
+    cached = getattr(m, "_side_forces", None)
+    if cached is None or cached[0] is not rings:
+        n_sides = rings.ring_vertex.shape[0]
+        # the last row stays zero: the padding of vertex_sides
+        cached = (rings, SideForces(rings.vertex_sides, np.zeros((n_sides + 1, 3)), np.zeros((n_sides + 1, 3)),
+                                    max(rings.max_sides, 4)))
+        m._side_forces = cached
+    return cached[1]
 
 
 class MonolayerModel:
@@ -301,10 +386,8 @@ class MonolayerModel:
         """(apical, basal) forces -dE/dr, each (n_vertices, 3); ``out`` reuses two such arrays."""
         nv = m.n_vertices
         apical, basal = out if out is not None else (np.empty((nv, 3)), np.empty((nv, 3)))
-        apical[:] = 0.0
-        basal[:] = 0.0
-        rings, layers, scratch = m.kernel_arguments()
-        cell_forces(rings, layers, scratch, self.coefficients(m), apical, basal)
+        rings, layers = m.kernel_arguments()[:2]
+        cell_forces(kernel_threads(2 * nv), rings, layers, self.coefficients(m), side_forces(m), (apical, basal))
         for t in self.global_terms:
             t.add_forces(m, apical, basal)
         return apical, basal

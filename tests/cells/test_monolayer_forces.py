@@ -1,9 +1,10 @@
 """Monolayer forces equal -grad E (central finite differences), with per-cell values of every coefficient."""
 
+import numba
 import numpy as np
 import pytest
 
-from morphosim.cells import Sheet
+from morphosim.cells import Sheet, energy
 from morphosim.cells.monolayer import Monolayer
 from morphosim.cells.monolayer_energy import MonolayerModel, VitellineMembrane
 
@@ -50,3 +51,24 @@ def test_forces_are_minus_the_energy_gradient(kind, rng):
         error = np.abs(numeric - force).max() / np.abs(force).max()
         print(f"{kind}: max |F| {np.abs(force).max():.3g}, relative error {error:.2e}")
         assert error < 1e-6
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
+@pytest.mark.parametrize("kind", ["planar", "periodic", "shell"])
+def test_parallel_forces_do_not_depend_on_the_thread_count(kind, rng, monkeypatch):
+    """The gather (cells write their ring rows, vertices sum them in a fixed order) gives the same
+    forces, bit for bit, on one and two threads."""
+    monkeypatch.setattr(energy, "PARALLEL_MIN_VERTICES", 0)  # small monolayers run in parallel too
+    m = _perturbed(kind, rng)
+    model = _model(m.n_cells, rng, kind == "shell")
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        serial = model.forces(m)
+        numba.set_num_threads(2)
+        parallel = model.forces(m)
+    finally:
+        numba.set_num_threads(threads)
+    for one, two in zip(serial, parallel):
+        assert np.array_equal(one, two)
+    assert np.abs(serial[0]).max() > 0.1
