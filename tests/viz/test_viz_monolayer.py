@@ -17,6 +17,16 @@ from viz.scene import Scene
 RADII, HEIGHT = (3.0, 2.0, 2.0), 0.4
 
 
+@pytest.fixture(scope="module", autouse=True)
+def engines_loaded_first():
+    """Load the engines (libroadrunner's LLVM among them) before this module renders: a process that
+    renders off screen first (Mesa's llvmpipe loads its own LLVM) aborts when libroadrunner loads later
+    ("registered more than once"). The other viz tests load them by simulating their stores first."""
+    from morphosim.versions import versions
+
+    versions()
+
+
 def monolayer_frame(m: Monolayer, time: float = 0.0, basal: bool = True) -> Frame:
     return Frame(time=time, vertices=m.apical_positions.copy(), cells=m.sheet.cells(), cell_ids=m.ids.copy(),
                  parent_ids=m.parents.copy(), basal_vertices=m.basal_positions.copy() if basal else None,
