@@ -66,6 +66,10 @@ class SheetBody:
     def positions(self) -> np.ndarray:
         return self.sheet.positions
 
+    @positions.setter
+    def positions(self, values: np.ndarray) -> None:
+        self.sheet.positions = values
+
     @property
     def parameter_names(self) -> tuple[str, ...]:
         return self.model.parameter_names
@@ -115,7 +119,8 @@ class MonolayerBody:
     def __init__(self, monolayer: Monolayer, model: MonolayerModel, xi: float, rules: TopologyRules | None = None):
         self.monolayer, self.model, self.xi = monolayer, model, float(xi)
         self.rules = rules or TopologyRules()
-        self.integrator = MonolayerOverdamped(model, xi)
+        # faces narrower than the T1 threshold are about to swap: they do not set the step bound
+        self.integrator = MonolayerOverdamped(model, xi, min_edge_length=self.rules.t1_length or 0.0)
         self._owners = {name: term for term in model.terms for name in getattr(term, "parameters", ())}
         measures = monolayer.measures()
         self.reference = {"apical_area": measures[:, APICAL_AREA].copy(), "basal_area": measures[:, BASAL_AREA].copy(),
@@ -133,6 +138,12 @@ class MonolayerBody:
     @property
     def positions(self) -> np.ndarray:
         return np.concatenate([self.monolayer.apical_positions, self.monolayer.basal_positions])
+
+    @positions.setter
+    def positions(self, values: np.ndarray) -> None:
+        n = self.monolayer.n_vertices
+        self.monolayer.apical_positions[:] = values[:n]
+        self.monolayer.basal_positions[:] = values[n:]
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from .sheet import MAX_DEGREE
 SAFETY = 0.5  # fraction of the forward-Euler bound 2 xi / k used
 
 
-def stiffness_bound(m: Monolayer, model: MonolayerModel) -> float:
+def stiffness_bound(m: Monolayer, model: MonolayerModel, edge_floor: float = 0.0) -> float:
     """Gershgorin-type estimate of the largest eigenvalue of the energy Hessian.
 
     Per cell, from its coefficients, shortest edge l_min (apical side or lateral edge), mean edge l and
@@ -30,6 +30,7 @@ def stiffness_bound(m: Monolayer, model: MonolayerModel) -> float:
     K/2 (V - V0)^2, <= K |dV/dr|^2 + K |V - V0| |d2V| with |dV/dr|^2 ~ (Sa^2 + Sb^2 + Sl^2) / n.
     A vertex belongs to at most ``MAX_DEGREE`` cells, so it sees at most that many times the largest cell
     value; the yolk adds K_Y |dV_yolk/dr|^2 ~ K_Y Sb_total^2 / n_vertices, the wall k_w (R / R_min)^2.
+    Edges shorter than ``edge_floor`` count as that long.
     """
     rings = m.sheet.rings()
     measures = m.measures()
@@ -49,7 +50,7 @@ def stiffness_bound(m: Monolayer, model: MonolayerModel) -> float:
     sides = lengths(apical[vertex[following]] - apical[vertex])
     lateral = lengths(m.basal_positions[vertex] - apical[vertex])
     shortest = np.minimum(np.minimum.reduceat(sides, start[:-1]), np.minimum.reduceat(lateral, start[:-1]))
-    shortest = np.maximum(shortest, 1e-12)
+    shortest = np.maximum(shortest, max(edge_floor, 1e-12))
     mean_edge = 0.5 * (np.add.reduceat(sides, start[:-1]) + np.add.reduceat(lateral, start[:-1])) / n_sides
     c = coefficients
     perimeter = measures[:, APICAL_PERIMETER]
@@ -74,14 +75,16 @@ def stiffness_bound(m: Monolayer, model: MonolayerModel) -> float:
 class MonolayerOverdamped:
     """Forward-Euler integration of xi dr/dt = F + xi v_ext with the stability bound enforced."""
 
-    def __init__(self, model: MonolayerModel, xi: float = 1.0):
+    def __init__(self, model: MonolayerModel, xi: float = 1.0, min_edge_length: float = 0.0):
         self.model = model
         self.xi = float(xi)
         if not np.isfinite(self.xi) or self.xi <= 0:
             raise ParameterError(f"xi must be a positive friction coefficient, got {xi!r}")
+        # edges shorter than this (about to swap by T1) do not set the bound, as in the 2D integrator
+        self.min_edge_length = float(min_edge_length)
 
     def stable_dt(self, m: Monolayer) -> float:
-        return SAFETY * 2.0 * self.xi / max(stiffness_bound(m, self.model), 1e-300)
+        return SAFETY * 2.0 * self.xi / max(stiffness_bound(m, self.model, self.min_edge_length), 1e-300)
 
     def step(self, m: Monolayer, dt: float, v_ext: tuple | None = None) -> int:
         """Advance by ``dt`` in equal sub-steps within the stability bound (re-estimated each sub-step);

@@ -49,6 +49,8 @@ class GeneCoupling:
 
 
 EVENT_NAMES = ("t1_swaps", "divisions", "extrusions")
+SAFETY = 0.5            # fraction of the explicit coupled step's stability bound used
+RATE_EVERY = 10         # coupling steps between estimates of the coupled motion's fastest rate
 
 
 class Simulation:
@@ -86,6 +88,7 @@ class Simulation:
         self.strain_rates = np.zeros((n, 3, 3))
         self.accumulated_strain = np.zeros(n)
         self.dying = np.zeros(n, bool)
+        self.coupled_rate: float | None = None  # of the cells' motion through the flow (see _move_cells)
         self.event_counts = np.zeros(3, np.int64)   # cumulative T1 swaps, divisions, extrusions
         # strain rates at centroids cost a point location per step: sampled every step only when a
         # gene input reads them (a recorded frame samples them itself)
@@ -190,15 +193,43 @@ class Simulation:
         self.body.set_parameters(**mechanics_from_genes(self.base, maps, species, self.dying))
 
     def _move_cells(self, h: float) -> None:
+        """dr/dt = B v + F/ξ over h; with a flow, in equal sub-steps below the explicit coupled
+        step's bound SAFETY · 2 / λ, λ the largest rate of the linearised motion (coupled_rate, every
+        RATE_EVERY coupling steps). The cells' own F/ξ part keeps its own bound inside body.move."""
         body = self.body
-        tissue_velocity = None
-        if self.flow is not None:
+        if self.flow is None:
+            with self._timed("cells"):
+                body.move(h)
+            return
+        if self.coupled_rate is None or self.step_index % RATE_EVERY == 0:
+            with self._timed("tissue"):
+                self.coupled_rate = self._coupled_rate()
+        n_substeps = max(1.0, np.ceil(h * self.coupled_rate / (2.0 * SAFETY) * (1 - 1e-12)))
+        for _ in range(int(n_substeps)):
             with self._timed("cells"):
                 forces = body.forces()
             with self._timed("tissue"):
                 tissue_velocity = self.flow.vertex_velocity(body.positions, forces)
-        with self._timed("cells"):
-            body.move(h, tissue_velocity)
+            with self._timed("cells"):
+                body.move(h / n_substeps, tissue_velocity)
+
+    def _coupled_rate(self, iterations: int = 8) -> float:
+        """Largest eigenvalue of B A⁻¹ Bᵀ H (H = −∂F/∂r, applied by differencing the forces): the
+        fastest relaxation rate of the cells through the flow, by power iteration from a fixed start
+        (deterministic)."""
+        body = self.body
+        positions, forces = body.positions.copy(), body.forces()
+        scale = 1e-7 * float(np.abs(positions).max())
+        trial = np.random.default_rng(0).standard_normal(positions.shape)
+        rate = 0.0
+        for _ in range(iterations):
+            trial /= np.linalg.norm(trial)
+            body.positions = positions + scale * trial
+            stiffness_times_trial = (forces - body.forces()) / scale
+            body.positions = positions
+            trial = self.flow.vertex_velocity(positions, stiffness_times_trial)
+            rate = float(np.linalg.norm(trial))
+        return rate
 
     def _sample_strain_rates(self, centroids: np.ndarray, h: float) -> None:
         """ε(v) of the last flow solve at the centroids, and its trace integrated over h."""
@@ -345,6 +376,8 @@ class Simulation:
         state = self.body.state()
         state.update({f"base/{name}": values for name, values in self.base.items()})
         state.update({f"model/{name}": self.body.parameter(name) for name in self.base})
+        if self.coupled_rate is not None:
+            state["coupled_rate"] = np.array([self.coupled_rate])
         state.update({"strain_rates": self.strain_rates, "accumulated_strain": self.accumulated_strain,
                       "dying": self.dying, "step": np.array([self.step_index]), "event_counts": self.event_counts})
         if self.genes is not None:
@@ -364,6 +397,7 @@ class Simulation:
         self.accumulated_strain = np.array(state["accumulated_strain"])
         self.dying = np.array(state["dying"])
         self.step_index = int(state["step"][0])
+        self.coupled_rate = float(state["coupled_rate"][0]) if "coupled_rate" in state else None
         self.event_counts = np.array(state["event_counts"])
         if self.genes is not None:
             self.genes.population.set_solver_state(group("genes/"))
