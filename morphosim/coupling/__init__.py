@@ -37,10 +37,14 @@ from .simulation import GeneCoupling, Simulation, SimulationFailure
 
 def handshake_tables() -> str:
     """The README's tables of gene inputs and outputs, written from INPUTS and OUTPUTS."""
+    def only(cells: str | None) -> str:
+        return {None: "", "sheet": " (sheets only)", "monolayer": " (3D monolayers only)",
+                "shell": " (cells on the embryo's ellipsoid)"}[cells]
+
     lines = ["| `genes.inputs` source | per cell |", "| --- | --- |"]
-    lines += [f"| `{name}` | {entry.doc} |" for name, entry in INPUTS.items()]
+    lines += [f"| `{name}` | {entry.doc}{only(entry.cells)} |" for name, entry in INPUTS.items()]
     lines += ["", "| `genes.outputs` target | kind | per cell |", "| --- | --- | --- |"]
-    lines += [f"| `{name}` | {entry.kind} | {entry.doc} |" for name, entry in OUTPUTS.items()]
+    lines += [f"| `{name}` | {entry.kind} | {entry.doc}{only(entry.cells)} |" for name, entry in OUTPUTS.items()]
     return "\n".join(lines) + "\n"
 
 
