@@ -10,7 +10,7 @@ import numpy as np
 
 from morphosim.cells import (ApicalContractility, ApicalLineTension, AreaElasticity, LineTension, Monolayer,
                              MonolayerModel, PerimeterContractility, PlanarPolarisedTension, Sheet, VertexModel,
-                             VitellineMembrane, default_extrusion_area, default_t1_length)
+                             VitellineMembrane, relax_monolayer, default_extrusion_area, default_t1_length)
 from morphosim.cells.bodies import MonolayerBody, SheetBody, TopologyRules
 from morphosim.cells.ellipsoid import smallest_curvature_radius
 from morphosim.cells.monolayer_planar import ApicalPlanarTension
@@ -172,6 +172,8 @@ def build_monolayer(scenario: dict, sheet: Sheet) -> tuple[Monolayer, MonolayerM
         lateral_tension=per_cell("lateral_tension"), volume_stiffness=per_cell("volume_stiffness"),
         V0=per_cell("V0") if "V0" in mechanics else monolayer.volumes(),
         yolk_stiffness=spec.get("yolk_stiffness") if sheet.is_shell else None, terms=terms)
+    if spec.get("relax_steps"):   # start near rest: strains (gene inputs) are measured from here
+        relax_monolayer(monolayer, model, max_steps=spec["relax_steps"])
     return monolayer, model
 
 

@@ -66,6 +66,7 @@ MONOLAYER = Mapping(
         "apical": Choice(("out", "in"), default="out"),
         "yolk_stiffness": NON_NEGATIVE,        # K_Y of the volume inside the basal surface (a shell)
         "vitelline_stiffness": NON_NEGATIVE,   # the membrane at the geometry's radii (a shell)
+        "relax_steps": Number(minimum=0, integer=True),   # L-BFGS steps towards rest before t = 0
     },
     required=("height",),
 )
