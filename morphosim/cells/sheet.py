@@ -37,17 +37,26 @@ Units are the user's (suggested: µm for lengths).
 from __future__ import annotations
 
 import operator
+from collections import namedtuple
 
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import SphericalVoronoi, Voronoi, cKDTree
 
+from .boundary import Boundary, make_boundary
+
 INDEX = np.int32  # vertex / half-edge / cell slot indices
 ID = np.int64  # persistent cell ids
 
 # counts[...] slots (a small int array so numba kernels can update them in place)
 N_VERTICES, N_HALF_EDGES, N_CELLS, NEXT_CELL_ID, TOPOLOGY_CALLS, MAX_DEGREE = range(6)
+
+
+# The half-edge arrays and the boundary, as the numba kernels take them (Sheet.mesh()). Removed
+# elements are marked with -1 (origin, vertex_edge, cell_edge) until topology._compact.
+Mesh = namedtuple("Mesh", "vertices origin twin next face vertex_edge cell_edge cell_id parent_id t1_block counts "
+                          "boundary")
 
 
 class SheetError(ValueError):
@@ -132,11 +141,16 @@ class Sheet:
     def parents(self) -> np.ndarray:
         return self.parent_id[: self.n_cells]
 
-    def mesh(self):
-        """The arrays the numba topology kernels take, as one tuple (order is part of the API of
-        :mod:`morphosim.cells.topology`)."""
-        return (self.vertices, self.origin, self.twin, self.next, self.face, self.vertex_edge,
-                self.cell_edge, self.cell_id, self.parent_id, self.t1_block, self.counts)
+    @property
+    def boundary(self) -> Boundary:
+        """The sheet's boundary condition as the kernels take it (:mod:`.boundary`)."""
+        return make_boundary(self.periodic, self.box, self.radii)
+
+    def mesh(self) -> Mesh:
+        """The half-edge arrays and the boundary as one :data:`Mesh` record (what the topology,
+        adjacency and edge-term kernels take)."""
+        return Mesh(self.vertices, self.origin, self.twin, self.next, self.face, self.vertex_edge, self.cell_edge,
+                    self.cell_id, self.parent_id, self.t1_block, self.counts, self.boundary)
 
     def topology_changed(self) -> None:
         """Record that the half-edge arrays changed (the topology module calls this; call it too
@@ -153,7 +167,7 @@ class Sheet:
         if cached is None or cached[0] != key or not all(map(operator.is_, cached[1], source)):
             from .rings import Rings  # local: rings imports this module
 
-            rings = Rings(*source, self.n_vertices, self.n_half_edges, self.n_cells)
+            rings = Rings(self.mesh())
             self._rings = cached = (key, source, rings)
         return cached[2]
 
