@@ -15,6 +15,10 @@ tuples, which a parallel region cannot take): a kernel then has them as values (
 its inverse, computed once) rather than reloading them from memory its stores might alias. A
 hot loop that must not carry the other kinds' code takes the record rebuilt with its kind as a
 constant (:func:`as_kind`), so that the compiler drops the branches of the other kinds.
+
+Records cross from Python into numba as plain tuples in the record's field order (numba types a
+plain tuple at each call several times faster than a namedtuple); a kernel called from Python
+turns them into records first (:func:`as_boundary`, ``sheet.as_mesh``, ``geometry.as_sheet``, ...).
 """
 
 from __future__ import annotations
@@ -31,10 +35,16 @@ PLANAR, PERIODIC, SHELL = 0, 1, 2
 Boundary = namedtuple("Boundary", "kind lx ly a b c")
 
 
-def make_boundary(periodic: bool, box, radii) -> Boundary:
-    """The record of a sheet with these attributes (a shell when radii[0] > 0)."""
-    kind = SHELL if radii[0] > 0.0 else PERIODIC if periodic else PLANAR
-    return Boundary(kind, float(box[0]), float(box[1]), float(radii[0]), float(radii[1]), float(radii[2]))
+def make_boundary(periodic: bool, box, radii) -> tuple:
+    """The Boundary of a sheet with these attributes (a shell when radii[0] > 0), as a plain tuple."""
+    (lx, ly), (a, b, c) = box[:2].tolist(), radii.tolist()
+    return tuple(Boundary(SHELL if a > 0.0 else PERIODIC if periodic else PLANAR, lx, ly, a, b, c))
+
+
+@njit(inline="always")
+def as_boundary(values):
+    """The Boundary of a plain tuple from :func:`make_boundary`."""
+    return Boundary(*values)
 
 
 @njit(inline="always")
@@ -117,11 +127,3 @@ def tangential(boundary, vertices, v, ux, uy, uz):
     un = ux * nx + uy * ny + uz * nz
     return ux - un * nx, uy - un * ny, uz - un * nz
 
-
-@njit(cache=True)
-def minimum_images(boundary, vectors):
-    """:func:`minimum_image` of every row of ``vectors`` (k, 3), in place (for callers in Python)."""
-    for k in range(vectors.shape[0]):
-        vectors[k, 0], vectors[k, 1], vectors[k, 2] = minimum_image(boundary, vectors[k, 0], vectors[k, 1],
-                                                                    vectors[k, 2])
-    return vectors

@@ -25,10 +25,10 @@ import numpy as np
 from numba import njit, prange
 
 from ..threads import barrier, share
-from .boundary import PERIODIC, PLANAR, SHELL, as_kind, retract, tangential
-from .energy import (VertexModel, force_parts, kernel_threads, new_team, no_scalars, part_passes, thread_vertex_parts,
-                     vertex_force)
-from .geometry import SheetArrays
+from .boundary import PERIODIC, PLANAR, SHELL, as_boundary, as_kind, retract, tangential
+from .energy import (VertexModel, as_coefficients, force_parts, kernel_threads, new_team, no_scalars, part_passes,
+                     thread_vertex_parts, vertex_force)
+from .geometry import SheetArrays, as_sheet
 from .sheet import MAX_DEGREE, Sheet
 
 SAFETY = 0.9
@@ -68,8 +68,8 @@ class Overdamped:
             substeps = self._steps_with_edge_terms(sheet, float(dt), v_ext)
         else:
             arrays, coefficients = model.kernel_arguments(sheet)
-            settings = StepSettings(float(dt), self.xi, self.min_edge_length, float(sheet.counts[MAX_DEGREE]),
-                                    self.max_substeps, v_ext)
+            settings = tuple(StepSettings(float(dt), self.xi, self.min_edge_length,
+                                          float(sheet.counts[MAX_DEGREE]), self.max_substeps, v_ext))
             substeps = _steps(kernel_threads(nv), arrays, coefficients, settings)
         if substeps > self.max_substeps:
             raise RuntimeError(f"more than {self.max_substeps} sub-steps for dt={dt}: the sheet is "
@@ -125,6 +125,7 @@ Motion = namedtuple("Motion", "h inv_xi velocity external")
 def _steps(n_threads, sheet, coefficients, settings):
     """The sub-steps of :meth:`Overdamped.step` over settings.dt (at most max_substeps + 1) on
     n_threads threads (one: without a parallel region); returns how many were taken."""
+    sheet, coefficients, settings = as_sheet(sheet), as_coefficients(coefficients), StepSettings(*settings)
     team, substeps = new_team(n_threads), np.zeros(1, np.int64)
     if n_threads == 1:
         _step_passes(0, team, sheet, coefficients, settings, substeps)
@@ -167,6 +168,7 @@ def move_vertices(vertices, forces, velocity, n_vertices, h, inv_xi, boundary, n
     """r += h (F inv_xi + v) on n_threads threads (one: without a parallel region, which would wake
     the others); v may be empty (none). Tangent projection and return onto the ellipsoid on shells,
     wrapping on periodic sheets (``boundary``: Sheet.boundary)."""
+    boundary = as_boundary(boundary)
     motion = Motion(h, inv_xi, velocity, velocity.shape[0] > 0)
     if n_threads == 1:
         _move_share(0, 1, vertices, forces, n_vertices, motion, boundary)
@@ -277,6 +279,7 @@ def _velocity(fx, fy, fz, motion, v):
 @njit(cache=True)
 def _tangent_forces(vertices, forces, n_vertices, boundary):
     """Remove the normal component of the forces on a shell (in place)."""
+    boundary = as_boundary(boundary)
     for v in range(n_vertices):
         forces[v, 0], forces[v, 1], forces[v, 2] = tangential(boundary, vertices, v, forces[v, 0], forces[v, 1],
                                                               forces[v, 2])

@@ -35,8 +35,8 @@ from numba import njit, prange
 
 from ..threads import barrier, region_threads, share
 from .boundary import SHELL
-from .geometry import (CellScalars, CellShape, Geometry, SheetArrays, compute_geometry, edge_pass, planar_cell,
-                       ring_side, sheet_arrays, shell_cell, store_scalars)
+from .geometry import (CellScalars, CellShape, Geometry, SheetArrays, as_scalars, as_sheet, compute_geometry,
+                       edge_pass, planar_cell, ring_side, sheet_arrays, shell_cell, store_scalars)
 from .sheet import INDEX, MAX_DEGREE, Sheet
 
 
@@ -89,13 +89,20 @@ class Coefficients:
         current = getattr(self, name)
         setattr(self, name, values if current is self._zero else current + values)
 
-    def arrays(self) -> "CellCoefficients":
-        return CellCoefficients(self.area_stiffness, self.area_slope, self.perimeter_stiffness,
-                                self.perimeter_slope, self.line_tension)
+    def arrays(self) -> tuple:
+        """The coefficients in NAMES order, a plain tuple for the kernels (see .boundary)."""
+        return (self.area_stiffness, self.area_slope, self.perimeter_stiffness, self.perimeter_slope,
+                self.line_tension)
 
 
 # Coefficients as the kernels take them (each a length-1 array or one value per cell slot).
 CellCoefficients = namedtuple("CellCoefficients", Coefficients.NAMES)
+
+
+@njit(inline="always")
+def as_coefficients(values):
+    """The CellCoefficients of Coefficients.arrays()."""
+    return CellCoefficients(*values)
 
 
 # ---------------------------------------------------------------------- energy terms
@@ -278,16 +285,16 @@ class VertexModel:
         :meth:`update` and :func:`compute_geometry`."""
         arrays, coefficients = self.kernel_arguments(sheet)
         per_cell_max = _forces(kernel_threads(sheet.n_vertices), arrays, coefficients, edge_floor,
-                               self.geometry.arrays.scalars, out)
+                               self.geometry.scalars, out)
         for term in self.edge_terms:
             term.add_forces(sheet, out)
         return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
                 + sum(term.stiffness_bound(sheet, edge_floor) for term in self.edge_terms))
 
     def kernel_arguments(self, sheet: Sheet) -> tuple:
-        """(SheetArrays, CellCoefficients): what the force kernels (and the integrator's step kernel)
-        take from the sheet and the cell terms, after checking the parameters' lengths; makes
-        ``self.geometry`` large enough."""
+        """(SheetArrays, CellCoefficients) as plain tuples: what the force kernels (and the
+        integrator's step kernel) take from the sheet and the cell terms, after checking the
+        parameters' lengths; makes ``self.geometry`` large enough."""
         n = sheet.n_cells
         coefficients = self._coefficients(n)
         if self.geometry.capacity < n:
@@ -308,7 +315,7 @@ class VertexModel:
         tension would otherwise shrink the bound, and the time step, geometrically towards zero
         (it is the T1 swap, not the integrator, that must resolve it).
         """
-        per_cell_max = _stiffness_bound(self.geometry.arrays.scalars, self.coefficients.arrays(), sheet.n_cells,
+        per_cell_max = _stiffness_bound(self.geometry.scalars, self.coefficients.arrays(), sheet.n_cells,
                                         sheet.is_shell, edge_floor)
         return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
                 + sum(term.stiffness_bound(sheet, edge_floor) for term in self.edge_terms))
@@ -342,6 +349,7 @@ def cell_stiffness(shape, derivatives, shell, edge_floor):
 
 @njit(cache=True)
 def _stiffness_bound(scalars, coefficients, n_cells, shell, edge_floor):
+    scalars, coefficients = as_scalars(scalars), as_coefficients(coefficients)
     worst = 0.0
     for c in range(n_cells):
         shape = CellShape(scalars.area[c], scalars.perimeter[c], scalars.line_length[c], scalars.n_sides[c],
@@ -374,6 +382,7 @@ def new_team(n_threads):
 def _forces(n_threads, sheet, coefficients, edge_floor, scalars, out):
     """Forces into ``out`` on n_threads threads (one: without a parallel region, which would wake the
     others), storing the cells' scalar geometry; returns the largest per-cell stiffness bound."""
+    sheet, coefficients, scalars = as_sheet(sheet), as_coefficients(coefficients), as_scalars(scalars)
     team = new_team(n_threads)
     if n_threads == 1:
         _force_passes(0, team, sheet, coefficients, edge_floor, scalars, out)

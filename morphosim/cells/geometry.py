@@ -19,15 +19,14 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .boundary import PERIODIC, PLANAR, SHELL, as_kind, displacement, minimum_image, wrap
-from .rings import ring_edge
-from .sheet import INDEX, N_CELLS, N_HALF_EDGES, Sheet
+from .boundary import PERIODIC, PLANAR, SHELL, as_boundary, as_kind, displacement, minimum_image, wrap
+from .rings import as_rings, ring_edge
+from .sheet import INDEX, N_CELLS, N_HALF_EDGES, Sheet, as_mesh
 
 # The per-cell scalar fields of a Geometry, as the kernels take them (the force kernels store these
-# and no vectors), and the whole Geometry.
+# and no vectors).
 CellScalars = namedtuple("CellScalars", "area signed_area perimeter line_length n_sides sum_squared_edges "
                                         "shortest_edge")
-GeometryArrays = namedtuple("GeometryArrays", "scalars centroid normal")
 # What the geometry and force kernels take of a sheet: its vertices, boundary and rings (which hold
 # the sizes). A parallel region takes the three apart and rebuilds this inside its body.
 SheetArrays = namedtuple("SheetArrays", "vertices boundary rings")
@@ -35,9 +34,23 @@ SheetArrays = namedtuple("SheetArrays", "vertices boundary rings")
 CellShape = namedtuple("CellShape", "area perimeter line_length n_sides sum_squared_edges shortest_edge")
 
 
-def sheet_arrays(sheet: Sheet) -> SheetArrays:
-    """The sheet as the ring kernels take it (rings rebuilt first if the topology changed)."""
-    return SheetArrays(sheet.vertices, sheet.boundary, sheet.rings().arrays)
+def sheet_arrays(sheet: Sheet) -> tuple:
+    """The sheet as the ring kernels take it, SheetArrays as plain tuples (see .boundary); rings
+    rebuilt first if the topology changed."""
+    return sheet.vertices, sheet.boundary, sheet.rings().arrays
+
+
+@njit(inline="always")
+def as_sheet(values):
+    """The SheetArrays of :func:`sheet_arrays`."""
+    vertices, boundary, rings = values
+    return SheetArrays(vertices, as_boundary(boundary), as_rings(rings))
+
+
+@njit(inline="always")
+def as_scalars(values):
+    """The CellScalars of Geometry.scalars."""
+    return CellScalars(*values)
 
 
 # ---------------------------------------------------------------------- per-cell geometry
@@ -60,9 +73,9 @@ class Geometry:
         for name in self.VECTORS:
             setattr(self, name, np.zeros((capacity, 3)))
         self.n_sides = np.zeros(capacity, INDEX)
-        self.arrays = GeometryArrays(
-            CellScalars(self.area, self.signed_area, self.perimeter, self.line_length, self.n_sides,
-                        self.sum_squared_edges, self.shortest_edge), self.centroid, self.normal)
+        # plain, for the kernels (see .boundary)
+        self.scalars = tuple(CellScalars(self.area, self.signed_area, self.perimeter, self.line_length, self.n_sides,
+                                         self.sum_squared_edges, self.shortest_edge))
 
     @property
     def capacity(self) -> int:
@@ -76,7 +89,7 @@ def compute_geometry(sheet: Sheet, out: Geometry | None = None) -> Geometry:
     # planar and shell cells in separate kernels: a loop body that also holds the other
     # geometry's (unused) code compiles into a loop several times slower
     kernel = _shell_geometry if sheet.is_shell else _planar_geometry
-    kernel(sheet_arrays(sheet), out.arrays)
+    kernel(sheet_arrays(sheet), out.scalars, out.centroid, out.normal)
     return out
 
 
@@ -92,11 +105,10 @@ def edge_pass(sheet, first, last):
     z = 0, (vector tail -> head (x, y), unused, length): the shoelace sums take the vector as it is (a
     multiplication per side less than a unit vector) and the forces divide it by the length
     (bench/RESULTS.md lists the layouts measured against this one)."""
-    rings = sheet.rings
     if sheet.boundary.kind == SHELL:
-        shell_edges(sheet.vertices, rings.edge_tail, rings.edge_head, rings.edge_data, sheet.boundary, first, last)
+        shell_edges(sheet, first, last)
     else:
-        planar_edges(sheet.vertices, rings.edge_tail, rings.edge_head, rings.edge_data, sheet.boundary, first, last)
+        planar_edges(sheet, first, last)
 
 
 # Each edge kernel makes two loops: a gather of the vertex pairs, then a branch-free loop over
@@ -105,12 +117,13 @@ def edge_pass(sheet, first, last):
 # for ``range(first, last)``; for the same reason vertex indices are read as unsigned.
 
 @njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
-def shell_edges(vertices, edge_tail, edge_head, edge_data, boundary, first, last):
+def shell_edges(sheet, first, last):
     """edge_pass of a shell for the edges [first, last)."""
+    edge_data = sheet.rings.edge_data
     ux, uy, uz, lengths = (edge_data[0, first:last], edge_data[1, first:last], edge_data[2, first:last],
                            edge_data[3, first:last])
-    tails, heads = edge_tail[first:last], edge_head[first:last]
-    _edge_vectors_loop(vertices, tails, heads, ux, uy, uz, as_kind(boundary, SHELL))
+    tails, heads = sheet.rings.edge_tail[first:last], sheet.rings.edge_head[first:last]
+    _edge_vectors_loop(sheet.vertices, tails, heads, ux, uy, uz, as_kind(sheet.boundary, SHELL))
     for e in range(last - first):
         lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e] + uz[e] * uz[e])
         inverse = 1.0 / lengths[e]
@@ -120,11 +133,12 @@ def shell_edges(vertices, edge_tail, edge_head, edge_data, boundary, first, last
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
-def planar_edges(vertices, edge_tail, edge_head, edge_data, boundary, first, last):
+def planar_edges(sheet, first, last):
     """edge_pass of a planar sheet for the edges [first, last)."""
+    edge_data, vertices, boundary = sheet.rings.edge_data, sheet.vertices, sheet.boundary
     dx, dy, lengths = edge_data[0, first:last], edge_data[1, first:last], edge_data[3, first:last]
-    tails, heads = edge_tail[first:last], edge_head[first:last]
-    # one loop for each kind, a constant in it (tested inside, the loop is slower); z is not read
+    tails, heads = sheet.rings.edge_tail[first:last], sheet.rings.edge_head[first:last]
+    # one loop for each kind, a constant in it (tested inside, the loop is slower)
     if boundary.kind == PERIODIC:
         _edge_vectors_loop(vertices, tails, heads, dx, dy, dy, as_kind(boundary, PERIODIC))
     else:
@@ -135,7 +149,8 @@ def planar_edges(vertices, edge_tail, edge_head, edge_data, boundary, first, las
 
 @njit(inline="always")
 def _edge_vectors_loop(vertices, tails, heads, dx, dy, dz, boundary):
-    """(dx, dy, dz)[e] = r_head - r_tail; planar kinds (dz given as dy) store x and y only."""
+    """(dx, dy, dz)[e] = r_head - r_tail; planar kinds store x and y only (dz is not written, nor the
+    z column read)."""
     for e in range(tails.shape[0]):
         x, y, z = displacement(boundary, vertices, np.uint32(tails[e]), np.uint32(heads[e]))
         dx[e], dy[e] = x, y
@@ -242,27 +257,27 @@ def cell_centroid(vertices, first, ox, oy, oz, boundary):
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _planar_geometry(sheet, geometry):
-    rings, vertices, centroid, normal = sheet.rings, sheet.vertices, geometry.centroid, geometry.normal
-    cell_start = rings.cell_start
+def _planar_geometry(sheet, scalars, centroid, normal):
+    sheet, scalars = as_sheet(sheet), as_scalars(scalars)
+    rings, vertices, cell_start = sheet.rings, sheet.vertices, sheet.rings.cell_start
     edge_pass(sheet, 0, rings.edge_tail.shape[0])
     for c in range(rings.n_cells):
         shape, ox, oy = planar_cell(cell_start, rings.ring_code, rings.edge_data, c)
-        store_scalars(geometry.scalars, c, shape)
+        store_scalars(scalars, c, shape)
         centroid[c, 0], centroid[c, 1], centroid[c, 2] = cell_centroid(
             vertices, rings.ring_vertex[cell_start[c]], ox, oy, 0.0, sheet.boundary)
         normal[c, 0], normal[c, 1], normal[c, 2] = 0.0, 0.0, 1.0
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _shell_geometry(sheet, geometry):
-    rings, vertices, centroid, normal = sheet.rings, sheet.vertices, geometry.centroid, geometry.normal
-    cell_start = rings.cell_start
+def _shell_geometry(sheet, scalars, centroid, normal):
+    sheet, scalars = as_sheet(sheet), as_scalars(scalars)
+    rings, vertices, cell_start = sheet.rings, sheet.vertices, sheet.rings.cell_start
     edge_pass(sheet, 0, rings.edge_tail.shape[0])
     for c in range(rings.n_cells):
         shape, (ox, oy, oz), (ax, ay, az), _ = shell_cell(cell_start, rings.ring_code, rings.edge_data, c,
                                                           rings.scratch)
-        store_scalars(geometry.scalars, c, shape)
+        store_scalars(scalars, c, shape)
         centroid[c, 0], centroid[c, 1], centroid[c, 2] = cell_centroid(
             vertices, rings.ring_vertex[cell_start[c]], ox, oy, oz, sheet.boundary)
         norm = np.sqrt(ax * ax + ay * ay + az * az)
@@ -300,6 +315,7 @@ def edge_lengths(sheet: Sheet) -> np.ndarray:
 
 @njit(cache=True)
 def _edge_vectors(mesh, out):
+    mesh = as_mesh(mesh)
     for h in range(mesh.counts[N_HALF_EDGES]):
         out[h, 0], out[h, 1], out[h, 2] = half_edge_vector(mesh, h)
 
@@ -334,6 +350,7 @@ def shape_tensors(sheet: Sheet, geometry: Geometry | None = None) -> np.ndarray:
 
 @njit(cache=True)
 def _shape_tensors(mesh, centroid, out):
+    mesh = as_mesh(mesh)
     vertices, origin, next_, cell_edge = mesh.vertices, mesh.origin, mesh.next, mesh.cell_edge
     for c in range(mesh.counts[N_CELLS]):
         start = h = cell_edge[c]
@@ -404,6 +421,7 @@ def _seen_before(twin, next_, face, start, h, b):
 
 @njit(cache=True)
 def _count_neighbours(mesh, counts):
+    mesh = as_mesh(mesh)
     twin, next_, face, cell_edge = mesh.twin, mesh.next, mesh.face, mesh.cell_edge
     for c in range(mesh.counts[N_CELLS]):
         start = h = cell_edge[c]
@@ -420,6 +438,7 @@ def _count_neighbours(mesh, counts):
 
 @njit(cache=True)
 def _fill_neighbours(mesh, indptr, indices, contact):
+    mesh = as_mesh(mesh)
     twin, next_, face, cell_edge = mesh.twin, mesh.next, mesh.face, mesh.cell_edge
     for c in range(mesh.counts[N_CELLS]):
         start = h = cell_edge[c]

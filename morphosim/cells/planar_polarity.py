@@ -29,7 +29,7 @@ from numba import njit
 
 from .energy import as_per_cell, per_cell
 from .geometry import half_edge_vector
-from .sheet import MAX_DEGREE, N_HALF_EDGES, Sheet
+from .sheet import MAX_DEGREE, N_HALF_EDGES, Sheet, as_mesh
 
 
 def unit_axis(axis) -> np.ndarray:
@@ -52,6 +52,7 @@ def _edge_tension(face, twin, h, beta):
 @njit(cache=True)
 def planar_energy(mesh, beta, axis):
     """E_planar of the sheet of ``mesh`` (Sheet.mesh())."""
+    mesh = as_mesh(mesh)
     twin, face = mesh.twin, mesh.face
     total = 0.0
     for h in range(mesh.counts[N_HALF_EDGES]):
@@ -67,6 +68,7 @@ def planar_energy(mesh, beta, axis):
 @njit(cache=True)
 def add_planar_forces(mesh, beta, axis, out):
     """out[v] += -dE_planar/dr_v for every vertex."""
+    mesh = as_mesh(mesh)
     origin, twin, face = mesh.origin, mesh.twin, mesh.face
     for h in range(mesh.counts[N_HALF_EDGES]):
         if h > twin[h]:
@@ -92,6 +94,7 @@ def add_planar_forces(mesh, beta, axis, out):
 @njit(cache=True)
 def planar_stiffness(mesh, beta, edge_floor):
     """max over edges of 4 |beta_ij| / l_ij (edges shorter than edge_floor count as edge_floor)."""
+    mesh = as_mesh(mesh)
     twin, face = mesh.twin, mesh.face
     worst = 0.0
     for h in range(mesh.counts[N_HALF_EDGES]):

@@ -60,7 +60,7 @@ from numba import njit
 
 from .boundary import SHELL, displacement, place, surface_normal, wrap_vertex
 from .geometry import compute_geometry, half_edge_vector, long_axes
-from .sheet import INDEX, N_CELLS, N_HALF_EDGES, N_VERTICES, NEXT_CELL_ID, TOPOLOGY_CALLS, Sheet
+from .sheet import INDEX, N_CELLS, N_HALF_EDGES, N_VERTICES, NEXT_CELL_ID, TOPOLOGY_CALLS, Sheet, as_mesh
 
 
 @dataclass
@@ -198,7 +198,7 @@ def t1_swap(sheet: Sheet, half_edge: int, new_length: float | None = None, coold
         new_length = _half_edge_length(mesh, half_edge)
     call = int(sheet.counts[TOPOLOGY_CALLS])
     sheet.topology_changed()
-    return bool(_t1(mesh, half_edge, new_length, call, cooldown))
+    return bool(_t1_swap(mesh, half_edge, new_length, call, cooldown))
 
 
 def divide_cell(sheet: Sheet, slot: int, axis=None) -> TopologyEvents:
@@ -216,8 +216,9 @@ def extrude_cell(sheet: Sheet, slot: int) -> TopologyEvents:
 
 
 # ---------------------------------------------------------------------- numba kernels
-# ``mesh`` is Sheet.mesh() (sheet.Mesh: the half-edge arrays and the boundary). Removed elements
-# are marked with -1 (origin, vertex_edge, cell_edge) until _compact.
+# ``mesh`` is a sheet.Mesh (the half-edge arrays and the boundary); the kernels called from Python take
+# Sheet.mesh() and make it one with as_mesh. Removed elements are marked with -1 (origin, vertex_edge,
+# cell_edge) until _compact.
 
 @njit(cache=True)
 def _loop_length(next_, start):
@@ -248,7 +249,7 @@ def _degree(twin, next_, vertex_edge, v):
 
 @njit(cache=True)
 def _half_edge_length(mesh, h):
-    ex, ey, ez = half_edge_vector(mesh, h)
+    ex, ey, ez = half_edge_vector(as_mesh(mesh), h)
     return np.sqrt(ex * ex + ey * ey + ez * ez)
 
 
@@ -329,10 +330,17 @@ def _t1(mesh, h, new_length, call, cooldown):
 
 
 @njit(cache=True)
-def _t1_pass(mesh, threshold, new_length, call, cooldown, boundary):
-    """Swap the short edges; with ``boundary`` also resolve short edges of the outer boundary
+def _t1_swap(mesh, h, new_length, call, cooldown):
+    """_t1 called from Python."""
+    return _t1(as_mesh(mesh), h, new_length, call, cooldown)
+
+
+@njit(cache=True)
+def _t1_pass(mesh, threshold, new_length, call, cooldown, outer_edges):
+    """Swap the short edges; with ``outer_edges`` also resolve short edges of the outer boundary
     (boundary T1, or merge of a 2-fold corner vertex). Returns (all T1s, boundary T1s, merges);
     merged vertices and edges are only marked (origin / vertex_edge -1) for _compact."""
+    mesh = as_mesh(mesh)
     vertices, origin, twin = mesh.vertices, mesh.origin, mesh.twin
     face, t1_block, counts = mesh.face, mesh.t1_block, mesh.counts
     n_t1 = n_boundary = n_merged = 0
@@ -341,7 +349,7 @@ def _t1_pass(mesh, threshold, new_length, call, cooldown, boundary):
         if h > t or origin[h] < 0 or t1_block[h] > call:
             continue
         on_boundary = face[h] < 0 or face[t] < 0
-        if on_boundary and not boundary:
+        if on_boundary and not outer_edges:
             continue
         ex, ey, ez = displacement(mesh.boundary, vertices, origin[h], origin[t])
         if ex * ex + ey * ey + ez * ez < threshold * threshold:
@@ -499,6 +507,7 @@ def _divide(mesh, a, sx, sy, sz):
 
 @njit(cache=True)
 def _divide_cells(mesh, mothers, axes, daughters):
+    mesh = as_mesh(mesh)
     vertices, origin, cell_edge = mesh.vertices, mesh.origin, mesh.cell_edge
     for m in range(mothers.shape[0]):
         a = mothers[m]
@@ -677,6 +686,7 @@ def _extrude(mesh, a, call, cooldown):
 
 @njit(cache=True)
 def _extrude_cells(mesh, cells, call, cooldown, removed):
+    mesh = as_mesh(mesh)
     for m in range(cells.shape[0]):
         removed[m] = _extrude(mesh, cells[m], call, cooldown)
 
@@ -684,6 +694,7 @@ def _extrude_cells(mesh, cells, call, cooldown, removed):
 @njit(cache=True)
 def _compact(mesh, vertex_map, edge_map, cell_map):
     """Drop marked vertices, half-edges and cells, keeping survivors in order; fill the maps."""
+    mesh = as_mesh(mesh)
     vertices, origin, twin, next_, face = mesh.vertices, mesh.origin, mesh.twin, mesh.next, mesh.face
     vertex_edge, cell_edge, cell_id, parent_id = mesh.vertex_edge, mesh.cell_edge, mesh.cell_id, mesh.parent_id
     t1_block, counts = mesh.t1_block, mesh.counts
