@@ -352,12 +352,14 @@ def shape_tensors(sheet: Sheet, geometry: Geometry | None = None) -> np.ndarray:
 def _shape_tensors(mesh, centroid, out):
     mesh = as_mesh(mesh)
     vertices, origin, next_, cell_edge = mesh.vertices, mesh.origin, mesh.next, mesh.cell_edge
+    d = np.empty(3)
     for c in range(mesh.counts[N_CELLS]):
         start = h = cell_edge[c]
         k = 0
         while True:
-            d = minimum_image(mesh.boundary, vertices[origin[h], 0] - centroid[c, 0],
-                              vertices[origin[h], 1] - centroid[c, 1], vertices[origin[h], 2] - centroid[c, 2])
+            d[0], d[1], d[2] = minimum_image(mesh.boundary, vertices[origin[h], 0] - centroid[c, 0],
+                                             vertices[origin[h], 1] - centroid[c, 1],
+                                             vertices[origin[h], 2] - centroid[c, 2])
             for a in range(3):
                 for b in range(3):
                     out[c, a, b] += d[a] * d[b]
