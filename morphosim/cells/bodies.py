@@ -68,7 +68,7 @@ class SheetBody:
 
     @positions.setter
     def positions(self, values: np.ndarray) -> None:
-        self.sheet.positions = values
+        self.sheet.positions[:] = values
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
