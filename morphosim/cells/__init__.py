@@ -8,9 +8,11 @@
         events = apply_topology(sheet, t1_length=0.05, division_area=2.0)
         model.carry(events)                             # only needed for per-cell parameter arrays
 
-Layout: :mod:`.sheet` (half-edge arrays, constructors, check), :mod:`.geometry` (areas, perimeters,
-centroids, shape tensors, adjacency), :mod:`.energy` (energy terms, forces), :mod:`.planar_polarity` (planar-polarised tension), :mod:`.dynamics`
-(overdamped integrator, FIRE), :mod:`.topology` (T1, division, extrusion, lineage).
+Layout: :mod:`.sheet` (half-edge arrays, constructors, check), :mod:`.boundary` (the planar,
+periodic and shell boundary conditions: displacement, wrapping, projection), :mod:`.geometry`
+(areas, perimeters, centroids, shape tensors, adjacency), :mod:`.energy` (energy terms, forces),
+:mod:`.planar_polarity` (planar-polarised tension), :mod:`.dynamics` (overdamped integrator, FIRE),
+:mod:`.topology` (T1, division, extrusion, lineage).
 This package imports no other morphosim scale.
 
 The hot kernels read the mesh through contiguous per-cell rings (:mod:`.rings`, rebuilt only
@@ -18,7 +20,9 @@ after topology changes). The forces are gathered, not scattered: passes over the
 and the vertices (planar sheets add one over the edges again), each thread writing only its own
 share of rows, in one parallel region (:mod:`morphosim.threads`), so the sums do not depend on the
 number of threads; sheets under 5,000 vertices run on one thread. An integrator step runs all its
-sub-steps in one such region, applying each vertex's force as it is summed.
+sub-steps in one such region, applying each vertex's force as it is summed. Kernels take their
+arrays in named records (``Sheet.mesh()``, ``geometry.SheetArrays``, ``energy.CellCoefficients``, ...),
+never more than eight arguments.
 """
 
 from .dynamics import Overdamped, move_vertices, relax

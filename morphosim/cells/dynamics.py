@@ -19,14 +19,17 @@ forces applied as they are summed); a model with edge terms (e.g. planar polarit
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
 
 from ..threads import barrier, share
-from .energy import VertexModel, force_parts, kernel_threads, part_passes, thread_vertex_parts, vertex_force
-from .geometry import project_on_ellipsoid, surface_normal, wrap_vertex
-from .sheet import INDEX, MAX_DEGREE, Sheet
+from .boundary import PERIODIC, PLANAR, SHELL, as_boundary, as_kind, retract, tangential
+from .energy import (VertexModel, as_coefficients, force_parts, kernel_threads, new_team, no_scalars, part_passes,
+                     thread_vertex_parts, vertex_force)
+from .geometry import SheetArrays, as_sheet
+from .sheet import MAX_DEGREE, Sheet
 
 SAFETY = 0.9
 
@@ -64,8 +67,10 @@ class Overdamped:
         if model.edge_terms:  # their forces come from their own kernels, between the passes
             substeps = self._steps_with_edge_terms(sheet, float(dt), v_ext)
         else:
-            substeps = _steps(kernel_threads(nv), *model.kernel_arguments(sheet), self.min_edge_length, v_ext,
-                              self.xi, float(sheet.counts[MAX_DEGREE]), float(dt), self.max_substeps, sheet.radii)
+            arrays, coefficients = model.kernel_arguments(sheet)
+            settings = tuple(StepSettings(float(dt), self.xi, self.min_edge_length,
+                                          float(sheet.counts[MAX_DEGREE]), self.max_substeps, v_ext))
+            substeps = _steps(kernel_threads(nv), arrays, coefficients, settings)
         if substeps > self.max_substeps:
             raise RuntimeError(f"more than {self.max_substeps} sub-steps for dt={dt}: the sheet is "
                                "collapsing or stiff (check parameters, or lower dt)")
@@ -80,8 +85,7 @@ class Overdamped:
         remaining, substeps = dt, 0
         while remaining > 0.0 and substeps <= self.max_substeps:
             h = substep_length(remaining, self.model.forces_and_bound(sheet, forces, self.min_edge_length), self.xi)
-            move_vertices(sheet.vertices, forces, v_ext, nv, h, 1.0 / self.xi, sheet.box, sheet.periodic,
-                          sheet.radii, kernel_threads(nv))
+            move_vertices(sheet.vertices, forces, v_ext, nv, h, 1.0 / self.xi, sheet.boundary, kernel_threads(nv))
             remaining = remaining_after(remaining, h, dt)
             substeps += 1
         return substeps
@@ -105,199 +109,180 @@ def remaining_after(remaining, h, dt):
     return remaining - h if remaining - h > 1e-12 * dt else 0.0
 
 
+# What a step takes besides the sheet and the coefficients: its length dt, the friction xi, the edge
+# floor of the stiffness bound, the most cells around a vertex, the sub-step limit and v_ext (empty
+# for none).
+StepSettings = namedtuple("StepSettings", "dt xi edge_floor max_degree max_substeps velocity")
+# One move r += h (F inv_xi + v_ext) of some vertices; v_ext (their rows of it) is added when external.
+Motion = namedtuple("Motion", "h inv_xi velocity external")
+
+
 # The sub-steps of a step run in one parallel region: the force passes (energy.part_passes), then,
 # with the step length from their stiffness bound, each thread sums the force on each of its
 # vertices and moves it (the forces are not stored), and a barrier before the next sub-step's edge
 # pass reads the moved vertices.
 @njit(cache=True)
-def _steps(n_threads, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box, periodic, coefficients,
-           edge_floor, velocity, xi, max_degree, dt, max_substeps, radii):
-    """The sub-steps of :meth:`Overdamped.step` over dt (at most max_substeps + 1) on n_threads
-    threads (one: without a parallel region); returns how many were taken."""
-    worst, arrivals, substeps = np.zeros(n_threads), np.zeros(1, np.int64), np.zeros(1, np.int64)
-    empty = np.empty(0)  # the passes store no geometry (see energy.part_passes)
-    scalars = (empty, empty, empty, empty, np.empty(0, INDEX), empty, empty)
+def _steps(n_threads, sheet, coefficients, settings):
+    """The sub-steps of :meth:`Overdamped.step` over settings.dt (at most max_substeps + 1) on
+    n_threads threads (one: without a parallel region); returns how many were taken."""
+    sheet, coefficients, settings = as_sheet(sheet), as_coefficients(coefficients), StepSettings(*settings)
+    team, substeps = new_team(n_threads), np.zeros(1, np.int64)
     if n_threads == 1:
-        _step_passes(0, 1, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides, n_cells,
-                     box, periodic, coefficients, edge_floor, scalars, velocity, xi, max_degree, dt, max_substeps,
-                     radii)
+        _step_passes(0, team, sheet, coefficients, settings, substeps)
     else:
-        _step_region(n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides,
-                     n_cells, box, periodic, coefficients, edge_floor, scalars, velocity, xi, max_degree, dt,
-                     max_substeps, radii)
+        _step_region(team, sheet.vertices, sheet.boundary, sheet.rings, coefficients, settings, substeps)
     return substeps[0]
 
 
 @njit(cache=True, parallel=True)
-def _step_region(n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides, n_cells,
-                 box, periodic, coefficients, edge_floor, scalars, velocity, xi, max_degree, dt, max_substeps, radii):
-    for thread in prange(n_threads):
-        _step_passes(thread, n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather,
-                     max_sides, n_cells, box, periodic, coefficients, edge_floor, scalars, velocity, xi, max_degree,
-                     dt, max_substeps, radii)
+def _step_region(team, vertices, boundary, rings, coefficients, settings, substeps):
+    for thread in prange(team.size):  # SheetArrays in parts (see the comment above energy._forces)
+        _step_passes(thread, team, SheetArrays(vertices, boundary, rings), coefficients, settings, substeps)
 
 
 @njit(cache=True)
-def _step_passes(thread, n_threads, arrivals, worst, substeps, shell, vertices, n_vertices, rings, gather, max_sides,
-                 n_cells, box, periodic, coefficients, edge_floor, scalars, velocity, xi, max_degree, dt,
-                 max_substeps, radii):
+def _step_passes(thread, team, sheet, coefficients, settings, substeps):
     """One thread's share of every sub-step (see the comment above)."""
-    first, last = share(n_vertices, thread, n_threads)
-    table, parts = thread_vertex_parts(gather, shell, first, last), force_parts(gather, shell)
-    external = velocity.shape[0] > 0
-    velocity = velocity[first:last] if external else velocity
-    own = vertices[first:last]
-    remaining, taken, generation = dt, 0, 0
-    while remaining > 0.0 and taken <= max_substeps:
+    first, last = share(sheet.rings.n_vertices, thread, team.size)
+    table, parts = thread_vertex_parts(sheet, first, last), force_parts(sheet)
+    external = settings.velocity.shape[0] > 0
+    velocity = settings.velocity[first:last] if external else settings.velocity
+    own = sheet.vertices[first:last]
+    scalars = no_scalars()  # the passes store no geometry
+    remaining, taken, generation = settings.dt, 0, 0
+    while remaining > 0.0 and taken <= settings.max_substeps:
         if taken > 0:
             generation += 1
-            barrier(arrivals, n_threads, generation)
-        generation = part_passes(thread, n_threads, arrivals, generation, worst, False, shell, vertices, rings,
-                                 gather, max_sides, n_cells, box, periodic, coefficients, edge_floor, scalars)
-        h = substep_length(remaining, max_degree * worst.max(), xi)
-        if shell:
-            _sum_and_move_on_shell(table, parts, own, velocity, h, 1.0 / xi, radii, external)
-        else:
-            _sum_and_move_planar(table, parts, own, velocity, h, 1.0 / xi, box, periodic, external)
-        remaining = remaining_after(remaining, h, dt)
+            barrier(team.arrivals, team.size, generation)
+        generation = part_passes(thread, team, generation, sheet, coefficients, settings.edge_floor, scalars, False)
+        h = substep_length(remaining, settings.max_degree * team.worst.max(), settings.xi)
+        _sum_and_move(table, parts, own, Motion(h, 1.0 / settings.xi, velocity, external), sheet.boundary)
+        remaining = remaining_after(remaining, h, settings.dt)
         taken += 1
     if thread == 0:
         substeps[0] = taken  # the same on every thread
 
 
 @njit(cache=True)
-def move_vertices(vertices, forces, velocity, n_vertices, h, inv_xi, box, periodic, radii, n_threads=1):
+def move_vertices(vertices, forces, velocity, n_vertices, h, inv_xi, boundary, n_threads=1):
     """r += h (F inv_xi + v) on n_threads threads (one: without a parallel region, which would wake
-    the others); tangent projection and return onto the ellipsoid on shells."""
+    the others); v may be empty (none). Tangent projection and return onto the ellipsoid on shells,
+    wrapping on periodic sheets (``boundary``: Sheet.boundary)."""
+    boundary = as_boundary(boundary)
+    motion = Motion(h, inv_xi, velocity, velocity.shape[0] > 0)
     if n_threads == 1:
-        _move_share(0, 1, vertices, forces, velocity, n_vertices, h, inv_xi, box, periodic, radii)
+        _move_share(0, 1, vertices, forces, n_vertices, motion, boundary)
     else:
-        _move_region(n_threads, vertices, forces, velocity, n_vertices, h, inv_xi, box, periodic, radii)
+        _move_region(n_threads, vertices, forces, n_vertices, motion, boundary)
 
 
 @njit(cache=True, parallel=True)
-def _move_region(n_threads, vertices, forces, velocity, n_vertices, h, inv_xi, box, periodic, radii):
+def _move_region(n_threads, vertices, forces, n_vertices, motion, boundary):
     for thread in prange(n_threads):
-        _move_share(thread, n_threads, vertices, forces, velocity, n_vertices, h, inv_xi, box, periodic, radii)
+        _move_share(thread, n_threads, vertices, forces, n_vertices, motion, boundary)
 
 
 @njit(cache=True)
-def _move_share(thread, n_threads, vertices, forces, velocity, n_vertices, h, inv_xi, box, periodic, radii):
+def _move_share(thread, n_threads, vertices, forces, n_vertices, motion, boundary):
     """Move one thread's share of the vertices (views from 0: see geometry.planar_edges)."""
     first, last = share(n_vertices, thread, n_threads)
-    external = velocity.shape[0] > 0
-    velocity = velocity[first:last] if external else velocity
-    if radii[0] > 0.0:
-        _move_on_shell(vertices[first:last], forces[first:last], velocity, h, inv_xi, radii, external)
+    velocity = motion.velocity[first:last] if motion.external else motion.velocity
+    _move(vertices[first:last], forces[first:last], Motion(motion.h, motion.inv_xi, velocity, motion.external),
+          boundary)
+
+
+# One loop per kind of boundary (as_kind): a loop body that also holds the (unused) shell code runs
+# much slower. With arcp, the divisions by the box and the radii (values, see .boundary) become
+# multiplications by inverses computed once. The step kernel sums each vertex's force and moves it
+# in the same loop (_sum_and_move), so the forces never make a round trip through a buffer in
+# memory. No contraction into fused multiply-adds here, which the compiler would choose differently
+# in the two loops: they round alike, and a step moves the vertices exactly as move_vertices does.
+@njit(cache=True, error_model="numpy", fastmath={"arcp"})
+def _move(vertices, forces, motion, boundary):
+    """Move the vertices by the forces of the same rows."""
+    if boundary.kind == SHELL:
+        _move_loop(vertices, forces, motion, as_kind(boundary, SHELL))
+    elif boundary.kind == PERIODIC:
+        _move_loop(vertices, forces, motion, as_kind(boundary, PERIODIC))
     else:
-        _move_planar(vertices[first:last], forces[first:last], velocity, h, inv_xi, box, periodic, external)
+        _move_loop(vertices, forces, motion, as_kind(boundary, PLANAR))
 
 
-# One loop per geometry: a loop body that also holds the (unused) shell code runs much slower. The
-# radii and the box are copied into values: read from an array the stores might alias, they would be
-# reloaded at every vertex; as values, with arcp, their divisions become multiplications by inverses
-# computed once. The step kernel sums each vertex's force and moves it in the same loop
-# (_sum_and_move_*), so the forces never make a round trip through a buffer in memory. No
-# contraction into fused multiply-adds here, which the compiler would choose differently in the two
-# loops: they round alike, and a step moves the vertices exactly as move_vertices does.
-@njit(cache=True, error_model="numpy", fastmath={"arcp"})
-def _move_on_shell(vertices, forces, velocity, h, inv_xi, radii, external):
-    radii = (radii[0], radii[1], radii[2])
+@njit(inline="always")
+def _move_loop(vertices, forces, motion, boundary):
     for v in range(vertices.shape[0]):
-        _move_shell_vertex(vertices, v, forces[v, 0], forces[v, 1], forces[v, 2], velocity, h, inv_xi, radii,
-                           external)
+        _move_vertex(vertices, v, forces[v, 0], forces[v, 1], forces[v, 2], motion, boundary)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"arcp"})
-def _move_planar(vertices, forces, velocity, h, inv_xi, box, periodic, external):
-    box = (box[0], box[1])
-    for v in range(vertices.shape[0]):
-        _move_planar_vertex(vertices, v, forces[v, 0], forces[v, 1], forces[v, 2], velocity, h, inv_xi, box,
-                            periodic, external)
-
-
-@njit(cache=True, error_model="numpy", fastmath={"arcp"})
-def _sum_and_move_on_shell(table, parts, vertices, velocity, h, inv_xi, radii, external):
-    """Move the shell vertices of ``table`` (a share; vertices and velocity are views of the same
+def _sum_and_move(table, parts, vertices, motion, boundary):
+    """Move the vertices of ``table`` (a share; vertices and motion.velocity are views of the same
     rows) by their forces summed from parts (energy.vertex_force)."""
-    radii = (radii[0], radii[1], radii[2])
     # one loop for each value of external, a constant in it: tested inside, it makes the loop much slower
-    if external:
-        _sum_and_move_on_shell_loop(table, parts, vertices, velocity, h, inv_xi, radii, True)
+    if motion.external:
+        _sum_and_move_kinds(table, parts, vertices, Motion(motion.h, motion.inv_xi, motion.velocity, True), boundary)
     else:
-        _sum_and_move_on_shell_loop(table, parts, vertices, velocity, h, inv_xi, radii, False)
+        _sum_and_move_kinds(table, parts, vertices, Motion(motion.h, motion.inv_xi, motion.velocity, False), boundary)
 
 
 @njit(inline="always")
-def _sum_and_move_on_shell_loop(table, parts, vertices, velocity, h, inv_xi, radii, external):
-    for v in range(vertices.shape[0]):
-        fx, fy, fz = vertex_force(table, parts, v)
-        _move_shell_vertex(vertices, v, fx, fy, fz, velocity, h, inv_xi, radii, external)
-
-
-@njit(cache=True, error_model="numpy", fastmath={"arcp"})
-def _sum_and_move_planar(table, parts, vertices, velocity, h, inv_xi, box, periodic, external):
-    """_sum_and_move_on_shell for planar vertices."""
-    box = (box[0], box[1])
-    if external:
-        _sum_and_move_planar_loop(table, parts, vertices, velocity, h, inv_xi, box, periodic, True)
+def _sum_and_move_kinds(table, parts, vertices, motion, boundary):
+    if boundary.kind == SHELL:
+        _sum_and_move_loop(table, parts, vertices, motion, as_kind(boundary, SHELL))
+    elif boundary.kind == PERIODIC:
+        _sum_and_move_loop(table, parts, vertices, motion, as_kind(boundary, PERIODIC))
     else:
-        _sum_and_move_planar_loop(table, parts, vertices, velocity, h, inv_xi, box, periodic, False)
+        _sum_and_move_loop(table, parts, vertices, motion, as_kind(boundary, PLANAR))
 
 
 @njit(inline="always")
-def _sum_and_move_planar_loop(table, parts, vertices, velocity, h, inv_xi, box, periodic, external):
-    # last vertex first: it starts on the rows the edge-force pass before it wrote last, and ends on
-    # the vertices the next sub-step's edge pass reads first, both still cached (it matters once the
-    # passes' arrays outgrow the shared cache; the other passes run slower backwards)
+def _sum_and_move_loop(table, parts, vertices, motion, boundary):
+    if boundary.kind == SHELL:
+        for v in range(vertices.shape[0]):
+            fx, fy, fz = vertex_force(table, parts, v)
+            _move_vertex(vertices, v, fx, fy, fz, motion, boundary)
+        return
+    # planar: last vertex first. It starts on the rows the edge-force pass before it wrote last, and
+    # ends on the vertices the next sub-step's edge pass reads first, both still cached (it matters once
+    # the passes' arrays outgrow the shared cache; the other passes run slower backwards)
     for v in range(vertices.shape[0] - 1, -1, -1):
         fx, fy, fz = vertex_force(table, parts, v)
-        _move_planar_vertex(vertices, v, fx, fy, fz, velocity, h, inv_xi, box, periodic, external)
+        _move_vertex(vertices, v, fx, fy, fz, motion, boundary)
 
 
 @njit(inline="always")
-def _move_shell_vertex(vertices, v, fx, fy, fz, velocity, h, inv_xi, radii, external):
-    """r_v += h (F inv_xi + v_ext) projected on the tangent plane, then back onto the ellipsoid."""
-    ux, uy, uz = _velocity(fx, fy, fz, velocity, v, inv_xi, external)
-    nx, ny, nz = surface_normal(vertices[v, 0], vertices[v, 1], vertices[v, 2], radii)
-    un = ux * nx + uy * ny + uz * nz
-    vertices[v, 0] += h * (ux - un * nx)
-    vertices[v, 1] += h * (uy - un * ny)
-    vertices[v, 2] += h * (uz - un * nz)
-    project_on_ellipsoid(vertices, v, radii)
+def _move_vertex(vertices, v, fx, fy, fz, motion, boundary):
+    """r_v += h (F inv_xi + v_ext), on shells projected on the tangent plane, then put back onto the
+    ellipsoid; on planar sheets in x and y (z stays 0: not read or written, see Sheet.vertices),
+    wrapped into a periodic box (boundary.retract)."""
+    ux, uy, uz = _velocity(fx, fy, fz, motion, v)
+    ux, uy, uz = tangential(boundary, vertices, v, ux, uy, uz)
+    vertices[v, 0] += motion.h * ux
+    vertices[v, 1] += motion.h * uy
+    if boundary.kind == SHELL:
+        vertices[v, 2] += motion.h * uz
+    retract(boundary, vertices, v)
 
 
 @njit(inline="always")
-def _move_planar_vertex(vertices, v, fx, fy, fz, velocity, h, inv_xi, box, periodic, external):
-    """r_v += h (F inv_xi + v_ext) in x and y (z stays 0: not read or written, see Sheet.vertices),
-    wrapped into a periodic box."""
-    ux, uy, uz = _velocity(fx, fy, fz, velocity, v, inv_xi, external)
-    vertices[v, 0] += h * ux
-    vertices[v, 1] += h * uy
-    wrap_vertex(vertices, v, box, periodic)
-
-
-@njit(inline="always")
-def _velocity(fx, fy, fz, velocity, v, inv_xi, external):
-    ux = fx * inv_xi
-    uy = fy * inv_xi
-    uz = fz * inv_xi
-    if external:
-        ux += velocity[v, 0]
-        uy += velocity[v, 1]
-        uz += velocity[v, 2]
+def _velocity(fx, fy, fz, motion, v):
+    ux = fx * motion.inv_xi
+    uy = fy * motion.inv_xi
+    uz = fz * motion.inv_xi
+    if motion.external:
+        ux += motion.velocity[v, 0]
+        uy += motion.velocity[v, 1]
+        uz += motion.velocity[v, 2]
     return ux, uy, uz
 
 
 @njit(cache=True)
-def _tangent_forces(vertices, forces, n_vertices, radii):
+def _tangent_forces(vertices, forces, n_vertices, boundary):
     """Remove the normal component of the forces on a shell (in place)."""
+    boundary = as_boundary(boundary)
     for v in range(n_vertices):
-        nx, ny, nz = surface_normal(vertices[v, 0], vertices[v, 1], vertices[v, 2], radii)
-        fn = forces[v, 0] * nx + forces[v, 1] * ny + forces[v, 2] * nz
-        forces[v, 0] -= fn * nx
-        forces[v, 1] -= fn * ny
-        forces[v, 2] -= fn * nz
+        forces[v, 0], forces[v, 1], forces[v, 2] = tangential(boundary, vertices, v, forces[v, 0], forces[v, 1],
+                                                              forces[v, 2])
 
 
 def relax(sheet: Sheet, model: VertexModel, *, tolerance: float = 1e-8, max_steps: int = 100_000,
@@ -316,7 +301,7 @@ def relax(sheet: Sheet, model: VertexModel, *, tolerance: float = 1e-8, max_step
     def evaluate():
         model.forces(sheet, out=forces)
         if sheet.is_shell:
-            _tangent_forces(sheet.vertices, forces, nv, sheet.radii)
+            _tangent_forces(sheet.vertices, forces, nv, sheet.boundary)
         return np.abs(forces).max()
 
     max_force = evaluate()
@@ -339,8 +324,7 @@ def relax(sheet: Sheet, model: VertexModel, *, tolerance: float = 1e-8, max_step
             h, alpha, since_uphill = 0.5 * h, alpha0, 0
         velocity += h * forces  # semi-implicit Euler with unit mass
         # the displacement h * velocity is applied through the same kernel as the dynamics
-        move_vertices(sheet.vertices, velocity, no_velocity, nv, h, 1.0, sheet.box, sheet.periodic, sheet.radii,
-                      kernel_threads(nv))
+        move_vertices(sheet.vertices, velocity, no_velocity, nv, h, 1.0, sheet.boundary, kernel_threads(nv))
         max_force = evaluate()
     return {"steps": step, "max_force": float(max_force), "energy": model.energy(sheet),
             "converged": bool(max_force < tolerance)}

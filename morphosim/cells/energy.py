@@ -28,14 +28,16 @@ Units: with lengths in µm and energies in nN·µm, K is nN/µm^3, Gamma nN/µm,
 
 from __future__ import annotations
 
-import numba
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
 
 from ..threads import barrier, region_threads, share
-from .geometry import (Geometry, compute_geometry, planar_cell, planar_edges, ring_side, shell_cell, shell_edges,
-                       store_scalars)
-from .sheet import MAX_DEGREE, Sheet
+from .boundary import SHELL
+from .geometry import (CellScalars, CellShape, Geometry, SheetArrays, as_scalars, as_sheet, compute_geometry,
+                       edge_pass, planar_cell, ring_side, sheet_arrays, shell_cell, store_scalars)
+from .sheet import INDEX, MAX_DEGREE, Sheet
 
 
 class ParameterError(ValueError):
@@ -88,8 +90,19 @@ class Coefficients:
         setattr(self, name, values if current is self._zero else current + values)
 
     def arrays(self) -> tuple:
+        """The coefficients in NAMES order, a plain tuple for the kernels (see .boundary)."""
         return (self.area_stiffness, self.area_slope, self.perimeter_stiffness, self.perimeter_slope,
                 self.line_tension)
+
+
+# Coefficients as the kernels take them (each a length-1 array or one value per cell slot).
+CellCoefficients = namedtuple("CellCoefficients", Coefficients.NAMES)
+
+
+@njit(inline="always")
+def as_coefficients(values):
+    """The CellCoefficients of Coefficients.arrays()."""
+    return CellCoefficients(*values)
 
 
 # ---------------------------------------------------------------------- energy terms
@@ -270,24 +283,23 @@ class VertexModel:
         from one pass over the cells. Refreshes the scalar fields of ``self.geometry`` (area,
         perimeter, line_length, n_sides, ...); the vector fields (centroid, normal) are refreshed by
         :meth:`update` and :func:`compute_geometry`."""
-        per_cell_max = _forces(kernel_threads(sheet.n_vertices), *self.kernel_arguments(sheet), edge_floor,
-                               self.geometry.arrays(), out)
+        arrays, coefficients = self.kernel_arguments(sheet)
+        per_cell_max = _forces(kernel_threads(sheet.n_vertices), arrays, coefficients, edge_floor,
+                               self.geometry.scalars, out)
         for term in self.edge_terms:
             term.add_forces(sheet, out)
         return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
                 + sum(term.stiffness_bound(sheet, edge_floor) for term in self.edge_terms))
 
     def kernel_arguments(self, sheet: Sheet) -> tuple:
-        """(shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box, periodic, coefficients):
-        what the force kernels (and the integrator's step kernel) take from the sheet and the cell
-        terms, after checking the parameters' lengths; makes ``self.geometry`` large enough."""
+        """(SheetArrays, CellCoefficients) as plain tuples: what the force kernels (and the
+        integrator's step kernel) take from the sheet and the cell terms, after checking the
+        parameters' lengths; makes ``self.geometry`` large enough."""
         n = sheet.n_cells
         coefficients = self._coefficients(n)
         if self.geometry.capacity < n:
             self.geometry = Geometry(sheet.cell_edge.shape[0])
-        rings = sheet.rings()
-        return (sheet.is_shell, sheet.vertices, sheet.n_vertices, rings.arrays(), rings.gather_arrays(),
-                rings.max_sides, n, sheet.box, sheet.periodic, coefficients.arrays())
+        return sheet_arrays(sheet), coefficients.arrays()
 
     def stiffness_bound(self, sheet: Sheet, edge_floor: float = 0.0) -> float:
         """Upper bound on the largest eigenvalue of the energy Hessian (energy / length^2) for the
@@ -303,44 +315,47 @@ class VertexModel:
         tension would otherwise shrink the bound, and the time step, geometrically towards zero
         (it is the T1 swap, not the integrator, that must resolve it).
         """
-        g = self.geometry
-        per_cell_max = _stiffness_bound(g.n_sides, g.sum_squared_edges, g.shortest_edge, g.area, g.perimeter,
-                                        self.coefficients.arrays(), sheet.n_cells, sheet.is_shell, edge_floor)
+        per_cell_max = _stiffness_bound(self.geometry.scalars, self.coefficients.arrays(), sheet.n_cells,
+                                        sheet.is_shell, edge_floor)
         return (float(sheet.counts[MAX_DEGREE]) * per_cell_max
                 + sum(term.stiffness_bound(sheet, edge_floor) for term in self.edge_terms))
 
 
-@njit(inline="always")
-def cell_derivatives(area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, c, area,
-                     perimeter):
-    """(dE/dA, d2E/dA2, dE/dP, d2E/dP2, lambda) of cell c from its quadratic-form coefficients."""
-    a2 = per_cell(area_stiffness, c)
-    p2 = per_cell(perimeter_stiffness, c)
-    return (a2 * area + per_cell(area_slope, c), a2, p2 * perimeter + per_cell(perimeter_slope, c), p2,
-            per_cell(line_tension, c))
+# One cell's derivatives of E_c: dE/dA, d2E/dA2, dE/dP, d2E/dP2 and its line tension lambda.
+CellDerivatives = namedtuple("CellDerivatives", "dE_dA d2E_dA2 dE_dP d2E_dP2 line_tension")
 
 
 @njit(inline="always")
-def cell_stiffness(n_sides, sum_squared_edges, shortest_edge, dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension,
-                   shell, edge_floor):
-    """Bound on the largest Hessian eigenvalue of one cell's energy (see stiffness_bound)."""
+def cell_derivatives(coefficients, c, area, perimeter):
+    """Cell c's CellDerivatives from its quadratic-form coefficients:
+    dE/dA = a2 A + a1, d2E/dA2 = a2, dE/dP = p2 P + p1, d2E/dP2 = p2."""
+    a2 = per_cell(coefficients.area_stiffness, c)
+    p2 = per_cell(coefficients.perimeter_stiffness, c)
+    return CellDerivatives(a2 * area + per_cell(coefficients.area_slope, c), a2,
+                           p2 * perimeter + per_cell(coefficients.perimeter_slope, c), p2,
+                           per_cell(coefficients.line_tension, c))
+
+
+@njit(inline="always")
+def cell_stiffness(shape, derivatives, shell, edge_floor):
+    """Bound on the largest Hessian eigenvalue of one cell's energy (see stiffness_bound), from its
+    CellShape and CellDerivatives."""
     shell_factor = 2.0 if shell else 1.0
-    s = shell_factor * (d2E_dA2 * sum_squared_edges + abs(dE_dA))
-    s += d2E_dP2 * 4.0 * n_sides
-    s += 4.0 * max(dE_dP + line_tension, 0.0) / max(shortest_edge, edge_floor)
+    s = shell_factor * (derivatives.d2E_dA2 * shape.sum_squared_edges + abs(derivatives.dE_dA))
+    s += derivatives.d2E_dP2 * 4.0 * shape.n_sides
+    s += 4.0 * max(derivatives.dE_dP + derivatives.line_tension, 0.0) / max(shape.shortest_edge, edge_floor)
     return s
 
 
 @njit(cache=True)
-def _stiffness_bound(n_sides, sum_squared_edges, shortest_edge, area, perimeter, coefficients, n_cells, shell,
-                     edge_floor):
-    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_ = coefficients
+def _stiffness_bound(scalars, coefficients, n_cells, shell, edge_floor):
+    scalars, coefficients = as_scalars(scalars), as_coefficients(coefficients)
     worst = 0.0
     for c in range(n_cells):
-        dE_dA, d2E_dA2, dE_dP, d2E_dP2, line_tension = cell_derivatives(
-            area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension_, c, area[c], perimeter[c])
-        worst = max(worst, cell_stiffness(n_sides[c], sum_squared_edges[c], shortest_edge[c], dE_dA, d2E_dA2,
-                                          dE_dP, d2E_dP2, line_tension, shell, edge_floor))
+        shape = CellShape(scalars.area[c], scalars.perimeter[c], scalars.line_length[c], scalars.n_sides[c],
+                          scalars.sum_squared_edges[c], scalars.shortest_edge[c])
+        derivatives = cell_derivatives(coefficients, c, shape.area, shape.perimeter)
+        worst = max(worst, cell_stiffness(shape, derivatives, shell, edge_floor))
     return worst
 
 
@@ -349,57 +364,57 @@ def _stiffness_bound(n_sides, sum_squared_edges, shortest_edge, area, perimeter,
 # edge's force on its ends needs only its two cells' responses. On shells a cell's fan-area gradient
 # at a vertex depends on the whole cell, so each cell writes its force on each of its vertices (into
 # side_force, by ring position) and each vertex sums those of the cells around it. The kernels take
-# the sheet's and the model's arrays as the tuples Rings.arrays(), Rings.gather_arrays(),
-# Coefficients.arrays() and Geometry.arrays() (a prange body must pass such tuples on to a function
-# rather than unpack them itself: writes through arrays unpacked in the body are lost).
+# the records SheetArrays (geometry.sheet_arrays), CellCoefficients and CellScalars. A prange body
+# passes records on to a function rather than unpack them itself (writes through arrays unpacked in
+# the body are lost), and takes only flat ones: it gets SheetArrays in parts and rebuilds it.
+
+# The threads of one parallel region: how many, the barrier's arrival counter, and one slot per
+# thread for the largest stiffness bound of its cells.
+Team = namedtuple("Team", "size arrivals worst")
+
+
+@njit(inline="always")
+def new_team(n_threads):
+    return Team(n_threads, np.zeros(1, np.int64), np.zeros(n_threads))
+
 
 @njit(cache=True)
-def _forces(n_threads, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box, periodic, coefficients,
-            edge_floor, geometry, out):
+def _forces(n_threads, sheet, coefficients, edge_floor, scalars, out):
     """Forces into ``out`` on n_threads threads (one: without a parallel region, which would wake the
-    others); returns the largest per-cell stiffness bound."""
-    worst, arrivals = np.zeros(n_threads), np.zeros(1, np.int64)
+    others), storing the cells' scalar geometry; returns the largest per-cell stiffness bound."""
+    sheet, coefficients, scalars = as_sheet(sheet), as_coefficients(coefficients), as_scalars(scalars)
+    team = new_team(n_threads)
     if n_threads == 1:
-        _force_passes(0, 1, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box,
-                      periodic, coefficients, edge_floor, geometry, out)
+        _force_passes(0, team, sheet, coefficients, edge_floor, scalars, out)
     else:
-        _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box,
-                      periodic, coefficients, edge_floor, geometry, out)
-    return worst.max()
+        _force_region(team, sheet.vertices, sheet.boundary, sheet.rings, coefficients, edge_floor, scalars, out)
+    return team.worst.max()
 
 
 @njit(cache=True, parallel=True)
-def _force_region(n_threads, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides, n_cells, box,
-                  periodic, coefficients, edge_floor, geometry, out):
+def _force_region(team, vertices, boundary, rings, coefficients, edge_floor, scalars, out):
     """_force_passes in one parallel region, one iteration per thread (see morphosim.threads)."""
-    for thread in prange(n_threads):
-        _force_passes(thread, n_threads, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides,
-                      n_cells, box, periodic, coefficients, edge_floor, geometry, out)
+    for thread in prange(team.size):
+        _force_passes(thread, team, SheetArrays(vertices, boundary, rings), coefficients, edge_floor, scalars, out)
 
 
 @njit(cache=True)
-def _force_passes(thread, n_threads, arrivals, worst, shell, vertices, n_vertices, rings, gather, max_sides, n_cells,
-                  box, periodic, coefficients, edge_floor, geometry, out):
+def _force_passes(thread, team, sheet, coefficients, edge_floor, scalars, out):
     """One thread's share of :func:`part_passes` (storing the cells' geometry), then of the sum F_v."""
-    area, signed_area, perimeter, line_length, _, _, n_sides, sum_squared_edges, shortest_edge = geometry
-    part_passes(thread, n_threads, arrivals, 0, worst, True, shell, vertices, rings, gather, max_sides, n_cells, box,
-                periodic, coefficients, edge_floor,
-                (area, signed_area, perimeter, line_length, n_sides, sum_squared_edges, shortest_edge))
-    first, last = share(n_vertices, thread, n_threads)
-    sum_parts(thread_vertex_parts(gather, shell, first, last), force_parts(gather, shell), out[first:last])
+    part_passes(thread, team, 0, sheet, coefficients, edge_floor, scalars, True)
+    first, last = share(sheet.rings.n_vertices, thread, team.size)
+    sum_parts(thread_vertex_parts(sheet, first, last), force_parts(sheet), out[first:last])
 
 
 @njit(cache=True)
-def part_passes(thread, n_threads, arrivals, generation, worst, store, shell, vertices, rings, gather, max_sides,
-                n_cells, box, periodic, coefficients, edge_floor, scalars):
+def part_passes(thread, team, generation, sheet, coefficients, edge_floor, scalars, store):
     """One thread's share of every pass up to the forces' parts, the passes separated by barriers
     (numbered from ``generation`` + 1; returns the last one). Each thread writes only its own rows,
     so the results are the same, bit for bit, for any number of threads:
 
     1. edges: (vector, length) on planar sheets, (unit vector, length) on shells;
-    2. cells: the stiffness bound (the largest per thread in worst); with ``store``, also the
-       geometry's scalar fields into ``scalars`` (area, signed_area, perimeter, line_length, n_sides,
-       sum_squared_edges, shortest_edge; without, they may be empty); planar: the cell_response row
+    2. cells: the stiffness bound (the largest per thread in team.worst); with ``store``, also the
+       cells' CellScalars (without, the arrays may be empty); planar: the cell_response row
        (dE/dA, t = dE/dP + lambda/2); shells: -dE_c/dr at each of the cell's vertices, into
        side_force (_shell_cells);
     3. planar only, edges: with L and R the cells left and right of tail -> head (R outside: zeros),
@@ -411,49 +426,54 @@ def part_passes(thread, n_threads, arrivals, generation, worst, store, shell, ve
        force on its ends: g + q on the tail, -g + q on the head (end_force).
 
     F_v is then the sum of v's rows of force_parts (:func:`vertex_force`)."""
-    cell_start, _, ring_code, edge_tail, edge_head, edge_data = rings
-    edge_cells, _, cell_response, end_force, _, side_force = gather
-    n_edges = edge_tail.shape[0]
+    rings, n_cells = sheet.rings, sheet.rings.n_cells
+    n_edges = rings.edge_tail.shape[0]
     # each pass gets views of its share (see geometry.planar_edges: indices from 0 are faster)
-    first, last = share(n_edges, thread, n_threads)
-    if shell:
-        shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
-    else:
-        planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last)
-    barrier(arrivals, n_threads, generation + 1)
-    first, last = share(n_cells, thread, n_threads)
-    area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension = coefficients
-    parameters = (_rows(area_stiffness, first, last), _rows(area_slope, first, last),
-                  _rows(perimeter_stiffness, first, last), _rows(perimeter_slope, first, last),
-                  _rows(line_tension, first, last), edge_floor, store)
-    area, signed_area, perimeter, line_length, n_sides, sum_squared_edges, shortest_edge = scalars
-    scalars = (area[first:last], signed_area[first:last], perimeter[first:last], line_length[first:last],
-               n_sides[first:last], sum_squared_edges[first:last], shortest_edge[first:last])
-    if shell:
-        worst[thread] = _shell_cells(cell_start[first:last + 1], ring_code, edge_data, side_force, max_sides,
-                                     *parameters, *scalars)
-        barrier(arrivals, n_threads, generation + 2)
+    first, last = share(n_edges, thread, team.size)
+    edge_pass(sheet, first, last)
+    barrier(team.arrivals, team.size, generation + 1)
+    first, last = share(n_cells, thread, team.size)
+    own_coefficients = CellCoefficients(
+        _rows(coefficients.area_stiffness, first, last), _rows(coefficients.area_slope, first, last),
+        _rows(coefficients.perimeter_stiffness, first, last), _rows(coefficients.perimeter_slope, first, last),
+        _rows(coefficients.line_tension, first, last))
+    own_scalars = CellScalars(
+        scalars.area[first:last], scalars.signed_area[first:last], scalars.perimeter[first:last],
+        scalars.line_length[first:last], scalars.n_sides[first:last], scalars.sum_squared_edges[first:last],
+        scalars.shortest_edge[first:last])
+    cell_start = rings.cell_start[first:last + 1]
+    if sheet.boundary.kind == SHELL:
+        team.worst[thread] = _shell_cells(cell_start, rings, own_coefficients, edge_floor, own_scalars, store)
+        barrier(team.arrivals, team.size, generation + 2)
         return generation + 2
-    worst[thread] = _planar_cells(cell_start[first:last + 1], ring_code, edge_data, cell_response[first:last],
-                                  *parameters, *scalars)
-    barrier(arrivals, n_threads, generation + 2)
-    first, last = share(n_edges, thread, n_threads)
-    _edge_forces(edge_cells[first:last], edge_data[:, first:last], cell_response, line_tension, n_cells,
-                 end_force[2 * first:2 * last])
-    barrier(arrivals, n_threads, generation + 3)
+    team.worst[thread] = _planar_cells(cell_start, rings, rings.cell_response[first:last], own_coefficients,
+                                       edge_floor, own_scalars, store)
+    barrier(team.arrivals, team.size, generation + 2)
+    first, last = share(n_edges, thread, team.size)
+    _edge_forces(rings.edge_cells[first:last], rings.edge_data[:, first:last], rings.cell_response,
+                 coefficients.line_tension, n_cells, rings.end_force[2 * first:2 * last])
+    barrier(team.arrivals, team.size, generation + 3)
     return generation + 3
 
 
 @njit(inline="always")
-def force_parts(gather, shell):
-    """The rows the vertices sum their forces from: side_force on shells, end_force on planar sheets."""
-    return gather[5] if shell else gather[3]
+def no_scalars():
+    """Empty CellScalars, for passes that store no geometry (a time step)."""
+    empty = np.empty(0)
+    return CellScalars(empty, empty, empty, empty, np.empty(0, INDEX), empty, empty)
 
 
 @njit(inline="always")
-def thread_vertex_parts(gather, shell, first, last):
+def force_parts(sheet):
+    """The rows the vertices sum their forces from: side_force on shells, end_force on planar sheets."""
+    return sheet.rings.side_force if sheet.boundary.kind == SHELL else sheet.rings.end_force
+
+
+@njit(inline="always")
+def thread_vertex_parts(sheet, first, last):
     """The rows of the table of force_parts rows (vertex_sides or vertex_ends) of vertices [first, last)."""
-    return gather[4][first:last] if shell else gather[1][first:last]
+    rings = sheet.rings
+    return rings.vertex_sides[first:last] if sheet.boundary.kind == SHELL else rings.vertex_ends[first:last]
 
 
 @njit(inline="always")
@@ -463,47 +483,34 @@ def _rows(values, first, last):
 
 
 @njit(inline="always")
-def _cell_response(c, area, perimeter, line, n, squares, shortest, shell, edge_floor, store, area_stiffness,
-                   area_slope, perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area, perimeter_,
-                   line_length, n_sides, sum_squared_edges, shortest_edge):
-    """Cell c's (dE/dA, dE/dP, lambda, stiffness bound); with ``store``, store its scalar geometry (a
-    time step does not need it, and skips the stores)."""
+def _cell_response(c, shape, shell, edge_floor, store, coefficients, scalars):
+    """Cell c's (dE/dA, dE/dP, lambda, stiffness bound) from its CellShape; with ``store``, store
+    the shape into ``scalars`` (a time step does not need it, and skips the stores)."""
     if store:
-        store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
-                      n_sides, sum_squared_edges, shortest_edge)
-    dE_dA, d2E_dA2, dE_dP, d2E_dP2, lambda_ = cell_derivatives(
-        area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, c, area, perimeter)
-    stiffness = cell_stiffness(n, squares, shortest, dE_dA, d2E_dA2, dE_dP, d2E_dP2, lambda_, shell, edge_floor)
-    return dE_dA, dE_dP, lambda_, stiffness
+        store_scalars(scalars, c, shape)
+    derivatives = cell_derivatives(coefficients, c, shape.area, shape.perimeter)
+    stiffness = cell_stiffness(shape, derivatives, shell, edge_floor)
+    return derivatives.dE_dA, derivatives.dE_dP, derivatives.line_tension, stiffness
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _planar_cells(cell_start, ring_code, edge_data, cell_response, area_stiffness, area_slope, perimeter_stiffness,
-                  perimeter_slope, line_tension, edge_floor, store, area_, signed_area, perimeter_, line_length,
-                  n_sides, sum_squared_edges, shortest_edge):
-    """Pass 2 over the cells of ``cell_start`` (a share: its per-cell arrays are views of the same
-    rows): cell_response rows (dE/dA, dE/dP + lambda/2); returns the largest stiffness bound."""
+def _planar_cells(cell_start, rings, cell_response, coefficients, edge_floor, scalars, store):
+    """Pass 2 over the cells of ``cell_start`` (a share: cell_response, coefficients and scalars are
+    views of the same rows): cell_response rows (dE/dA, dE/dP + lambda/2); returns the largest
+    stiffness bound."""
     # one loop for each value of store, each with it as a constant: a loop that tests it per cell is much slower
     if store:
-        return _planar_cell_loop(cell_start, ring_code, edge_data, cell_response, area_stiffness, area_slope,
-                                 perimeter_stiffness, perimeter_slope, line_tension, edge_floor, True, area_,
-                                 signed_area, perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
-    return _planar_cell_loop(cell_start, ring_code, edge_data, cell_response, area_stiffness, area_slope,
-                             perimeter_stiffness, perimeter_slope, line_tension, edge_floor, False, area_, signed_area,
-                             perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+        return _planar_cell_loop(cell_start, rings, cell_response, coefficients, edge_floor, scalars, True)
+    return _planar_cell_loop(cell_start, rings, cell_response, coefficients, edge_floor, scalars, False)
 
 
 @njit(inline="always")
-def _planar_cell_loop(cell_start, ring_code, edge_data, cell_response, area_stiffness, area_slope,
-                      perimeter_stiffness, perimeter_slope, line_tension, edge_floor, store, area_, signed_area,
-                      perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge):
+def _planar_cell_loop(cell_start, rings, cell_response, coefficients, edge_floor, scalars, store):
+    ring_code, edge_data = rings.ring_code, rings.edge_data
     worst = 0.0
     for c in range(cell_start.shape[0] - 1):
-        area, perimeter, line, _, _, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c)
-        dE_dA, dE_dP, lambda_, stiffness = _cell_response(
-            c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, False, edge_floor, store,
-            area_stiffness, area_slope, perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area,
-            perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+        shape, _, _ = planar_cell(cell_start, ring_code, edge_data, c)
+        dE_dA, dE_dP, lambda_, stiffness = _cell_response(c, shape, False, edge_floor, store, coefficients, scalars)
         # its share of the tension of each of its edges (on the outer boundary, _edge_forces adds lambda/2)
         cell_response[c, 0], cell_response[c, 1] = dE_dA, dE_dP + 0.5 * lambda_
         worst = max(worst, stiffness)
@@ -530,11 +537,9 @@ def _edge_forces(edge_cells, edge_data, cell_response, line_tension, outside, en
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _shell_cells(cell_start, ring_code, edge_data, side_force, max_sides, area_stiffness, area_slope,
-                 perimeter_stiffness, perimeter_slope, line_tension, edge_floor, store, area_, signed_area, perimeter_,
-                 line_length, n_sides, sum_squared_edges, shortest_edge):
-    """Pass 2 over the shell cells of ``cell_start`` (a share: its per-cell arrays are views of the
-    same rows; side_force is indexed by the ring positions in cell_start); returns the largest bound.
+def _shell_cells(cell_start, rings, coefficients, edge_floor, scalars, store):
+    """Pass 2 over the shell cells of ``cell_start`` (a share: coefficients and scalars are views of
+    the same rows; side_force is indexed by the ring positions in cell_start); returns the largest bound.
 
     Side i of a ring runs from its vertex i to vertex i+1, so vertex i ends side i-1 (the "previous"
     side) and starts side i: dl_i/dr_i = -u_i and dl_(i-1)/dr_i = +u_(i-1); a side's tension is
@@ -542,28 +547,20 @@ def _shell_cells(cell_start, ring_code, edge_data, side_force, max_sides, area_s
     terms of triangles (c, r_i, r_i+1), (r_i+1 - c) x unit(t_i) / 2, and (c, r_i-1, r_i),
     unit(t_i-1) x (r_i-1 - c) / 2."""
     if store:  # see _planar_cells
-        return _shell_cell_loop(cell_start, ring_code, edge_data, side_force, max_sides, area_stiffness, area_slope,
-                                perimeter_stiffness, perimeter_slope, line_tension, edge_floor, True, area_,
-                                signed_area, perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
-    return _shell_cell_loop(cell_start, ring_code, edge_data, side_force, max_sides, area_stiffness, area_slope,
-                            perimeter_stiffness, perimeter_slope, line_tension, edge_floor, False, area_, signed_area,
-                            perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
+        return _shell_cell_loop(cell_start, rings, coefficients, edge_floor, scalars, True)
+    return _shell_cell_loop(cell_start, rings, coefficients, edge_floor, scalars, False)
 
 
 @njit(inline="always")
-def _shell_cell_loop(cell_start, ring_code, edge_data, side_force, max_sides, area_stiffness, area_slope,
-                     perimeter_stiffness, perimeter_slope, line_tension, edge_floor, store, area_, signed_area,
-                     perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge):
-    scratch = np.empty((6, max_sides))  # see geometry.shell_cell
+def _shell_cell_loop(cell_start, rings, coefficients, edge_floor, scalars, store):
+    ring_code, edge_data, side_force = rings.ring_code, rings.edge_data, rings.side_force
+    scratch = np.empty((6, rings.max_sides))  # this thread's (see geometry.shell_cell)
     worst = 0.0
     for c in range(cell_start.shape[0] - 1):
         start, n = cell_start[c], cell_start[c + 1] - cell_start[c]
-        area, perimeter, line, _, _, _, _, _, _, gx, gy, gz, squares, shortest = shell_cell(
-            cell_start, ring_code, edge_data, c, scratch)
-        dE_dA, dE_dP, line_tension_c, stiffness = _cell_response(
-            c, area, perimeter, line, n, squares, shortest, True, edge_floor, store, area_stiffness, area_slope,
-            perimeter_stiffness, perimeter_slope, line_tension, area_, signed_area, perimeter_, line_length, n_sides,
-            sum_squared_edges, shortest_edge)
+        shape, _, _, (gx, gy, gz) = shell_cell(cell_start, ring_code, edge_data, c, scratch)
+        dE_dA, dE_dP, line_tension_c, stiffness = _cell_response(c, shape, True, edge_floor, store, coefficients,
+                                                                 scalars)
         worst = max(worst, stiffness)
         forces = side_force[start:start + n]
         pux, puy, puz, _, pweight = ring_side(ring_code, edge_data, start + n - 1)

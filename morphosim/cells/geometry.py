@@ -14,53 +14,43 @@ Conventions
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
-from .rings import ring_edge
-from .sheet import INDEX, Sheet
+from .boundary import PERIODIC, PLANAR, SHELL, as_boundary, as_kind, displacement, minimum_image, wrap
+from .rings import as_rings, ring_edge
+from .sheet import INDEX, N_CELLS, N_HALF_EDGES, Sheet, as_mesh
+
+# The per-cell scalar fields of a Geometry, as the kernels take them (the force kernels store these
+# and no vectors).
+CellScalars = namedtuple("CellScalars", "area signed_area perimeter line_length n_sides sum_squared_edges "
+                                        "shortest_edge")
+# What the geometry and force kernels take of a sheet: its vertices, boundary and rings (which hold
+# the sizes). A parallel region takes the three apart and rebuilds this inside its body.
+SheetArrays = namedtuple("SheetArrays", "vertices boundary rings")
+# One cell's scalar geometry as a ring kernel measures it.
+CellShape = namedtuple("CellShape", "area perimeter line_length n_sides sum_squared_edges shortest_edge")
 
 
-# ---------------------------------------------------------------------- small inline helpers
-@njit(inline="always")
-def edge_vector(vertices, i, j, box, periodic):
-    """r_j - r_i, minimum image in x and y on periodic sheets."""
-    dx = vertices[j, 0] - vertices[i, 0]
-    dy = vertices[j, 1] - vertices[i, 1]
-    dz = vertices[j, 2] - vertices[i, 2]
-    if periodic:
-        dx -= box[0] * np.floor(dx / box[0] + 0.5)
-        dy -= box[1] * np.floor(dy / box[1] + 0.5)
-    return dx, dy, dz
-
-
-@njit(inline="always")
-def wrap_vertex(vertices, v, box, periodic):
-    if periodic:
-        vertices[v, 0] -= box[0] * np.floor(vertices[v, 0] / box[0])
-        vertices[v, 1] -= box[1] * np.floor(vertices[v, 1] / box[1])
+def sheet_arrays(sheet: Sheet) -> tuple:
+    """The sheet as the ring kernels take it, SheetArrays as plain tuples (see .boundary); rings
+    rebuilt first if the topology changed."""
+    return sheet.vertices, sheet.boundary, sheet.rings().arrays
 
 
 @njit(inline="always")
-def surface_normal(x, y, z, radii):
-    """Outward unit normal of the ellipsoid with semi-axes ``radii`` at (x, y, z); +z when planar."""
-    if radii[0] <= 0.0:
-        return 0.0, 0.0, 1.0
-    nx = x / (radii[0] * radii[0])
-    ny = y / (radii[1] * radii[1])
-    nz = z / (radii[2] * radii[2])
-    inverse = 1.0 / np.sqrt(nx * nx + ny * ny + nz * nz)
-    return nx * inverse, ny * inverse, nz * inverse
+def as_sheet(values):
+    """The SheetArrays of :func:`sheet_arrays`."""
+    vertices, boundary, rings = values
+    return SheetArrays(vertices, as_boundary(boundary), as_rings(rings))
 
 
 @njit(inline="always")
-def project_on_ellipsoid(vertices, v, radii):
-    """Put vertex v back on the ellipsoid along the ray from its centre (a retraction)."""
-    x, y, z = vertices[v, 0] / radii[0], vertices[v, 1] / radii[1], vertices[v, 2] / radii[2]
-    inverse = 1.0 / np.sqrt(x * x + y * y + z * z)
-    vertices[v, 0] *= inverse
-    vertices[v, 1] *= inverse
-    vertices[v, 2] *= inverse
+def as_scalars(values):
+    """The CellScalars of Geometry.scalars."""
+    return CellScalars(*values)
 
 
 # ---------------------------------------------------------------------- per-cell geometry
@@ -83,26 +73,23 @@ class Geometry:
         for name in self.VECTORS:
             setattr(self, name, np.zeros((capacity, 3)))
         self.n_sides = np.zeros(capacity, INDEX)
+        # plain, for the kernels (see .boundary)
+        self.scalars = tuple(CellScalars(self.area, self.signed_area, self.perimeter, self.line_length, self.n_sides,
+                                         self.sum_squared_edges, self.shortest_edge))
 
     @property
     def capacity(self) -> int:
         return self.area.shape[0]
-
-    def arrays(self) -> tuple:
-        """The arrays the numba kernels fill, as one tuple (this order is unpacked by the kernels)."""
-        return (self.area, self.signed_area, self.perimeter, self.line_length, self.centroid, self.normal,
-                self.n_sides, self.sum_squared_edges, self.shortest_edge)
 
 
 def compute_geometry(sheet: Sheet, out: Geometry | None = None) -> Geometry:
     """Fill (or allocate) a :class:`Geometry` for the sheet's active cells."""
     if out is None or out.capacity < sheet.n_cells:
         out = Geometry(sheet.cell_edge.shape[0])
-    rings = sheet.rings()
     # planar and shell cells in separate kernels: a loop body that also holds the other
     # geometry's (unused) code compiles into a loop several times slower
     kernel = _shell_geometry if sheet.is_shell else _planar_geometry
-    kernel(sheet.vertices, rings.arrays(), sheet.n_cells, sheet.box, sheet.periodic, out.arrays(), rings.scratch)
+    kernel(sheet_arrays(sheet), out.scalars, out.centroid, out.normal)
     return out
 
 
@@ -112,33 +99,31 @@ def compute_geometry(sheet: Sheet, out: Geometry | None = None) -> Geometry:
 # The helpers below are shared by the geometry kernel and the fused force kernel (energy.py).
 
 @njit(inline="always")
-def edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, shell):
-    """edge_data[:, e] for every edge, minimum image on periodic sheets: on shells (unit vector
-    tail -> head (x, y, z), length); on planar sheets, which live in z = 0, (vector tail -> head
-    (x, y), unused, length): the shoelace sums take the vector as it is (a multiplication per side
-    less than a unit vector) and the forces divide it by the length (bench/RESULTS.md lists the
-    layouts measured against this one)."""
-    if shell:
-        shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, 0, edge_tail.shape[0])
+def edge_pass(sheet, first, last):
+    """rings.edge_data[:, e] for the edges [first, last) (one thread's share), minimum image on periodic
+    sheets: on shells (unit vector tail -> head (x, y, z), length); on planar sheets, which live in
+    z = 0, (vector tail -> head (x, y), unused, length): the shoelace sums take the vector as it is (a
+    multiplication per side less than a unit vector) and the forces divide it by the length
+    (bench/RESULTS.md lists the layouts measured against this one)."""
+    if sheet.boundary.kind == SHELL:
+        shell_edges(sheet, first, last)
     else:
-        planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, 0, edge_tail.shape[0])
+        planar_edges(sheet, first, last)
 
 
 # Each edge kernel makes two loops: a gather of the vertex pairs, then a branch-free loop over
 # contiguous rows that the compiler vectorises (square roots and divisions dominate otherwise).
 # They run over views from 0: numba wraps every index that may be negative, which it cannot rule out
 # for ``range(first, last)``; for the same reason vertex indices are read as unsigned.
-# The box is copied into values: read from an array the stores might alias, it would be reloaded,
-# and divided by, at every edge (with arcp, x / box becomes x * (1 / box) computed once).
 
 @njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
-def shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last):
-    """edge_pass of a shell for the edges [first, last) (one thread's share)."""
+def shell_edges(sheet, first, last):
+    """edge_pass of a shell for the edges [first, last)."""
+    edge_data = sheet.rings.edge_data
     ux, uy, uz, lengths = (edge_data[0, first:last], edge_data[1, first:last], edge_data[2, first:last],
                            edge_data[3, first:last])
-    tails, heads = edge_tail[first:last], edge_head[first:last]
-    for e in range(last - first):  # a shell has no periodic box
-        ux[e], uy[e], uz[e] = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, False)
+    tails, heads = sheet.rings.edge_tail[first:last], sheet.rings.edge_head[first:last]
+    _edge_vectors_loop(sheet.vertices, tails, heads, ux, uy, uz, as_kind(sheet.boundary, SHELL))
     for e in range(last - first):
         lengths[e] = np.sqrt(ux[e] * ux[e] + uy[e] * uy[e] + uz[e] * uz[e])
         inverse = 1.0 / lengths[e]
@@ -148,24 +133,29 @@ def shell_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first,
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract", "arcp"})
-def planar_edges(vertices, edge_tail, edge_head, edge_data, box, periodic, first, last):
-    """edge_pass of a planar sheet for the edges [first, last) (one thread's share)."""
+def planar_edges(sheet, first, last):
+    """edge_pass of a planar sheet for the edges [first, last)."""
+    edge_data, vertices, boundary = sheet.rings.edge_data, sheet.vertices, sheet.boundary
     dx, dy, lengths = edge_data[0, first:last], edge_data[1, first:last], edge_data[3, first:last]
-    tails, heads = edge_tail[first:last], edge_head[first:last]
-    box = (box[0], box[1])  # see the comment above
-    # one loop for each value of periodic, a constant in it (tested inside, the loop is slower)
-    if periodic:
-        _planar_edge_vectors(vertices, tails, heads, dx, dy, box, True)
+    tails, heads = sheet.rings.edge_tail[first:last], sheet.rings.edge_head[first:last]
+    # one loop for each kind, a constant in it (tested inside, the loop is slower)
+    if boundary.kind == PERIODIC:
+        _edge_vectors_loop(vertices, tails, heads, dx, dy, dy, as_kind(boundary, PERIODIC))
     else:
-        _planar_edge_vectors(vertices, tails, heads, dx, dy, box, False)
+        _edge_vectors_loop(vertices, tails, heads, dx, dy, dy, as_kind(boundary, PLANAR))
     for e in range(last - first):
         lengths[e] = np.sqrt(dx[e] * dx[e] + dy[e] * dy[e])
 
 
 @njit(inline="always")
-def _planar_edge_vectors(vertices, tails, heads, dx, dy, box, periodic):
+def _edge_vectors_loop(vertices, tails, heads, dx, dy, dz, boundary):
+    """(dx, dy, dz)[e] = r_head - r_tail; planar kinds store x and y only (dz is not written, nor the
+    z column read)."""
     for e in range(tails.shape[0]):
-        dx[e], dy[e], _ = edge_vector(vertices, np.uint32(tails[e]), np.uint32(heads[e]), box, periodic)
+        x, y, z = displacement(boundary, vertices, np.uint32(tails[e]), np.uint32(heads[e]))
+        dx[e], dy[e] = x, y
+        if boundary.kind == SHELL:
+            dz[e] = z
 
 
 @njit(inline="always")
@@ -177,8 +167,8 @@ def ring_side(ring_code, edge_data, k):
 
 @njit(inline="always")
 def planar_cell(cell_start, ring_code, edge_data, c):
-    """Shoelace area, perimeter, line length, centroid offset from the cell's first vertex (x, y),
-    sum of squared sides and shortest side of planar cell c."""
+    """(CellShape, centroid offset from the cell's first vertex x, y) of planar cell c: shoelace area,
+    perimeter, line length, sides, sum of squared sides, shortest side."""
     start = cell_start[c]
     n = cell_start[c + 1] - start
     px = py = sx = sy = twice_area = perimeter = line = squares = 0.0
@@ -195,15 +185,15 @@ def planar_cell(cell_start, ring_code, edge_data, c):
         line += weight * length
         squares += length * length
         shortest = min(shortest, length)
-    return 0.5 * twice_area, perimeter, line, sx / n, sy / n, squares, shortest
+    return CellShape(0.5 * twice_area, perimeter, line, n, squares, shortest), sx / n, sy / n
 
 
 @njit(inline="always")
 def shell_cell(cell_start, ring_code, edge_data, c, scratch):
-    """Fan geometry of shell cell c around its centroid. Returns (fan area, perimeter, line length,
-    centroid offset from the first vertex (3), area vector (3), centroid gradient of the fan area
-    divided by the number of sides (3), sum of squared sides, shortest side); leaves the vertices
-    relative to the centroid in scratch[0:3] and the unit triangle normals in scratch[3:6]."""
+    """Fan geometry of shell cell c around its centroid. Returns (CellShape with the fan area,
+    centroid offset from the first vertex (x, y, z), area vector (x, y, z), centroid gradient of the
+    fan area divided by the number of sides (x, y, z)); leaves the vertices relative to the centroid
+    in scratch[0:3] and the unit triangle normals in scratch[3:6]."""
     start, n = cell_start[c], cell_start[c + 1] - cell_start[c]
     px = py = pz = sx = sy = sz = perimeter = line = squares = 0.0
     shortest = np.inf
@@ -244,59 +234,52 @@ def shell_cell(cell_start, ring_code, edge_data, c, scratch):
             gy += 0.5 * (dz * tx - dx * tz)
             gz += 0.5 * (dx * ty - dy * tx)
         scratch[3, i], scratch[4, i], scratch[5, i] = tx, ty, tz
-    return (fan, perimeter, line, ox, oy, oz, ax, ay, az, gx / n, gy / n, gz / n, squares, shortest)
+    return CellShape(fan, perimeter, line, n, squares, shortest), (ox, oy, oz), (ax, ay, az), (gx / n, gy / n, gz / n)
 
 
 @njit(inline="always")
-def store_scalars(c, area, perimeter, line, n, squares, shortest, area_, signed_area, perimeter_, line_length,
-                  n_sides, sum_squared_edges, shortest_edge):
-    """Write cell c's scalar quantities into the Geometry arrays."""
-    area_[c] = signed_area[c] = area
-    perimeter_[c] = perimeter
-    line_length[c] = line
-    n_sides[c] = n
-    sum_squared_edges[c] = squares
-    shortest_edge[c] = shortest
+def store_scalars(scalars, c, shape):
+    """Write cell c's CellShape into the CellScalars arrays."""
+    scalars.area[c] = scalars.signed_area[c] = shape.area
+    scalars.perimeter[c] = shape.perimeter
+    scalars.line_length[c] = shape.line_length
+    scalars.n_sides[c] = shape.n_sides
+    scalars.sum_squared_edges[c] = shape.sum_squared_edges
+    scalars.shortest_edge[c] = shape.shortest_edge
 
 
 @njit(inline="always")
-def cell_centroid(vertices, first, ox, oy, oz, box, periodic):
-    """Centroid from the cell's first vertex and the mean offset of its vertices from it."""
-    cx, cy = vertices[first, 0] + ox, vertices[first, 1] + oy
-    if periodic:
-        cx -= box[0] * np.floor(cx / box[0])
-        cy -= box[1] * np.floor(cy / box[1])
+def cell_centroid(vertices, first, ox, oy, oz, boundary):
+    """Centroid from the cell's first vertex and the mean offset of its vertices from it (wrapped
+    into the box on periodic sheets)."""
+    cx, cy = wrap(boundary, vertices[first, 0] + ox, vertices[first, 1] + oy)
     return cx, cy, vertices[first, 2] + oz
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _planar_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch):
-    cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
-    (area_, signed_area, perimeter_, line_length, centroid, normal, n_sides, sum_squared_edges,
-     shortest_edge) = geometry
-    edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, False)
-    for c in range(n_cells):
-        area, perimeter, line, ox, oy, squares, shortest = planar_cell(cell_start, ring_code, edge_data, c)
-        store_scalars(c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, area_,
-                      signed_area, perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
-        centroid[c, 0], centroid[c, 1], centroid[c, 2] = cell_centroid(vertices, ring_vertex[cell_start[c]], ox, oy,
-                                                                       0.0, box, periodic)
+def _planar_geometry(sheet, scalars, centroid, normal):
+    sheet, scalars = as_sheet(sheet), as_scalars(scalars)
+    rings, vertices, cell_start = sheet.rings, sheet.vertices, sheet.rings.cell_start
+    edge_pass(sheet, 0, rings.edge_tail.shape[0])
+    for c in range(rings.n_cells):
+        shape, ox, oy = planar_cell(cell_start, rings.ring_code, rings.edge_data, c)
+        store_scalars(scalars, c, shape)
+        centroid[c, 0], centroid[c, 1], centroid[c, 2] = cell_centroid(
+            vertices, rings.ring_vertex[cell_start[c]], ox, oy, 0.0, sheet.boundary)
         normal[c, 0], normal[c, 1], normal[c, 2] = 0.0, 0.0, 1.0
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _shell_geometry(vertices, rings, n_cells, box, periodic, geometry, scratch):
-    cell_start, ring_vertex, ring_code, edge_tail, edge_head, edge_data = rings
-    (area_, signed_area, perimeter_, line_length, centroid, normal, n_sides, sum_squared_edges,
-     shortest_edge) = geometry
-    edge_pass(vertices, edge_tail, edge_head, edge_data, box, periodic, True)
-    for c in range(n_cells):
-        (area, perimeter, line, ox, oy, oz, ax, ay, az, _, _, _, squares,
-         shortest) = shell_cell(cell_start, ring_code, edge_data, c, scratch)
-        store_scalars(c, area, perimeter, line, cell_start[c + 1] - cell_start[c], squares, shortest, area_,
-                      signed_area, perimeter_, line_length, n_sides, sum_squared_edges, shortest_edge)
-        centroid[c, 0], centroid[c, 1], centroid[c, 2] = cell_centroid(vertices, ring_vertex[cell_start[c]], ox, oy,
-                                                                       oz, box, periodic)
+def _shell_geometry(sheet, scalars, centroid, normal):
+    sheet, scalars = as_sheet(sheet), as_scalars(scalars)
+    rings, vertices, cell_start = sheet.rings, sheet.vertices, sheet.rings.cell_start
+    edge_pass(sheet, 0, rings.edge_tail.shape[0])
+    for c in range(rings.n_cells):
+        shape, (ox, oy, oz), (ax, ay, az), _ = shell_cell(cell_start, rings.ring_code, rings.edge_data, c,
+                                                          rings.scratch)
+        store_scalars(scalars, c, shape)
+        centroid[c, 0], centroid[c, 1], centroid[c, 2] = cell_centroid(
+            vertices, rings.ring_vertex[cell_start[c]], ox, oy, oz, sheet.boundary)
         norm = np.sqrt(ax * ax + ay * ay + az * az)
         normal[c, 0], normal[c, 1], normal[c, 2] = ax / norm, ay / norm, az / norm
 
@@ -321,7 +304,7 @@ def cell_normals(sheet: Sheet) -> np.ndarray:
 def edge_vectors(sheet: Sheet) -> np.ndarray:
     """(n_half_edges, 3) vectors from origin to destination of every half-edge (minimum image)."""
     out = np.empty((sheet.n_half_edges, 3))
-    _edge_vectors(sheet.vertices, sheet.origin, sheet.twin, sheet.n_half_edges, sheet.box, sheet.periodic, out)
+    _edge_vectors(sheet.mesh(), out)
     return out
 
 
@@ -331,9 +314,16 @@ def edge_lengths(sheet: Sheet) -> np.ndarray:
 
 
 @njit(cache=True)
-def _edge_vectors(vertices, origin, twin, n_half_edges, box, periodic, out):
-    for h in range(n_half_edges):
-        out[h, 0], out[h, 1], out[h, 2] = edge_vector(vertices, origin[h], origin[twin[h]], box, periodic)
+def _edge_vectors(mesh, out):
+    mesh = as_mesh(mesh)
+    for h in range(mesh.counts[N_HALF_EDGES]):
+        out[h, 0], out[h, 1], out[h, 2] = half_edge_vector(mesh, h)
+
+
+@njit(inline="always")
+def half_edge_vector(mesh, h):
+    """Origin -> destination of half-edge h (minimum image on periodic sheets)."""
+    return displacement(mesh.boundary, mesh.vertices, mesh.origin[h], mesh.origin[mesh.twin[h]])
 
 
 def surface_normals(sheet: Sheet, points: np.ndarray | None = None) -> np.ndarray:
@@ -354,26 +344,22 @@ def shape_tensors(sheet: Sheet, geometry: Geometry | None = None) -> np.ndarray:
     sheet's current geometry, when the caller has it (else it is computed)."""
     geometry = geometry or compute_geometry(sheet)
     out = np.zeros((sheet.n_cells, 3, 3))
-    _shape_tensors(sheet.vertices, sheet.origin, sheet.next, sheet.cell_edge, sheet.n_cells, sheet.box,
-                   sheet.periodic, geometry.centroid, out)
+    _shape_tensors(sheet.mesh(), geometry.centroid, out)
     return out
 
 
 @njit(cache=True)
-def _shape_tensors(vertices, origin, next_, cell_edge, n_cells, box, periodic, centroid, out):
-    for c in range(n_cells):
+def _shape_tensors(mesh, centroid, out):
+    mesh = as_mesh(mesh)
+    vertices, origin, next_, cell_edge = mesh.vertices, mesh.origin, mesh.next, mesh.cell_edge
+    d = np.empty(3)
+    for c in range(mesh.counts[N_CELLS]):
         start = h = cell_edge[c]
         k = 0
         while True:
-            # vertex relative to the centroid: edge_vector works on two vertex rows, so use the
-            # minimum image of (r - c) directly
-            dx = vertices[origin[h], 0] - centroid[c, 0]
-            dy = vertices[origin[h], 1] - centroid[c, 1]
-            dz = vertices[origin[h], 2] - centroid[c, 2]
-            if periodic:
-                dx -= box[0] * np.floor(dx / box[0] + 0.5)
-                dy -= box[1] * np.floor(dy / box[1] + 0.5)
-            d = (dx, dy, dz)
+            d[0], d[1], d[2] = minimum_image(mesh.boundary, vertices[origin[h], 0] - centroid[c, 0],
+                                             vertices[origin[h], 1] - centroid[c, 1],
+                                             vertices[origin[h], 2] - centroid[c, 2])
             for a in range(3):
                 for b in range(3):
                     out[c, a, b] += d[a] * d[b]
@@ -414,13 +400,13 @@ def neighbours(sheet: Sheet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sharing several edges appears once, with the summed length). Outside (-1) is not listed."""
     n = sheet.n_cells
     counts = np.zeros(n, np.int64)
-    _count_neighbours(sheet.twin, sheet.next, sheet.face, sheet.cell_edge, n, counts)
+    mesh = sheet.mesh()
+    _count_neighbours(mesh, counts)
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(counts, out=indptr[1:])
     indices = np.empty(indptr[n], INDEX)
     contact = np.empty(indptr[n])
-    _fill_neighbours(sheet.vertices, sheet.origin, sheet.twin, sheet.next, sheet.face, sheet.cell_edge, n,
-                     sheet.box, sheet.periodic, indptr, indices, contact)
+    _fill_neighbours(mesh, indptr, indices, contact)
     return indptr, indices, contact
 
 
@@ -436,8 +422,10 @@ def _seen_before(twin, next_, face, start, h, b):
 
 
 @njit(cache=True)
-def _count_neighbours(twin, next_, face, cell_edge, n_cells, counts):
-    for c in range(n_cells):
+def _count_neighbours(mesh, counts):
+    mesh = as_mesh(mesh)
+    twin, next_, face, cell_edge = mesh.twin, mesh.next, mesh.face, mesh.cell_edge
+    for c in range(mesh.counts[N_CELLS]):
         start = h = cell_edge[c]
         k = 0
         while True:
@@ -451,15 +439,16 @@ def _count_neighbours(twin, next_, face, cell_edge, n_cells, counts):
 
 
 @njit(cache=True)
-def _fill_neighbours(vertices, origin, twin, next_, face, cell_edge, n_cells, box, periodic, indptr,
-                     indices, contact):
-    for c in range(n_cells):
+def _fill_neighbours(mesh, indptr, indices, contact):
+    mesh = as_mesh(mesh)
+    twin, next_, face, cell_edge = mesh.twin, mesh.next, mesh.face, mesh.cell_edge
+    for c in range(mesh.counts[N_CELLS]):
         start = h = cell_edge[c]
         k = indptr[c]
         while True:
             b = face[twin[h]]
             if b >= 0:
-                ex, ey, ez = edge_vector(vertices, origin[h], origin[twin[h]], box, periodic)
+                ex, ey, ez = half_edge_vector(mesh, h)
                 l = np.sqrt(ex * ex + ey * ey + ez * ez)
                 slot = -1
                 for s in range(indptr[c], k):

@@ -44,14 +44,15 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .geometry import edge_vector, wrap_vertex
+from .boundary import displacement, minimum_image, wrap_vertex
 from .monolayer import APICAL_AREA, VOLUME, Monolayer
-from .sheet import INDEX, N_HALF_EDGES, N_VERTICES, TOPOLOGY_CALLS, SheetError
+from .sheet import INDEX, N_HALF_EDGES, N_VERTICES, TOPOLOGY_CALLS, SheetError, as_mesh
 from .topology import (TopologyEvents, _boundary_edge_count, _cell_side, _compact, _cut_out, _divide,
                        _loop_length, _merge_corner, _spindle_axes, _t1, _t1_allowed, _t2)
 
-# what the monolayer kernels need besides the sheet's mesh tuple
-Space = namedtuple("Space", "basal box periodic radii orientation call cooldown")
+# what the monolayer kernels need besides the sheet's mesh (which holds the apical positions and the
+# boundary)
+Space = namedtuple("Space", "basal orientation call cooldown")
 
 
 def apply_monolayer_topology(m: Monolayer, *, t1_length: float | None = None, t1_new_length: float | None = None,
@@ -140,13 +141,10 @@ def monolayer_t1(m: Monolayer, half_edge: int, new_length: float | None = None, 
     if not 0 <= half_edge < sheet.n_half_edges:
         raise SheetError(f"half_edge must be in [0, {sheet.n_half_edges}), got {half_edge}")
     space = _space(m, int(sheet.counts[TOPOLOGY_CALLS]), cooldown)
-    i, j = sheet.origin[half_edge], sheet.origin[sheet.twin[half_edge]]
-    lengths = [np.linalg.norm(edge_vector(layer, i, j, sheet.box, sheet.periodic))
-               for layer in (sheet.vertices, m.basal)]
-    if new_length is not None:
-        lengths = [float(new_length)] * 2
+    mesh = sheet.mesh()
+    lengths = _face_lengths(mesh, m.basal, half_edge) if new_length is None else (float(new_length),) * 2
     sheet.topology_changed()
-    return bool(_swap_face(sheet.mesh(), space, half_edge, lengths[0], lengths[1]))
+    return bool(_swap_one_face(mesh, space, half_edge, lengths[0], lengths[1]))
 
 
 def monolayer_divide(m: Monolayer, slot: int, axis=None) -> TopologyEvents:
@@ -170,8 +168,7 @@ def _one(m: Monolayer, slot: int) -> np.ndarray:
 
 
 def _space(m: Monolayer, call: int, cooldown: int) -> Space:
-    sheet = m.sheet
-    return Space(m.basal, sheet.box, sheet.periodic, sheet.radii, m.orientation, call, int(cooldown))
+    return Space(m.basal, m.orientation, call, int(cooldown))
 
 
 def _grow_basal(m: Monolayer) -> None:
@@ -190,63 +187,77 @@ def _compact_basal(m: Monolayer, vertex_map: np.ndarray) -> None:
 
 
 # ---------------------------------------------------------------------- numba kernels
-# ``mesh`` is Sheet.mesh() (its ``vertices`` are the apical positions), ``space`` a :data:`Space`.
+# ``mesh`` is a sheet.Mesh (its ``vertices`` are the apical positions; its ``boundary`` serves both
+# layers), ``space`` a :data:`Space`. The kernels called from Python take Sheet.mesh() and make it a
+# Mesh with as_mesh.
 
 @njit(cache=True)
-def _face_width(vertices, basal, i, j, box, periodic):
+def _face_width(mesh, basal, i, j):
     """(apical length, basal length) of the lateral face on the edge i - j."""
-    ax, ay, az = edge_vector(vertices, i, j, box, periodic)
-    bx, by, bz = edge_vector(basal, i, j, box, periodic)
+    ax, ay, az = displacement(mesh.boundary, mesh.vertices, i, j)
+    bx, by, bz = displacement(mesh.boundary, basal, i, j)
     return np.sqrt(ax * ax + ay * ay + az * az), np.sqrt(bx * bx + by * by + bz * bz)
 
 
 @njit(cache=True)
-def _lateral(vertices, space, v):
-    """The lateral edge vector a_v - b_v (minimum image)."""
-    dx, dy = vertices[v, 0] - space.basal[v, 0], vertices[v, 1] - space.basal[v, 1]
-    if space.periodic:
-        dx -= space.box[0] * np.floor(dx / space.box[0] + 0.5)
-        dy -= space.box[1] * np.floor(dy / space.box[1] + 0.5)
-    return dx, dy, vertices[v, 2] - space.basal[v, 2]
+def _face_lengths(mesh, basal, h):
+    """_face_width of the lateral face on half-edge h, called from Python."""
+    mesh = as_mesh(mesh)
+    return _face_width(mesh, basal, mesh.origin[h], mesh.origin[mesh.twin[h]])
 
 
 @njit(cache=True)
-def _set(layer, v, x, y, z, box, periodic):
+def _lateral(mesh, space, v):
+    """The lateral edge vector a_v - b_v (minimum image)."""
+    vertices, basal = mesh.vertices, space.basal
+    return minimum_image(mesh.boundary, vertices[v, 0] - basal[v, 0], vertices[v, 1] - basal[v, 1],
+                         vertices[v, 2] - basal[v, 2])
+
+
+@njit(cache=True)
+def _set(mesh, layer, v, x, y, z):
+    """Put vertex v of one layer at (x, y, z), wrapped into the box on periodic sheets (free in 3D:
+    unlike the sheet's ``place``, no retraction onto a shell's ellipsoid)."""
     layer[v, 0], layer[v, 1], layer[v, 2] = x, y, z
-    wrap_vertex(layer, v, box, periodic)
+    wrap_vertex(mesh.boundary, layer, v)
 
 
 @njit(cache=True)
 def _swap_face(mesh, space, h, apical_length, basal_length):
     """Sheet T1 of edge h (i -> j), then both layers placed as in step 1 of the module docstring with
     new edges of the given lengths. Returns False (nothing changed) where the sheet refuses the T1."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    origin, twin, face = mesh.origin, mesh.twin, mesh.face
     h = _cell_side(face, twin, h)
     boundary = face[twin[h]] < 0
     i, j = origin[h], origin[twin[h]]
-    middle, across = _edge_frames(vertices, space, i, j)  # before anything moves
-    if not _t1(mesh, h, apical_length, space.box, space.periodic, space.radii, space.call, space.cooldown):
+    middle, across = _edge_frames(mesh, space, i, j)  # before anything moves
+    if not _t1(mesh, h, apical_length, space.call, space.cooldown):
         return False
-    _place_swapped(vertices, i, j, middle[0], across[0], apical_length, boundary, space)
-    _place_swapped(space.basal, i, j, middle[1], across[1], basal_length, boundary, space)
+    _place_swapped(mesh, mesh.vertices, i, j, middle[0], across[0], apical_length, boundary)
+    _place_swapped(mesh, space.basal, i, j, middle[1], across[1], basal_length, boundary)
     return True
 
 
 @njit(cache=True)
-def _edge_frames(vertices, space, i, j):
+def _swap_one_face(mesh, space, h, apical_length, basal_length):
+    """_swap_face called from Python."""
+    return _swap_face(as_mesh(mesh), space, h, apical_length, basal_length)
+
+
+@njit(cache=True)
+def _edge_frames(mesh, space, i, j):
     """Per layer (apical, basal) the midpoint of the edge i -> j and the unit vector n x e across it,
     n the outward cell axis s (a_i - b_i + a_j - b_j) (minimum images)."""
-    basal, box, periodic = space.basal, space.box, space.periodic
     nx = ny = nz = 0.0
     for v in (i, j):
-        dx, dy, dz = _lateral(vertices, space, v)
+        dx, dy, dz = _lateral(mesh, space, v)
         nx += space.orientation * dx
         ny += space.orientation * dy
         nz += space.orientation * dz
     middle, across = np.empty((2, 3)), np.empty((2, 3))
     for layer_index in range(2):
-        layer = vertices if layer_index == 0 else basal
-        ex, ey, ez = edge_vector(layer, i, j, box, periodic)
+        layer = mesh.vertices if layer_index == 0 else space.basal
+        ex, ey, ez = displacement(mesh.boundary, layer, i, j)
         middle[layer_index, 0] = layer[i, 0] + 0.5 * ex
         middle[layer_index, 1] = layer[i, 1] + 0.5 * ey
         middle[layer_index, 2] = layer[i, 2] + 0.5 * ez
@@ -257,47 +268,48 @@ def _edge_frames(vertices, space, i, j):
 
 
 @njit(cache=True)
-def _place_swapped(layer, i, j, middle, across, length, boundary, space):
+def _place_swapped(mesh, layer, i, j, middle, across, length, boundary):
     """New edge of one layer through the old midpoint along ``across``, i on the side it points to;
     on the outer boundary j stays at the midpoint and i goes ``length`` inward."""
     inward = (1.0 if boundary else 0.5) * length
     outward = inward - length
-    _set(layer, i, middle[0] + inward * across[0], middle[1] + inward * across[1], middle[2] + inward * across[2],
-         space.box, space.periodic)
-    _set(layer, j, middle[0] + outward * across[0], middle[1] + outward * across[1],
-         middle[2] + outward * across[2], space.box, space.periodic)
+    _set(mesh, layer, i, middle[0] + inward * across[0], middle[1] + inward * across[1],
+         middle[2] + inward * across[2])
+    _set(mesh, layer, j, middle[0] + outward * across[0], middle[1] + outward * across[1],
+         middle[2] + outward * across[2])
 
 
 @njit(cache=True)
 def _merge_face_corner(mesh, space, h):
     """The sheet's corner merge of the short boundary edge h, the surviving vertex at each layer's
     midpoint of the old edge. Returns whether it happened."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    origin, twin, vertex_edge = mesh.origin, mesh.twin, mesh.vertex_edge
     i, j = origin[h], origin[twin[h]]
-    middle = _edge_frames(vertices, space, i, j)[0]
-    if not _merge_corner(mesh, h, space.box, space.periodic, space.radii, space.call, space.cooldown):
+    middle = _edge_frames(mesh, space, i, j)[0]
+    if not _merge_corner(mesh, h, space.call, space.cooldown):
         return False
     w = i if vertex_edge[i] >= 0 else j
-    _set(vertices, w, middle[0, 0], middle[0, 1], middle[0, 2], space.box, space.periodic)
-    _set(space.basal, w, middle[1, 0], middle[1, 1], middle[1, 2], space.box, space.periodic)
+    _set(mesh, mesh.vertices, w, middle[0, 0], middle[0, 1], middle[0, 2])
+    _set(mesh, space.basal, w, middle[1, 0], middle[1, 1], middle[1, 2])
     return True
 
 
 @njit(cache=True)
-def _t1_pass(mesh, space, threshold, new_length, boundary):
+def _t1_pass(mesh, space, threshold, new_length, outer_edges):
     """Swap every lateral face narrower than ``threshold`` (mean of its apical and basal edge length);
-    with ``boundary`` also the outer boundary's (boundary T1, or corner merge). Returns (T1s, boundary
-    T1s, merges); merged vertices and edges are only marked for _compact."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    with ``outer_edges`` also the outer boundary's (boundary T1, or corner merge). Returns (T1s,
+    boundary T1s, merges); merged vertices and edges are only marked for _compact."""
+    mesh = as_mesh(mesh)
+    origin, twin, face, t1_block, counts = mesh.origin, mesh.twin, mesh.face, mesh.t1_block, mesh.counts
     n_t1 = n_boundary = n_merged = 0
     for h in range(counts[N_HALF_EDGES]):
         t = twin[h]
         if h > t or origin[h] < 0 or t1_block[h] > space.call:
             continue
         on_boundary = face[h] < 0 or face[t] < 0
-        if on_boundary and not boundary:
+        if on_boundary and not outer_edges:
             continue
-        apical, basal = _face_width(vertices, space.basal, origin[h], origin[t], space.box, space.periodic)
+        apical, basal = _face_width(mesh, space.basal, origin[h], origin[t])
         if apical + basal < 2.0 * threshold:
             if _swap_face(mesh, space, h, new_length, new_length):
                 n_t1 += 1
@@ -310,11 +322,11 @@ def _t1_pass(mesh, space, threshold, new_length, boundary):
 @njit(cache=True)
 def _cell_axis(mesh, space, a):
     """Outward axis of cell a: s times the sum of its apical - basal vertex vectors (minimum image)."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    origin, next_ = mesh.origin, mesh.next
     nx = ny = nz = 0.0
-    start = h = cell_edge[a]
+    start = h = mesh.cell_edge[a]
     while True:
-        dx, dy, dz = _lateral(vertices, space, origin[h])
+        dx, dy, dz = _lateral(mesh, space, origin[h])
         nx += dx
         ny += dy
         nz += dz
@@ -329,8 +341,9 @@ def _cell_axis(mesh, space, a):
 def _divide_cells(mesh, space, mothers, axes, daughters):
     """Sheet division of every mother, the spindle made perpendicular to the cell axis; each new
     vertex v on the apical edge p -> q gets basal b_p + f (b_q - b_p), f its apical fraction."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
-    basal, box, periodic = space.basal, space.box, space.periodic
+    mesh = as_mesh(mesh)
+    vertices, origin, twin, next_ = mesh.vertices, mesh.origin, mesh.twin, mesh.next
+    vertex_edge, counts, basal = mesh.vertex_edge, mesh.counts, space.basal
     for m in range(mothers.shape[0]):
         a = mothers[m]
         nx, ny, nz = _cell_axis(mesh, space, a)
@@ -340,32 +353,32 @@ def _divide_cells(mesh, space, mothers, axes, daughters):
         if sx * sx + sy * sy + sz * sz == 0.0:
             continue
         first_new = counts[N_VERTICES]
-        daughters[m] = _divide(mesh, a, sx, sy, sz, box, periodic, space.radii)
+        daughters[m] = _divide(mesh, a, sx, sy, sz)
         for v in range(first_new, counts[N_VERTICES]):
             # _split_edge made v -> q (vertex_edge) and, in the neighbour's loop, q -> v -> p
             out = vertex_edge[v]
             q = origin[twin[out]]
             p = origin[twin[next_[twin[out]]]]
-            ex, ey, ez = edge_vector(vertices, p, q, box, periodic)
-            ox, oy, oz = edge_vector(vertices, p, v, box, periodic)
+            ex, ey, ez = displacement(mesh.boundary, vertices, p, q)
+            ox, oy, oz = displacement(mesh.boundary, vertices, p, v)
             f = (ox * ex + oy * ey + oz * ez) / (ex * ex + ey * ey + ez * ez)
-            bx, by, bz = edge_vector(basal, p, q, box, periodic)
-            _set(basal, v, basal[p, 0] + f * bx, basal[p, 1] + f * by, basal[p, 2] + f * bz, box, periodic)
+            bx, by, bz = displacement(mesh.boundary, basal, p, q)
+            _set(mesh, basal, v, basal[p, 0] + f * bx, basal[p, 1] + f * by, basal[p, 2] + f * bz)
 
 
 @njit(cache=True)
 def _extrude(mesh, space, a):
     """Cut out a corner cell; else swap the narrowest swappable face of cell a (new edges half as long
     as the old ones in each layer) until it is a triangle, then T2 in both layers."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
-    basal, box, periodic = space.basal, space.box, space.periodic
+    vertices, origin, twin, next_ = mesh.vertices, mesh.origin, mesh.twin, mesh.next
+    face, vertex_edge, cell_edge, basal = mesh.face, mesh.vertex_edge, mesh.cell_edge, space.basal
     if _boundary_edge_count(twin, next_, face, cell_edge, a) > 1:
         return _cut_out(mesh, a)
     while _loop_length(next_, cell_edge[a]) > 3:
         best, best_width, best_apical, best_basal = -1, np.inf, 0.0, 0.0
         start = h = cell_edge[a]
         while True:
-            apical, basal_length = _face_width(vertices, basal, origin[h], origin[next_[h]], box, periodic)
+            apical, basal_length = _face_width(mesh, basal, origin[h], origin[next_[h]])
             if apical + basal_length < best_width and _t1_allowed(mesh, h):
                 best, best_width, best_apical, best_basal = h, apical + basal_length, apical, basal_length
             h = next_[h]
@@ -387,21 +400,22 @@ def _extrude(mesh, space, a):
     targets = np.empty((2, 3))
     for layer_index in range(2):
         layer = vertices if layer_index == 0 else basal
-        e1x, e1y, e1z = edge_vector(layer, v0, v1, box, periodic)
-        e2x, e2y, e2z = edge_vector(layer, v0, v2, box, periodic)
+        e1x, e1y, e1z = displacement(mesh.boundary, layer, v0, v1)
+        e2x, e2y, e2z = displacement(mesh.boundary, layer, v0, v2)
         targets[layer_index, 0] = layer[v0, 0] + w1 * e1x + w2 * e2x
         targets[layer_index, 1] = layer[v0, 1] + w1 * e1y + w2 * e2y
         targets[layer_index, 2] = layer[v0, 2] + w1 * e1z + w2 * e2z
-    if not _t2(mesh, a, box, periodic, space.radii):
+    if not _t2(mesh, a):
         return False
     for v in (v0, v1, v2):
         if vertex_edge[v] >= 0:  # the survivor
-            _set(vertices, v, targets[0, 0], targets[0, 1], targets[0, 2], box, periodic)
-            _set(basal, v, targets[1, 0], targets[1, 1], targets[1, 2], box, periodic)
+            _set(mesh, vertices, v, targets[0, 0], targets[0, 1], targets[0, 2])
+            _set(mesh, basal, v, targets[1, 0], targets[1, 1], targets[1, 2])
     return True
 
 
 @njit(cache=True)
 def _extrude_cells(mesh, space, cells, removed):
+    mesh = as_mesh(mesh)
     for m in range(cells.shape[0]):
         removed[m] = _extrude(mesh, space, cells[m])

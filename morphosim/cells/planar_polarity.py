@@ -28,8 +28,8 @@ import numpy as np
 from numba import njit
 
 from .energy import as_per_cell, per_cell
-from .geometry import edge_vector
-from .sheet import MAX_DEGREE, Sheet
+from .geometry import half_edge_vector
+from .sheet import MAX_DEGREE, N_HALF_EDGES, Sheet, as_mesh
 
 
 def unit_axis(axis) -> np.ndarray:
@@ -50,12 +50,15 @@ def _edge_tension(face, twin, h, beta):
 
 
 @njit(cache=True)
-def planar_energy(vertices, origin, twin, face, n_half_edges, box, periodic, beta, axis):
+def planar_energy(mesh, beta, axis):
+    """E_planar of the sheet of ``mesh`` (Sheet.mesh())."""
+    mesh = as_mesh(mesh)
+    twin, face = mesh.twin, mesh.face
     total = 0.0
-    for h in range(n_half_edges):
+    for h in range(mesh.counts[N_HALF_EDGES]):
         if h > twin[h]:       # each edge once
             continue
-        ex, ey, ez = edge_vector(vertices, origin[h], origin[twin[h]], box, periodic)
+        ex, ey, ez = half_edge_vector(mesh, h)
         l = np.sqrt(ex * ex + ey * ey + ez * ez)
         u = ex * axis[0] + ey * axis[1] + ez * axis[2]
         total += _edge_tension(face, twin, h, beta) * (l - u * u / l)
@@ -63,13 +66,15 @@ def planar_energy(vertices, origin, twin, face, n_half_edges, box, periodic, bet
 
 
 @njit(cache=True)
-def add_planar_forces(vertices, origin, twin, face, n_half_edges, box, periodic, beta, axis, out):
+def add_planar_forces(mesh, beta, axis, out):
     """out[v] += -dE_planar/dr_v for every vertex."""
-    for h in range(n_half_edges):
+    mesh = as_mesh(mesh)
+    origin, twin, face = mesh.origin, mesh.twin, mesh.face
+    for h in range(mesh.counts[N_HALF_EDGES]):
         if h > twin[h]:
             continue
         i, j = origin[h], origin[twin[h]]
-        ex, ey, ez = edge_vector(vertices, i, j, box, periodic)
+        ex, ey, ez = half_edge_vector(mesh, h)
         l = np.sqrt(ex * ex + ey * ey + ez * ez)
         u = ex * axis[0] + ey * axis[1] + ez * axis[2]
         t = _edge_tension(face, twin, h, beta)
@@ -87,13 +92,15 @@ def add_planar_forces(vertices, origin, twin, face, n_half_edges, box, periodic,
 
 
 @njit(cache=True)
-def planar_stiffness(vertices, origin, twin, face, n_half_edges, box, periodic, beta, edge_floor):
+def planar_stiffness(mesh, beta, edge_floor):
     """max over edges of 4 |beta_ij| / l_ij (edges shorter than edge_floor count as edge_floor)."""
+    mesh = as_mesh(mesh)
+    twin, face = mesh.twin, mesh.face
     worst = 0.0
-    for h in range(n_half_edges):
+    for h in range(mesh.counts[N_HALF_EDGES]):
         if h > twin[h]:
             continue
-        ex, ey, ez = edge_vector(vertices, origin[h], origin[twin[h]], box, periodic)
+        ex, ey, ez = half_edge_vector(mesh, h)
         l = max(np.sqrt(ex * ex + ey * ey + ez * ez), edge_floor)
         worst = max(worst, 4.0 * abs(_edge_tension(face, twin, h, beta)) / l)
     return worst
@@ -112,10 +119,6 @@ class PlanarPolarisedTension:
         self.Lambda_planar = as_per_cell("Lambda_planar", Lambda_planar)
         self.axis = unit_axis(axis)
 
-    def _edges(self, sheet: Sheet):
-        return (sheet.vertices, sheet.origin, sheet.twin, sheet.face, sheet.n_half_edges, sheet.box,
-                sheet.periodic, self.Lambda_planar)
-
     def axis_on(self, sheet: Sheet) -> np.ndarray:
         """The unit axis as the sheet sees it: in the xy plane for planar sheets."""
         if sheet.is_shell:
@@ -123,11 +126,11 @@ class PlanarPolarisedTension:
         return unit_axis(self.axis * [1.0, 1.0, 0.0])
 
     def edge_energy(self, sheet: Sheet) -> float:
-        return planar_energy(*self._edges(sheet), self.axis_on(sheet))
+        return planar_energy(sheet.mesh(), self.Lambda_planar, self.axis_on(sheet))
 
     def add_forces(self, sheet: Sheet, out: np.ndarray) -> None:
-        add_planar_forces(*self._edges(sheet), self.axis_on(sheet), out)
+        add_planar_forces(sheet.mesh(), self.Lambda_planar, self.axis_on(sheet), out)
 
     def stiffness_bound(self, sheet: Sheet, edge_floor: float = 0.0) -> float:
         """Upper bound on this term's contribution to the largest Hessian eigenvalue."""
-        return float(sheet.counts[MAX_DEGREE]) * planar_stiffness(*self._edges(sheet), edge_floor)
+        return float(sheet.counts[MAX_DEGREE]) * planar_stiffness(sheet.mesh(), self.Lambda_planar, edge_floor)

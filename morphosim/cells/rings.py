@@ -33,32 +33,43 @@ the cache on ``Sheet.topology_version`` and the arrays themselves).
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
-from .sheet import INDEX
+from .sheet import INDEX, N_CELLS, N_VERTICES, as_mesh
+
+# What _build_rings fills: the ring arrays, the edge tables at full size (cut to the edge count
+# after), and edge_of[h], the undirected edge of half-edge h.
+RingTables = namedtuple("RingTables", "cell_start ring_vertex ring_code edge_tail edge_head edge_cells edge_of")
+
+
+# What the geometry and force kernels take of a Rings (built once: the arrays are never replaced).
+# A flat record (a parallel region cannot take nested tuples), with the sizes of that topology.
+RingArrays = namedtuple("RingArrays", "cell_start ring_vertex ring_code edge_tail edge_head edge_data edge_cells "
+                                      "vertex_ends cell_response end_force vertex_sides side_force scratch max_sides "
+                                      "n_vertices n_cells")
 
 
 class Rings:
-    """Contiguous ring arrays of one sheet topology (see the module docstring)."""
+    """Contiguous ring arrays of one sheet's topology (see the module docstring)."""
 
-    def __init__(self, origin, twin, next_, face, vertex_edge, cell_edge, n_vertices: int, n_half_edges: int,
-                 n_cells: int):
-        n_sides = int(np.count_nonzero(face[:n_half_edges] >= 0))
+    def __init__(self, sheet):
+        n_vertices, n_half_edges, n_cells = sheet.n_vertices, sheet.n_half_edges, sheet.n_cells
+        n_sides = int(np.count_nonzero(sheet.face[:n_half_edges] >= 0))
+        mesh = sheet.mesh()
         self.cell_start = np.empty(n_cells + 1, INDEX)
         self.ring_vertex = np.empty(n_sides, INDEX)
         self.ring_code = np.empty(n_sides, INDEX)
-        edge_tail = np.empty(n_half_edges // 2, INDEX)
-        edge_head = np.empty(n_half_edges // 2, INDEX)
-        edge_cells = np.full((n_half_edges // 2, 2), n_cells, INDEX)
-        edge_of = np.full(n_half_edges, -1, INDEX)
-        n_edges, self.max_sides = _build_rings(origin, twin, next_, face, cell_edge, n_half_edges, n_cells,
-                                               self.cell_start, self.ring_vertex, self.ring_code, edge_tail,
-                                               edge_head, edge_cells, edge_of)
-        self.edge_tail = edge_tail[:n_edges]
-        self.edge_head = edge_head[:n_edges]
-        self.edge_cells = edge_cells[:n_edges]
-        self.vertex_ends = _vertex_ends(twin, next_, vertex_edge, edge_of, edge_head, n_vertices, n_edges)
+        tables = RingTables(self.cell_start, self.ring_vertex, self.ring_code, np.empty(n_half_edges // 2, INDEX),
+                            np.empty(n_half_edges // 2, INDEX), np.full((n_half_edges // 2, 2), n_cells, INDEX),
+                            np.full(n_half_edges, -1, INDEX))
+        n_edges, self.max_sides = _build_rings(mesh, tuple(tables))
+        self.edge_tail = tables.edge_tail[:n_edges]
+        self.edge_head = tables.edge_head[:n_edges]
+        self.edge_cells = tables.edge_cells[:n_edges]
+        self.vertex_ends = _vertex_ends(mesh, tables.edge_of, self.edge_head)
         # work arrays, refreshed by every geometry pass: rows over the edges (see geometry.edge_pass); per
         # side of one cell, positions relative to the centroid (3) and fan-triangle normals (3)
         self.edge_data = np.zeros((4, n_edges))
@@ -70,23 +81,21 @@ class Rings:
         self.end_force = np.zeros((2 * n_edges + 1, 2))  # (x, y): planar sheets only
         self.vertex_sides = _vertex_sides(self.ring_vertex, n_vertices)
         self.side_force = np.zeros((n_sides + 1, 3))
-        # built once (the arrays are never replaced): the kernels take them at every step
-        self._arrays = (self.cell_start, self.ring_vertex, self.ring_code, self.edge_tail, self.edge_head,
-                        self.edge_data)
-        self._gather_arrays = (self.edge_cells, self.vertex_ends, self.cell_response, self.end_force,
-                               self.vertex_sides, self.side_force)
+        # plain, for the kernels (see .boundary); as_rings makes it a RingArrays again
+        self.arrays = tuple(RingArrays(self.cell_start, self.ring_vertex, self.ring_code, self.edge_tail,
+                                       self.edge_head, self.edge_data, self.edge_cells, self.vertex_ends,
+                                       self.cell_response, self.end_force, self.vertex_sides, self.side_force,
+                                       self.scratch, self.max_sides, n_vertices, n_cells))
 
     @property
     def n_edges(self) -> int:
         return self.edge_tail.shape[0]
 
-    def arrays(self) -> tuple:
-        """The arrays the kernels take, as one tuple."""
-        return self._arrays
 
-    def gather_arrays(self) -> tuple:
-        """The tables and work arrays of the force kernels, as one tuple."""
-        return self._gather_arrays
+@njit(inline="always")
+def as_rings(values):
+    """The RingArrays of Rings.arrays."""
+    return RingArrays(*values)
 
 
 @njit(inline="always")
@@ -104,8 +113,13 @@ _WEIGHT = np.array([0.5, 1.0, 0.5, 1.0])
 
 
 @njit(cache=True)
-def _build_rings(origin, twin, next_, face, cell_edge, n_half_edges, n_cells, cell_start, ring_vertex,
-                 ring_code, edge_tail, edge_head, edge_cells, edge_of):
+def _build_rings(mesh, tables):
+    """Fill the RingTables (see the module docstring); returns (number of edges, most sides of a cell)."""
+    mesh, tables = as_mesh(mesh), RingTables(*tables)
+    origin, twin, next_, face, cell_edge = mesh.origin, mesh.twin, mesh.next, mesh.face, mesh.cell_edge
+    cell_start, ring_vertex, ring_code = tables.cell_start, tables.ring_vertex, tables.ring_code
+    edge_tail, edge_head, edge_cells, edge_of = tables.edge_tail, tables.edge_head, tables.edge_cells, tables.edge_of
+    n_cells = mesh.counts[N_CELLS]
     n_edges = 0
     k = 0
     max_sides = 0
@@ -135,8 +149,11 @@ def _build_rings(origin, twin, next_, face, cell_edge, n_half_edges, n_cells, ce
 
 
 @njit(cache=True)
-def _vertex_ends(twin, next_, vertex_edge, edge_of, edge_head, n_vertices, n_edges):
+def _vertex_ends(mesh, edge_of, edge_head):
     """vertex_ends table (see the module docstring), one row per vertex, as wide as the largest degree."""
+    mesh = as_mesh(mesh)
+    twin, next_, vertex_edge = mesh.twin, mesh.next, mesh.vertex_edge
+    n_vertices, n_edges = mesh.counts[N_VERTICES], edge_head.shape[0]
     degree = np.zeros(n_vertices, np.int64)
     for v in range(n_vertices):
         start = h = vertex_edge[v]

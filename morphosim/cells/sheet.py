@@ -37,17 +37,35 @@ Units are the user's (suggested: µm for lengths).
 from __future__ import annotations
 
 import operator
+from collections import namedtuple
 
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import SphericalVoronoi, Voronoi, cKDTree
 
+from numba import njit
+
+from .boundary import as_boundary, make_boundary
+
 INDEX = np.int32  # vertex / half-edge / cell slot indices
 ID = np.int64  # persistent cell ids
 
 # counts[...] slots (a small int array so numba kernels can update them in place)
 N_VERTICES, N_HALF_EDGES, N_CELLS, NEXT_CELL_ID, TOPOLOGY_CALLS, MAX_DEGREE = range(6)
+
+
+# The half-edge arrays and the boundary, as the numba kernels take them (as_mesh(Sheet.mesh())).
+# Removed elements are marked with -1 (origin, vertex_edge, cell_edge) until topology._compact.
+Mesh = namedtuple("Mesh", "vertices origin twin next face vertex_edge cell_edge cell_id parent_id t1_block counts "
+                          "boundary")
+
+
+@njit(inline="always")
+def as_mesh(values):
+    """The Mesh of :meth:`Sheet.mesh`'s plain tuples (see :mod:`.boundary` for why they are plain)."""
+    arrays, boundary = values
+    return Mesh(*arrays, as_boundary(boundary))
 
 
 class SheetError(ValueError):
@@ -132,11 +150,16 @@ class Sheet:
     def parents(self) -> np.ndarray:
         return self.parent_id[: self.n_cells]
 
-    def mesh(self):
-        """The arrays the numba topology kernels take, as one tuple (order is part of the API of
-        :mod:`morphosim.cells.topology`)."""
-        return (self.vertices, self.origin, self.twin, self.next, self.face, self.vertex_edge,
-                self.cell_edge, self.cell_id, self.parent_id, self.t1_block, self.counts)
+    @property
+    def boundary(self) -> tuple:
+        """The sheet's boundary condition as the kernels take it (a plain :data:`.boundary.Boundary`)."""
+        return make_boundary(self.periodic, self.box, self.radii)
+
+    def mesh(self) -> tuple:
+        """The half-edge arrays (in :data:`Mesh` order) and the boundary, as plain tuples: what the
+        topology, adjacency and edge-term kernels take (and turn into a Mesh with :func:`as_mesh`)."""
+        return ((self.vertices, self.origin, self.twin, self.next, self.face, self.vertex_edge, self.cell_edge,
+                 self.cell_id, self.parent_id, self.t1_block, self.counts), self.boundary)
 
     def topology_changed(self) -> None:
         """Record that the half-edge arrays changed (the topology module calls this; call it too
@@ -153,7 +176,7 @@ class Sheet:
         if cached is None or cached[0] != key or not all(map(operator.is_, cached[1], source)):
             from .rings import Rings  # local: rings imports this module
 
-            rings = Rings(*source, self.n_vertices, self.n_half_edges, self.n_cells)
+            rings = Rings(self)
             self._rings = cached = (key, source, rings)
         return cached[2]
 

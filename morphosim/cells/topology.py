@@ -58,8 +58,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .geometry import compute_geometry, edge_vector, long_axes, project_on_ellipsoid, surface_normal, wrap_vertex
-from .sheet import INDEX, N_CELLS, N_HALF_EDGES, N_VERTICES, NEXT_CELL_ID, TOPOLOGY_CALLS, Sheet
+from .boundary import SHELL, displacement, place, surface_normal, wrap_vertex
+from .geometry import compute_geometry, half_edge_vector, long_axes
+from .sheet import INDEX, N_CELLS, N_HALF_EDGES, N_VERTICES, NEXT_CELL_ID, TOPOLOGY_CALLS, Sheet, as_mesh
 
 
 @dataclass
@@ -129,8 +130,7 @@ def apply_topology(sheet: Sheet, *, t1_length: float | None = None, t1_new_lengt
         if not t1_length > 0:
             raise ValueError(f"t1_length must be positive, got {t1_length}")
         new_length = 1.5 * t1_length if t1_new_length is None else t1_new_length
-        n_t1, n_boundary_t1, n_merges = _t1_pass(mesh, t1_length, new_length, sheet.box, sheet.periodic,
-                                                 sheet.radii, call, t1_cooldown, bool(boundary_t1))
+        n_t1, n_boundary_t1, n_merges = _t1_pass(mesh, t1_length, new_length, call, t1_cooldown, bool(boundary_t1))
         if n_merges:  # divisions and extrusions below need a dense mesh
             _compact(mesh, merged_vertex_map, np.empty(sheet.n_half_edges, INDEX), np.empty(nc0, INDEX))
         if n_t1 or n_merges:
@@ -146,7 +146,7 @@ def apply_topology(sheet: Sheet, *, t1_length: float | None = None, t1_new_lengt
     sheet.reserve(nv0 + 2 * len(mothers), sheet.n_half_edges + 6 * len(mothers), nc0 + len(mothers))
     mother_ids = sheet.cell_id[mothers].copy()
     daughters = np.full(len(mothers), -1, INDEX)
-    _divide_cells(sheet.mesh(), mothers, axes, sheet.box, sheet.periodic, sheet.radii, daughters)
+    _divide_cells(sheet.mesh(), mothers, axes, daughters)
     done = daughters >= 0
     mothers, daughters, mother_ids = mothers[done], daughters[done], mother_ids[done]
 
@@ -157,7 +157,7 @@ def apply_topology(sheet: Sheet, *, t1_length: float | None = None, t1_new_lengt
     candidates = np.flatnonzero(dying).astype(INDEX)
     removed = np.zeros(len(candidates), np.bool_)
     removed_ids = sheet.cell_id[candidates].copy()
-    _extrude_cells(sheet.mesh(), candidates, sheet.box, sheet.periodic, sheet.radii, call, t1_cooldown, removed)
+    _extrude_cells(sheet.mesh(), candidates, call, t1_cooldown, removed)
 
     if len(mothers) or len(candidates):  # extrusions may swap edges even when they fail
         sheet.topology_changed()
@@ -193,14 +193,12 @@ def t1_swap(sheet: Sheet, half_edge: int, new_length: float | None = None, coold
     the current edge length."""
     if not 0 <= half_edge < sheet.n_half_edges:
         raise ValueError(f"half_edge must be in [0, {sheet.n_half_edges}), got {half_edge}")
+    mesh = sheet.mesh()
     if new_length is None:
-        e = sheet.vertices[sheet.origin[sheet.twin[half_edge]]] - sheet.vertices[sheet.origin[half_edge]]
-        if sheet.periodic:
-            e[:2] -= sheet.box[:2] * np.round(e[:2] / sheet.box[:2])
-        new_length = float(np.linalg.norm(e))
+        new_length = _half_edge_length(mesh, half_edge)
     call = int(sheet.counts[TOPOLOGY_CALLS])
     sheet.topology_changed()
-    return bool(_t1(sheet.mesh(), half_edge, new_length, sheet.box, sheet.periodic, sheet.radii, call, cooldown))
+    return bool(_t1_swap(mesh, half_edge, new_length, call, cooldown))
 
 
 def divide_cell(sheet: Sheet, slot: int, axis=None) -> TopologyEvents:
@@ -218,8 +216,8 @@ def extrude_cell(sheet: Sheet, slot: int) -> TopologyEvents:
 
 
 # ---------------------------------------------------------------------- numba kernels
-# ``mesh`` is Sheet.mesh(): (vertices, origin, twin, next, face, vertex_edge, cell_edge, cell_id,
-# parent_id, t1_block, counts). Removed elements are marked with -1 (origin, vertex_edge,
+# ``mesh`` is a sheet.Mesh (the half-edge arrays and the boundary); the kernels called from Python take
+# Sheet.mesh() and make it one with as_mesh. Removed elements are marked with -1 (origin, vertex_edge,
 # cell_edge) until _compact.
 
 @njit(cache=True)
@@ -250,11 +248,9 @@ def _degree(twin, next_, vertex_edge, v):
 
 
 @njit(cache=True)
-def _place(vertices, v, x, y, z, box, periodic, radii):
-    vertices[v, 0], vertices[v, 1], vertices[v, 2] = x, y, z
-    if radii[0] > 0.0:
-        project_on_ellipsoid(vertices, v, radii)
-    wrap_vertex(vertices, v, box, periodic)
+def _half_edge_length(mesh, h):
+    ex, ey, ez = half_edge_vector(as_mesh(mesh), h)
+    return np.sqrt(ex * ex + ey * ey + ez * ez)
 
 
 @njit(cache=True)
@@ -265,7 +261,7 @@ def _cell_side(face, twin, h):
 
 @njit(cache=True)
 def _t1_allowed(mesh, h):
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    origin, twin, next_, face, vertex_edge = mesh.origin, mesh.twin, mesh.next, mesh.face, mesh.vertex_edge
     h = _cell_side(face, twin, h)
     t = twin[h]
     a, b = face[h], face[t]  # b = -1 on the outer boundary (boundary T1)
@@ -286,13 +282,14 @@ def _t1_allowed(mesh, h):
 
 
 @njit(cache=True)
-def _t1(mesh, h, new_length, box, periodic, radii, call, cooldown):
+def _t1(mesh, h, new_length, call, cooldown):
     """T1 swap of edge h (i -> j, cell a on its left, b on the right). Around i the cells are
     a, b, c; around j they are a, b, d. Afterwards i is shared by a, c, d and j by b, c, d: the
     edge separates c from d. Returns False (and changes nothing) if the swap is not allowed.
     With b = -1 (the outside: a boundary T1) j stays on the boundary at the old midpoint and i
     moves ``new_length`` into the sheet, so the outline of the sheet barely moves."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    vertices, origin, twin, next_ = mesh.vertices, mesh.origin, mesh.twin, mesh.next
+    face, vertex_edge, cell_edge, t1_block = mesh.face, mesh.vertex_edge, mesh.cell_edge, mesh.t1_block
     if not _t1_allowed(mesh, h):
         return False
     h = _cell_side(face, twin, h)
@@ -319,49 +316,58 @@ def _t1(mesh, h, new_length, box, periodic, radii, call, cooldown):
     vertex_edge[i] = h
     vertex_edge[j] = t
     # new edge perpendicular to the old one through its midpoint, i on a's side (left of i -> j)
-    ex, ey, ez = edge_vector(vertices, i, j, box, periodic)
+    ex, ey, ez = displacement(mesh.boundary, vertices, i, j)
     mx, my, mz = vertices[i, 0] + 0.5 * ex, vertices[i, 1] + 0.5 * ey, vertices[i, 2] + 0.5 * ez
-    nx, ny, nz = surface_normal(mx, my, mz, radii)
+    nx, ny, nz = surface_normal(mesh.boundary, mx, my, mz)
     lx, ly, lz = ny * ez - nz * ey, nz * ex - nx * ez, nx * ey - ny * ex
     norm = np.sqrt(lx * lx + ly * ly + lz * lz)
     inward = (1.0 if b < 0 else 0.5) * new_length / norm  # distance of i from the midpoint
     outward = inward - new_length / norm  # of j: 0 on the boundary
-    _place(vertices, i, mx + inward * lx, my + inward * ly, mz + inward * lz, box, periodic, radii)
-    _place(vertices, j, mx + outward * lx, my + outward * ly, mz + outward * lz, box, periodic, radii)
+    place(mesh.boundary, vertices, i, mx + inward * lx, my + inward * ly, mz + inward * lz)
+    place(mesh.boundary, vertices, j, mx + outward * lx, my + outward * ly, mz + outward * lz)
     t1_block[h] = t1_block[t] = call + 1 + cooldown
     return True
 
 
 @njit(cache=True)
-def _t1_pass(mesh, threshold, new_length, box, periodic, radii, call, cooldown, boundary):
-    """Swap the short edges; with ``boundary`` also resolve short edges of the outer boundary
+def _t1_swap(mesh, h, new_length, call, cooldown):
+    """_t1 called from Python."""
+    return _t1(as_mesh(mesh), h, new_length, call, cooldown)
+
+
+@njit(cache=True)
+def _t1_pass(mesh, threshold, new_length, call, cooldown, outer_edges):
+    """Swap the short edges; with ``outer_edges`` also resolve short edges of the outer boundary
     (boundary T1, or merge of a 2-fold corner vertex). Returns (all T1s, boundary T1s, merges);
     merged vertices and edges are only marked (origin / vertex_edge -1) for _compact."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    mesh = as_mesh(mesh)
+    vertices, origin, twin = mesh.vertices, mesh.origin, mesh.twin
+    face, t1_block, counts = mesh.face, mesh.t1_block, mesh.counts
     n_t1 = n_boundary = n_merged = 0
     for h in range(counts[N_HALF_EDGES]):
         t = twin[h]
         if h > t or origin[h] < 0 or t1_block[h] > call:
             continue
         on_boundary = face[h] < 0 or face[t] < 0
-        if on_boundary and not boundary:
+        if on_boundary and not outer_edges:
             continue
-        ex, ey, ez = edge_vector(vertices, origin[h], origin[t], box, periodic)
+        ex, ey, ez = displacement(mesh.boundary, vertices, origin[h], origin[t])
         if ex * ex + ey * ey + ez * ez < threshold * threshold:
-            if _t1(mesh, h, new_length, box, periodic, radii, call, cooldown):
+            if _t1(mesh, h, new_length, call, cooldown):
                 n_t1 += 1
                 n_boundary += on_boundary
-            elif on_boundary and _merge_corner(mesh, h, box, periodic, radii, call, cooldown):
+            elif on_boundary and _merge_corner(mesh, h, call, cooldown):
                 n_merged += 1
     return n_t1, n_boundary, n_merged
 
 
 @njit(cache=True)
-def _merge_corner(mesh, h, box, periodic, radii, call, cooldown):
+def _merge_corner(mesh, h, call, cooldown):
     """Short boundary edge h (cell a | outside) with a 2-fold end v (a corner of a alone): remove
     v and the edge; the other end w moves to the edge's midpoint. a and the boundary loop lose
     one side each. Returns False (nothing changed) if neither end is 2-fold or a is a triangle."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    vertices, origin, twin, next_ = mesh.vertices, mesh.origin, mesh.twin, mesh.next
+    face, vertex_edge, cell_edge, t1_block = mesh.face, mesh.vertex_edge, mesh.cell_edge, mesh.t1_block
     h = _cell_side(face, twin, h)
     t = twin[h]
     if _loop_length(next_, h) <= 3 or _loop_length(next_, t) <= 3:
@@ -375,7 +381,7 @@ def _merge_corner(mesh, h, box, periodic, radii, call, cooldown):
     r = twin[g]
     v, w = origin[g], origin[r]
     other = next_[r]  # the other edge leaving v (v -> u); it will leave w instead
-    ex, ey, ez = edge_vector(vertices, v, w, box, periodic)
+    ex, ey, ez = displacement(mesh.boundary, vertices, v, w)
     # loops: (... -> twin[other] -> g -> next[g] ...) and (... -> r -> other -> ...) lose g and r
     next_[twin[other]] = next_[g]
     next_[_previous(next_, r)] = other
@@ -387,15 +393,16 @@ def _merge_corner(mesh, h, box, periodic, radii, call, cooldown):
     vertex_edge[v] = -1
     vertex_edge[w] = other
     t1_block[other] = t1_block[twin[other]] = call + 1 + cooldown
-    _place(vertices, w, vertices[w, 0] - 0.5 * ex, vertices[w, 1] - 0.5 * ey, vertices[w, 2] - 0.5 * ez,
-           box, periodic, radii)
+    place(mesh.boundary, vertices, w, vertices[w, 0] - 0.5 * ex, vertices[w, 1] - 0.5 * ey,
+          vertices[w, 2] - 0.5 * ez)
     return True
 
 
 @njit(cache=True)
-def _split_edge(mesh, h, x, y, z, box, periodic, radii):
+def _split_edge(mesh, h, x, y, z):
     """Insert a new vertex at (x, y, z) on edge h (p -> q); h becomes p -> v. Returns v."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    vertices, origin, twin, next_ = mesh.vertices, mesh.origin, mesh.twin, mesh.next
+    face, vertex_edge, t1_block, counts = mesh.face, mesh.vertex_edge, mesh.t1_block, mesh.counts
     v = counts[N_VERTICES]
     h2, t2 = counts[N_HALF_EDGES], counts[N_HALF_EDGES] + 1
     counts[N_VERTICES] += 1
@@ -410,16 +417,18 @@ def _split_edge(mesh, h, x, y, z, box, periodic, radii):
     t1_block[h2] = t1_block[t2] = t1_block[h]
     vertex_edge[v] = h2
     vertices[v, 0], vertices[v, 1], vertices[v, 2] = x, y, z
-    wrap_vertex(vertices, v, box, periodic)
+    wrap_vertex(mesh.boundary, vertices, v)
     return v
 
 
 @njit(cache=True)
-def _divide(mesh, a, sx, sy, sz, box, periodic, radii):
+def _divide(mesh, a, sx, sy, sz):
     """Split cell a by the line through its centroid perpendicular to the spindle s. The new
     vertices lie on the cut edges, so the areas of a's neighbours do not change. Returns the
     daughter's slot (the side s points to), or -1 if the cut was not found."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    vertices, origin, twin, next_, face = mesh.vertices, mesh.origin, mesh.twin, mesh.next, mesh.face
+    cell_edge, cell_id, parent_id = mesh.cell_edge, mesh.cell_id, mesh.parent_id
+    t1_block, counts = mesh.t1_block, mesh.counts
     start = cell_edge[a]
     first = origin[start]
     # vertex positions relative to the first vertex (unwrapped) and their mean
@@ -430,7 +439,7 @@ def _divide(mesh, a, sx, sy, sz, box, periodic, radii):
         cx += px
         cy += py
         cz += pz
-        ex, ey, ez = edge_vector(vertices, origin[h], origin[next_[h]], box, periodic)
+        ex, ey, ez = displacement(mesh.boundary, vertices, origin[h], origin[next_[h]])
         px, py, pz = px + ex, py + ey, pz + ez
         k += 1
         h = next_[h]
@@ -444,7 +453,7 @@ def _divide(mesh, a, sx, sy, sz, box, periodic, radii):
     px = py = pz = 0.0
     h = start
     while True:
-        ex, ey, ez = edge_vector(vertices, origin[h], origin[next_[h]], box, periodic)
+        ex, ey, ez = displacement(mesh.boundary, vertices, origin[h], origin[next_[h]])
         d0 = (px - cx) * sx + (py - cy) * sy + (pz - cz) * sz
         d1 = d0 + ex * sx + ey * sy + ez * sz
         if (d0 < 0.0) != (d1 < 0.0):
@@ -467,9 +476,9 @@ def _divide(mesh, a, sx, sy, sz, box, periodic, radii):
         e = best_up if m == 0 else best_down
         f = min(max(t_up if m == 0 else t_down, 0.1), 0.9)
         i = origin[e]
-        ex, ey, ez = edge_vector(vertices, i, origin[next_[e]], box, periodic)
+        ex, ey, ez = displacement(mesh.boundary, vertices, i, origin[next_[e]])
         new_vertex[m] = _split_edge(mesh, e, vertices[i, 0] + f * ex, vertices[i, 1] + f * ey,
-                                    vertices[i, 2] + f * ez, box, periodic, radii)
+                                    vertices[i, 2] + f * ez)
     n1, n2 = counts[N_HALF_EDGES], counts[N_HALF_EDGES] + 1
     counts[N_HALF_EDGES] += 2
     out_up, out_down = next_[best_up], next_[best_down]
@@ -497,29 +506,31 @@ def _divide(mesh, a, sx, sy, sz, box, periodic, radii):
 
 
 @njit(cache=True)
-def _divide_cells(mesh, mothers, axes, box, periodic, radii, daughters):
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+def _divide_cells(mesh, mothers, axes, daughters):
+    mesh = as_mesh(mesh)
+    vertices, origin, cell_edge = mesh.vertices, mesh.origin, mesh.cell_edge
     for m in range(mothers.shape[0]):
         a = mothers[m]
         sx, sy, sz = axes[m, 0], axes[m, 1], axes[m, 2]
-        if radii[0] > 0.0:  # spindle in the tangent plane at the first vertex of the cell
+        if mesh.boundary.kind == SHELL:  # spindle in the tangent plane at the first vertex of the cell
             v = origin[cell_edge[a]]
-            nx, ny, nz = surface_normal(vertices[v, 0], vertices[v, 1], vertices[v, 2], radii)
+            nx, ny, nz = surface_normal(mesh.boundary, vertices[v, 0], vertices[v, 1], vertices[v, 2])
             sn = sx * nx + sy * ny + sz * nz
             sx, sy, sz = sx - sn * nx, sy - sn * ny, sz - sn * nz
         else:
             sz = 0.0
         if sx * sx + sy * sy + sz * sz == 0.0:
             continue
-        daughters[m] = _divide(mesh, a, sx, sy, sz, box, periodic, radii)
+        daughters[m] = _divide(mesh, a, sx, sy, sz)
 
 
 @njit(cache=True)
-def _t2(mesh, a, box, periodic, radii):
+def _t2(mesh, a):
     """Collapse triangular cell a (vertices v0, v1, v2, all 3-fold, three distinct neighbours
     with more than 3 sides, at most one of them the outside) into one vertex: at its centroid,
     or on the outer boundary at the midpoint of its boundary edge. Returns whether it did."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    vertices, origin, twin = mesh.vertices, mesh.origin, mesh.twin
+    next_, face, vertex_edge, cell_edge = mesh.next, mesh.face, mesh.vertex_edge, mesh.cell_edge
     h0 = cell_edge[a]
     if next_[next_[next_[h0]]] != h0:
         return False
@@ -540,8 +551,8 @@ def _t2(mesh, a, box, periodic, radii):
         if _loop_length(next_, t) <= 3:
             return False
     o0, o1, o2 = next_[t0], next_[t1], next_[t2]  # the edges leaving the triangle
-    e1x, e1y, e1z = edge_vector(vertices, v0, v1, box, periodic)
-    e2x, e2y, e2z = edge_vector(vertices, v0, v2, box, periodic)
+    e1x, e1y, e1z = displacement(mesh.boundary, vertices, v0, v1)
+    e2x, e2y, e2z = displacement(mesh.boundary, vertices, v0, v2)
     next_[twin[o1]] = o0
     next_[twin[o2]] = o1
     next_[twin[o0]] = o2
@@ -558,8 +569,8 @@ def _t2(mesh, a, box, periodic, radii):
         origin[h] = -1
     cell_edge[a] = -1
     w1, w2 = (0.5, 0.0) if n0 < 0 else (1.0 / 3.0, 1.0 / 3.0)
-    _place(vertices, v0, vertices[v0, 0] + w1 * e1x + w2 * e2x, vertices[v0, 1] + w1 * e1y + w2 * e2y,
-           vertices[v0, 2] + w1 * e1z + w2 * e2z, box, periodic, radii)
+    place(mesh.boundary, vertices, v0, vertices[v0, 0] + w1 * e1x + w2 * e2x,
+          vertices[v0, 1] + w1 * e1y + w2 * e2y, vertices[v0, 2] + w1 * e1z + w2 * e2z)
     return True
 
 
@@ -581,7 +592,8 @@ def _cut_out(mesh, a):
     inner vertices: the run and its inner vertices go, a's other edges become the boundary.
     The other cells keep their shape; the sheet loses exactly a's area. Returns False (nothing
     changed) if a touches the boundary elsewhere too (removing it would pinch the sheet)."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    origin, twin = mesh.origin, mesh.twin
+    next_, face, vertex_edge, cell_edge = mesh.next, mesh.face, mesh.vertex_edge, mesh.cell_edge
     first = -1  # first edge of the run: on the boundary, its predecessor in a is not
     n_runs = 0
     start = h = cell_edge[a]
@@ -648,17 +660,18 @@ def _boundary_edge_count(twin, next_, face, cell_edge, a):
 
 
 @njit(cache=True)
-def _extrude(mesh, a, box, periodic, radii, call, cooldown):
+def _extrude(mesh, a, call, cooldown):
     """Cut out a corner cell (more than one boundary edge); else T1-swap the shortest swappable
     edge of cell a until it is a triangle, then T2."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    vertices, origin, twin = mesh.vertices, mesh.origin, mesh.twin
+    next_, face, cell_edge = mesh.next, mesh.face, mesh.cell_edge
     if _boundary_edge_count(twin, next_, face, cell_edge, a) > 1:
         return _cut_out(mesh, a)
     while _loop_length(next_, cell_edge[a]) > 3:
         best, best_length = -1, np.inf
         start = h = cell_edge[a]
         while True:
-            ex, ey, ez = edge_vector(vertices, origin[h], origin[next_[h]], box, periodic)
+            ex, ey, ez = displacement(mesh.boundary, vertices, origin[h], origin[next_[h]])
             l = np.sqrt(ex * ex + ey * ey + ez * ez)
             if l < best_length and _t1_allowed(mesh, h):
                 best, best_length = h, l
@@ -667,20 +680,24 @@ def _extrude(mesh, a, box, periodic, radii, call, cooldown):
                 break
         if best < 0:
             return False
-        _t1(mesh, best, best_length, box, periodic, radii, call, cooldown)  # a loses one side
-    return _t2(mesh, a, box, periodic, radii)
+        _t1(mesh, best, best_length, call, cooldown)  # a loses one side
+    return _t2(mesh, a)
 
 
 @njit(cache=True)
-def _extrude_cells(mesh, cells, box, periodic, radii, call, cooldown, removed):
+def _extrude_cells(mesh, cells, call, cooldown, removed):
+    mesh = as_mesh(mesh)
     for m in range(cells.shape[0]):
-        removed[m] = _extrude(mesh, cells[m], box, periodic, radii, call, cooldown)
+        removed[m] = _extrude(mesh, cells[m], call, cooldown)
 
 
 @njit(cache=True)
 def _compact(mesh, vertex_map, edge_map, cell_map):
     """Drop marked vertices, half-edges and cells, keeping survivors in order; fill the maps."""
-    vertices, origin, twin, next_, face, vertex_edge, cell_edge, cell_id, parent_id, t1_block, counts = mesh
+    mesh = as_mesh(mesh)
+    vertices, origin, twin, next_, face = mesh.vertices, mesh.origin, mesh.twin, mesh.next, mesh.face
+    vertex_edge, cell_edge, cell_id, parent_id = mesh.vertex_edge, mesh.cell_edge, mesh.cell_id, mesh.parent_id
+    t1_block, counts = mesh.t1_block, mesh.counts
     nv, ne, nc = counts[N_VERTICES], counts[N_HALF_EDGES], counts[N_CELLS]
     kv = ke = kc = 0
     for v in range(nv):

@@ -10,8 +10,8 @@ forward/backward substitution. Two optional transformations of the assembled mat
 
 A symmetric operator (Stokes–Brinkman, diffusion: symmetric up to round-off) is factorized as
 L D Lᵀ (MUMPS, symmetric indefinite with 2×2 pivots) instead of L U: half the factor entries,
-so each back-substitution, which streams the factors from memory, costs about 20 % less
-(and the factorization about 40 % less).
+so each back-substitution, which streams the factors from memory, reads less, and the
+factorization does less work (figures in bench/RESULTS.md).
 """
 
 from __future__ import annotations

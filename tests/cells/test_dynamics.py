@@ -95,8 +95,7 @@ def test_step_kernel_equals_force_evaluations_and_moves(kind, rng, small_sheet, 
     while remaining > 0.0:
         bound = model.forces_and_bound(reference, forces, edge_floor=0.05)
         h = dynamics.substep_length(remaining, bound, 1.5)
-        move_vertices(reference.vertices, forces, velocity, reference.n_vertices, h, 1.0 / 1.5, reference.box,
-                      reference.periodic, reference.radii)
+        move_vertices(reference.vertices, forces, velocity, reference.n_vertices, h, 1.0 / 1.5, reference.boundary)
         remaining = dynamics.remaining_after(remaining, h, dt)
         taken += 1
     assert taken == substeps
