@@ -6,7 +6,8 @@ caches its machine code beside it (`cache=True`), so a second population of the 
 process or a later one, compiles nothing.
 
 State per cell: every species (concentration, or amount when hasOnlySubstanceUnits), then parameters
-that have rate rules. Per-cell inputs: global parameters without rules, then compartment sizes.
+that have rate rules, then parameters that only events change. Per-cell inputs: the other global
+parameters without rules, then compartment sizes.
 """
 
 import hashlib
@@ -21,7 +22,7 @@ import libsbml
 import numpy as np
 
 from morphosim.genes.errors import SBMLError, unsupported
-from morphosim.genes.kernel_source import CellMath, module_source
+from morphosim.genes.kernel_source import CellMath, EventMath, module_source
 from morphosim.genes.mathml import ExpressionTranslator
 
 TEMPLATE_PATH = Path(__file__).with_name("kernels_template.py")
@@ -43,7 +44,7 @@ def cache_dir():
 
 @dataclass
 class CompiledModel:
-    state_ids: tuple          # species ids, then rate-rule parameter ids
+    state_ids: tuple          # species ids, then rate-rule parameter ids, then event-assigned parameter ids
     n_species: int
     parameter_ids: tuple      # settable per cell: global parameters without rules, then compartments
     n_global_parameters: int  # the first entries of parameter_ids are global parameters
@@ -103,7 +104,10 @@ def _check_supported(document, model):
                 and document.isPackageEnabled(package) and document.getPackageRequired(package)):
             refuse(f"the required SBML package '{package}'")
     for event in model.getListOfEvents():
-        refuse(f"event '{event.getId() or event.getName() or '(unnamed)'}'")
+        for assignment in event.getListOfEventAssignments():
+            if assignment.isSetMath() and model.getCompartment(assignment.getVariable()) is not None:
+                refuse(f"the assignment of event '{_event_name(event)}' to compartment '{assignment.getVariable()}' "
+                       "(variable volume)")
     for rule in model.getListOfRules():
         if not rule.isSetMath():
             continue  # L3V2: a rule without math has no effect
@@ -120,6 +124,7 @@ def _check_supported(document, model):
             refuse(f"the conversion factor of species '{species.getId()}'")
     targets = {rule.getVariable() for rule in model.getListOfRules() if rule.isSetMath()}
     targets |= {assignment.getSymbol() for assignment in model.getListOfInitialAssignments() if assignment.isSetMath()}
+    targets |= _event_targets(model)
     for reaction in model.getListOfReactions():
         if reaction.isSetFast() and reaction.getFast():
             refuse(f"fast reaction '{reaction.getId()}'")
@@ -146,8 +151,12 @@ def compile_model(document):
     rules = {rule.getVariable(): rule for rule in model.getListOfRules() if rule.isSetMath()}
     rate_parameters = [p.getId() for p in model.getListOfParameters()
                        if p.getId() in rules and rules[p.getId()].isRate()]
-    state_ids = tuple([s.getId() for s in species] + rate_parameters)
-    global_inputs = [p.getId() for p in model.getListOfParameters() if p.getId() not in rules]
+    # parameters that events change are per-cell state (constant between events), not settable inputs
+    event_parameters = [p.getId() for p in model.getListOfParameters()
+                        if p.getId() in _event_targets(model) and p.getId() not in rules]
+    state_ids = tuple([s.getId() for s in species] + rate_parameters + event_parameters)
+    global_inputs = [p.getId() for p in model.getListOfParameters()
+                     if p.getId() not in rules and p.getId() not in event_parameters]
     parameter_ids = tuple(global_inputs + [c.getId() for c in model.getListOfCompartments()])
     stoichiometry = {}
     for reaction in model.getListOfReactions():
@@ -175,15 +184,60 @@ def compile_model(document):
 
     rates = _reaction_rates(model, translator, global_name)
     derivatives = _derivatives(model, rules, rate_parameters, translator)
+    derivatives.update({pid: "0.0" for pid in event_parameters})
     statements = [(f"v_{target}", assignment_rules[target][0]) for target in rule_order]
     statements += [(f"r_{rid}", rate) for rid, rate in rates.items()]
+    uses_time = translator.uses_time  # event math gets the time as an argument: it does not count here
+    events = _events(document, model, state_ids, translator)
     cell_math = CellMath(state_ids, parameter_ids, frozenset(assignment_rules) & set(state_ids), tuple(statements),
-                         len(rule_order), tuple(derivatives[sid] for sid in state_ids), translator.uses_time)
+                         len(rule_order), tuple(derivatives[sid] for sid in state_ids), uses_time, events)
     initial_state, defaults = _initial_values(model, state_ids, parameter_ids, assignment_rules, translator)
     compartments = np.array([-1 if s.getHasOnlySubstanceUnits() else parameter_ids.index(s.getCompartment())
                              for s in species], dtype=np.int64)
     return CompiledModel(state_ids, len(species), parameter_ids, len(global_inputs), initial_state, defaults,
                          cell_math, compartments)
+
+
+def _event_name(event):
+    return event.getId() or event.getName() or "(unnamed)"
+
+
+def _event_targets(model):
+    """Ids that event assignments set (L3V2: an assignment without math has no effect)."""
+    return {assignment.getVariable() for event in model.getListOfEvents()
+            for assignment in event.getListOfEventAssignments() if assignment.isSetMath()}
+
+
+def _events(document, model, state_ids, translator):
+    """EventMath of each event. Level 2 has neither initialValue nor persistent: its triggers must turn
+    true after the start, and an event once triggered always executes."""
+    level_3 = document.getLevel() >= 3
+    events = []
+    for event in model.getListOfEvents():
+        name = _event_name(event)
+        trigger = event.getTrigger()
+        condition = (translator.translate(trigger.getMath(), f"trigger of event '{name}'")
+                     if trigger is not None and trigger.isSetMath() else "False")  # L3V2: never fires
+
+        def optional(element, what):
+            if element is None or not element.isSetMath():
+                return "0.0"
+            return translator.translate(element.getMath(), f"{what} of event '{name}'")
+
+        assignments = tuple(
+            (state_ids.index(a.getVariable()),
+             translator.translate(a.getMath(), f"assignment of event '{name}' to '{a.getVariable()}'"))
+            for a in event.getListOfEventAssignments() if a.isSetMath())
+        events.append(EventMath(
+            trigger=condition,
+            initial_value=trigger.getInitialValue() if level_3 and trigger is not None else True,
+            persistent=trigger.getPersistent() if level_3 and trigger is not None else True,
+            delay=optional(event.getDelay() if event.isSetDelay() else None, "delay"),
+            priority=optional(event.getPriority() if event.isSetPriority() else None, "priority"),
+            use_trigger_values=event.getUseValuesFromTriggerTime() if event.isSetUseValuesFromTriggerTime()
+            or level_3 else True,
+            assignments=assignments))
+    return tuple(events)
 
 
 def _reaction_rates(model, translator, global_name):

@@ -60,7 +60,8 @@ def _stoichiometry_math(model):
 
 
 REFUSED = {
-    "event": (BASE.replace("end", "  E1: at (time > 1): S = 1\nend"), r"event 'E1'"),
+    "event on a compartment": (BASE.replace("end", "  E1: at (time > 1): C = 2\nend"),
+                               r"assignment of event 'E1' to compartment 'C' \(variable volume\)"),
     "delay": (BASE.replace("k * S", "k * delay(S, 0.5)"), r"delay\(\) in the kinetic law of reaction 'J0'"),
     "algebraic rule": (BASE.replace("end", "  species Q in C\n  0 = Q + S - 2\nend"), r"algebraic rule \(.*Q.*\)"),
     "variable compartment": (BASE.replace("end", "  C' = 0.1\nend"), r"rule on compartment 'C' \(variable volume\)"),
@@ -86,9 +87,10 @@ def test_batched_solver_refuses_with_a_message(construct):
 
 
 def test_tellurium_solver_runs_a_refused_model():
-    """The event resets S to 1 at t = 1: the fallback solver really handles it."""
-    net = load(REFUSED["event"][0])
+    """S's conversion factor k = 0.5 halves its change: dS/dt = -k * k S, S(2) = exp(-0.5); the
+    fallback solver really handles the refused construct."""
+    net = load(REFUSED["conversion factor"][0])
     population = net.population(2, solver="tellurium", rtol=1e-10, atol=1e-12)
     population.advance(2.0)
     s = population.state[:, population.species_names.index("S")]
-    np.testing.assert_allclose(s, np.exp(-0.5 * 1.0), rtol=1e-6)
+    np.testing.assert_allclose(s, np.exp(-0.5), rtol=1e-6)
