@@ -13,9 +13,10 @@ sides, the stage combinations, the fifth-order solution and the error estimate -
 (`dopri_step`): the stages stay in registers (or spill to the stack, in L1), and a step reads and
 writes each row once.
 
-A model with events also keeps, per state, the DENSE row: h times the weights of Dormand–Prince's
+A model with events also has, per state, a DENSE row: h times the weights of Dormand–Prince's
 continuous extension applied to the stages, so that a cell's state anywhere inside the last step is a
-cheap polynomial of its rows (the event root finding in kernels_template.py).
+cheap polynomial of its rows (the event root finding in kernels_template.py; dopri_step_dense writes
+it), and per event a TRIGGERS row (chunk_triggers: which cells need the event code at all).
 
 Parameters nobody sets per cell are literals in the generated code, which LLVM folds (a degradation
 rate of 1 or a compartment of size 1 costs nothing); the ones set per cell (`per_cell`) are read from
@@ -70,7 +71,10 @@ def module_source(math, per_cell, parameter_values, template):
                        for j, value in enumerate(parameter_values)}
     n_state, n_inputs = len(math.state_ids), len(inputs)
     state_rows = 5 if math.events else 4  # Y, Y_NEW, K_FIRST, K_LAST (, DENSE)
-    rows = state_rows * n_state + n_inputs + 1
+    n_events = len(math.events)
+    rows = state_rows * n_state + n_events + n_inputs + 1
+    # an even number of rows: with an odd one LLVM leaves dopri_step scalar (numba 0.68, llvmlite 0.50)
+    rows += rows % 2
     events = math.events
     n_assignments = max([len(event.assignments) for event in events] + [1])
     assigned_rows = [[row for row, _ in event.assignments] + [-1] * (n_assignments - len(event.assignments))
@@ -87,8 +91,9 @@ def module_source(math, per_cell, parameter_values, template):
         "# chunked layout of a block (see morphosim/genes/kernel_source.py): element offsets of the rows",
         f"LANES = {LANES}",
         f"Y, Y_NEW, K_FIRST, K_LAST = 0, {n_state} * LANES, {2 * n_state} * LANES, {3 * n_state} * LANES",
-        f"DENSE = {4 * n_state} * LANES  # a row of models with events only",
-        f"P, ERROR = {state_rows * n_state} * LANES, {state_rows * n_state + n_inputs} * LANES",
+        f"DENSE = {4 * n_state} * LANES  # rows of models with events only: DENSE, then TRIGGERS (one per event)",
+        f"TRIGGERS = {state_rows * n_state} * LANES",
+        f"P, ERROR = {state_rows * n_state + n_events} * LANES, {state_rows * n_state + n_events + n_inputs} * LANES",
         f"CHUNK = {rows} * LANES",
         f"MOVING = np.array({[i in moving for i in range(n_state)]!r}, dtype=np.bool_)  # integrated rows",
         "# events (see kernels_template.py): per event, the state rows it assigns (-1: none) and its flags",
@@ -103,7 +108,9 @@ def module_source(math, per_cell, parameter_values, template):
     ]
     kernels = [_block_rhs(math, parameter.get), _update_assigned(math, parameter.get),
                _statement_values(math, parameter.get), *_event_kernels(math, parameter.get),
-               _chunk_derivatives(math, chunk_parameter.get), _dopri_step(math, chunk_parameter.get)]
+               _chunk_derivatives(math, chunk_parameter.get), _dopri_step(math, chunk_parameter.get),
+               _dopri_step(math, chunk_parameter.get, dense=True) if math.events else "dopri_step_dense = dopri_step\n",
+               *_trigger_kernels(math, parameter.get, chunk_parameter.get)]
     return "\n".join(header) + "\n\n\n" + "\n\n".join(kernels) + "\n\n# ---- kernels_template.py ----\n" + template
 
 
@@ -177,6 +184,27 @@ def _event_kernels(math, parameter_value):
                     "out[e, k]: the value event e's k-th assignment gives, for cell c in state y at time t.", values))
 
 
+def _trigger_kernels(math, parameter_value, chunk_parameter_value):
+    """Sources of block_triggers (every cell of a (variable, cell) population) and chunk_triggers (every
+    cell of a chunked block, at its Y_NEW rows): each event's trigger, 1.0 or 0.0. Vectorized across
+    cells, they tell cheaply which cells need the one-cell event code."""
+    triggers = [as_float(event.trigger) for event in math.events]
+    block = ["for c in range(y.shape[1]):"]
+    block += ["    " + line for line in _cell_math(math, lambda i: f"y[{i}, c]", parameter_value, math.n_rules)]
+    block += [f"    out[{e}, c] = {trigger}" for e, trigger in enumerate(triggers)]
+    chunk = ["for chunk in range(n_chunks):", "    first = chunk * CHUNK", "    for c in range(first, first + LANES):"]
+    chunk += ["        " + line
+              for line in _cell_math(math, lambda i: _row("Y_NEW", i), chunk_parameter_value, math.n_rules)]
+    chunk += [f"        {_row('TRIGGERS', e)} = {trigger}" for e, trigger in enumerate(triggers)]
+    if not math.events:
+        block = chunk = ["return None"]
+    return (_kernel("block_triggers(t, y, p, out)",
+                    "out[e, c] = event e's trigger (1.0 or 0.0) at cell c; y, p (variable, cell).", block),
+            _kernel("chunk_triggers(work, n_chunks, t)",
+                    "TRIGGERS rows = each event's trigger at the Y_NEW rows, for every cell of a chunked block.",
+                    chunk))
+
+
 def _row(name, index):
     return f"work[c + {name} + {index} * LANES]"
 
@@ -189,12 +217,15 @@ def _chunk_derivatives(math, parameter_value):
                    "K_FIRST rows = f(t, Y rows, P rows) for every cell of a chunked block.", body)
 
 
-def _dopri_step(math, parameter_value):
-    """Source of dopri_step (see its docstring): Dormand–Prince's stages written out for one cell."""
+def _dopri_step(math, parameter_value, dense=False):
+    """Source of dopri_step (see its docstring): Dormand–Prince's stages written out for one cell; with
+    dense, of dopri_step_dense, which also writes the DENSE rows. The two are apart because the DENSE
+    stores keep LLVM from vectorizing the step across cells: the block steps without them, and a cell
+    whose triggers changed repeats its step alone with them (kernels_template.py, block_events)."""
     integrated = _integrated(math)
     # h times each nonzero tableau coefficient, once per step: a stage is then y plus fused multiply-adds
     weights, head = {}, []
-    tables = list(enumerate(DOPRI_A)) + [("error", DOPRI_E)] + ([("dense", DOPRI_D)] if math.events else [])
+    tables = list(enumerate(DOPRI_A)) + [("error", DOPRI_E)] + ([("dense", DOPRI_D)] if dense else [])
     for stage, coefficients in tables:
         for j, coefficient in enumerate(coefficients):
             if coefficient:
@@ -220,7 +251,7 @@ def _dopri_step(math, parameter_value):
     last = len(DOPRI_C) - 1
     cell += [f"{_row('Y_NEW', i)} = {f'v_{sid}' if i in moving else f'y_{i}'}" for i, sid in enumerate(math.state_ids)]
     cell += [f"{_row('K_LAST', i)} = k{last}_{i}" for i in moving]
-    if math.events:
+    if dense:
         cell += [f"{_row('DENSE', i)} = " + " + ".join(f"{name} * k{j}_{i}" for (kind, j), name in weights.items()
                                                         if kind == "dense") for i in moving]
     cell.append("squares = 0.0")
@@ -237,7 +268,7 @@ def _dopri_step(math, parameter_value):
              "        if work[c + ERROR] > worst or work[c + ERROR] != work[c + ERROR]:",
              "            worst = work[c + ERROR]",
              "return math.sqrt(worst / N_STATE) if worst == worst else math.inf"]
-    return _kernel("dopri_step(work, n_chunks, t_step, h, rtol, atol)",
+    return _kernel(f"dopri_step{'_dense' if dense else ''}(work, n_chunks, t_step, h, rtol, atol)",
                    "One Dormand–Prince step of size h from t_step for every cell of a chunked block: the new "
                    "state into Y_NEW, its derivative into K_LAST (the next step's first stage), each cell's sum "
                    "of squared scaled errors into ERROR (and h times the continuous extension's weighted stages "

@@ -31,10 +31,10 @@ Control = namedtuple("Control", ["rtol", "atol", "max_steps", "block_size"])
 # Per block (arrays of n_blocks): step size memory (<= 0: unknown; in and out), status, accepted block
 # steps, and the steps cells took on their own after their events (out).
 Blocks = namedtuple("Blocks", ["step_size", "status", "steps", "event_steps"])
-# Per cell, cells the last axis: each event's trigger value at the cell's last instant (1.0 / 0.0), and the
+# Per cell, cells the last axis: each event's trigger value at the cell's last instant (1.0 / 0.0), the
 # delayed events waiting to execute (slot: time, event index, assignment values when computed at trigger
-# time); an empty slot has time inf.
-EventState = namedtuple("EventState", ["triggered", "pending_time", "pending_event", "pending_values"])
+# time; an empty slot has time inf), and the earliest of their times (inf: none waits).
+EventState = namedtuple("EventState", ["triggered", "pending_time", "pending_event", "pending_values", "next_due"])
 # Working arrays of one thread's event handling: one cell's state, its event math, its assignment values,
 # and a one-cell chunked block in which the cell catches up with its block after an event.
 EventScratch = namedtuple("EventScratch", ["y", "conditions", "values", "work"])

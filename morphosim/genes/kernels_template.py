@@ -10,9 +10,11 @@ model (see kernel_source.py), which defines
     LANES, CHUNK, Y, Y_NEW, K_FIRST, K_LAST, P, ERROR    the chunked layout of a block
     chunk_derivatives(work, n_chunks, t)                  K_FIRST = f(t, Y, P) in that layout
     dopri_step(work, n_chunks, t, h, rtol, atol)          one fused Dormand–Prince step -> error norm
+    dopri_step_dense(...)                                 the same, writing the DENSE rows too
     MOVING, DENSE                                         integrated rows; continuous-extension rows
     N_EVENTS, ASSIGNED_ROWS, PERSISTENT, INITIAL_VALUE, USE_TRIGGER_VALUES, MAX_PENDING   the events
     event_conditions(t, y, p, c, out), event_values(t, y, p, c, out)   their math, one cell at a time
+    block_triggers(t, y, p, out), chunk_triggers(work, n_chunks, t)     the triggers, across cells (TRIGGERS rows)
 
 so numba compiles (and caches) one module per model and set of per-cell parameters, with the
 right-hand side inlined into the integrator loops. State and parameters are laid out (variable, cell).
@@ -172,9 +174,8 @@ def event_due(t, p, cell, events, scratch):
     since the cell's last instant, the trigger of a waiting non-persistent event turned false (which
     cancels it), or a delayed event is due. Leaves the event math at (t, scratch.y) in scratch.conditions."""
     event_conditions(t, scratch.y, p, cell, scratch.conditions)
-    for slot in range(MAX_PENDING):
-        if events.pending_time[slot, cell] <= t:
-            return True
+    if events.next_due[cell] <= t:
+        return True
     for e in range(N_EVENTS):
         now, before = scratch.conditions[TRIGGER, e] != 0.0, events.triggered[e, cell] != 0.0
         if now and not before:
@@ -262,6 +263,7 @@ def fire_instant(t, p, cell, events, scratch):
             if first_of_two:
                 chosen = slot
         if chosen < 0:
+            events.next_due[cell] = events.pending_time[:, cell].min()
             return STATUS_OK
         e = events.pending_event[chosen, cell]
         events.pending_time[chosen, cell] = math.inf
@@ -277,10 +279,18 @@ def fire_instant(t, p, cell, events, scratch):
 
 @njit(cache=True, nogil=True)
 def fire_cells(t, y, p, events):
-    """fire_instant at time t for every cell of the population (y, p (variable, cell)): at the start, and
-    when the state or parameters are set from outside. Returns the first failing status, or STATUS_OK."""
+    """fire_instant at time t for every cell of the population (y, p (variable, cell)) whose triggers
+    changed or which has an event due: at the start, and when the state or parameters are set from
+    outside. Returns the first failing status, or STATUS_OK."""
     scratch = event_scratch()
+    triggers = np.empty((N_EVENTS, y.shape[1]))
+    block_triggers(t, y, p, triggers)
     for cell in range(y.shape[1]):
+        changed = events.next_due[cell] <= t
+        for e in range(N_EVENTS):
+            changed |= triggers[e, cell] != events.triggered[e, cell]
+        if not changed:
+            continue
         scratch.y[:] = y[:, cell]
         status = fire_instant(t, p, cell, events, scratch)
         if status != STATUS_OK:
@@ -296,20 +306,33 @@ def block_events(work, step, control, p, first, last, events, scratch):
     and K_LAST rows; the padding lanes copying the last cell too). Returns (status, steps taken alone)."""
     steps = 0
     n_cells = last - first
+    chunk_triggers(work, -(-n_cells // LANES), step.end)
     for i in range(n_cells):
         base = (i // LANES) * CHUNK + i % LANES
-        t = next_instant(work, base, step, p, first + i, events, scratch)
+        # cheap test first: a cell whose triggers kept their values and has nothing due has no instant
+        changed = events.next_due[first + i] <= step.end
+        for e in range(N_EVENTS):
+            changed |= work[base + TRIGGERS + e * LANES] != events.triggered[e, first + i]
+        if not changed:
+            continue
+        # the cell repeats its step alone, with the continuous extension, to look for its instant
+        cell_work = scratch.work
+        for lane in range(LANES):
+            for s in range(N_STATE):
+                cell_work[Y + s * LANES + lane] = work[base + Y + s * LANES]
+                cell_work[K_FIRST + s * LANES + lane] = work[base + K_FIRST + s * LANES]
+            for r in range(INPUT_ROWS.size):
+                cell_work[P + r * LANES + lane] = work[base + P + r * LANES]
+        dopri_step_dense(cell_work, 1, step.start, step.size, control.rtol, control.atol)
+        t = next_instant(cell_work, 0, step, p, first + i, events, scratch)
         if t == math.inf:
             continue
         status = fire_instant(t, p, first + i, events, scratch)
         if status != STATUS_OK:
             return status, steps
-        cell_work = scratch.work
         for lane in range(LANES):
             for s in range(N_STATE):
                 cell_work[Y + s * LANES + lane] = scratch.y[s]
-            for r in range(INPUT_ROWS.size):
-                cell_work[P + r * LANES + lane] = work[base + P + r * LANES]
         status, n = dopri_cell(t, step.end, step.size, control, p, first + i, events, scratch)
         steps += n
         if status != STATUS_OK:
@@ -336,7 +359,7 @@ def dopri_cell(t0, t_end, h, control, p, cell, events, scratch):
         if steps >= control.max_steps:
             return STATUS_TOO_MANY_STEPS, steps
         h_step = t_end - t if h >= 0.99 * (t_end - t) else h
-        error = dopri_step(work, 1, t, h_step, control.rtol, control.atol)
+        error = dopri_step_dense(work, 1, t, h_step, control.rtol, control.atol)
         accepted, h, rejected = control_step(error, h, h_step, 5.0, FACTOR_MAX_EXPLICIT, rejected)
         if accepted:
             steps += 1

@@ -163,7 +163,8 @@ class BatchedPopulation(Population):
         return EventState(np.repeat(module.INITIAL_VALUE[:, None], n_cells, axis=1),
                           np.full((module.MAX_PENDING, n_cells), np.inf),
                           np.full((module.MAX_PENDING, n_cells), -1, dtype=np.int64),
-                          np.zeros((module.MAX_PENDING, module.ASSIGNED_ROWS.shape[1], n_cells)))
+                          np.zeros((module.MAX_PENDING, module.ASSIGNED_ROWS.shape[1], n_cells)),
+                          np.full(n_cells, np.inf))
 
     def _fire_events(self):
         """Execute every cell's events due at the current time (at the start, and after outside changes)."""
