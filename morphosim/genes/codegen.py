@@ -117,11 +117,6 @@ def _check_supported(document, model):
             refuse(f"a rule on compartment '{rule.getVariable()}' (variable volume)")
     for constraint in model.getListOfConstraints():
         refuse(f"constraint ({libsbml.formulaToL3String(constraint.getMath())})")
-    if model.isSetConversionFactor():
-        refuse(f"the model conversion factor '{model.getConversionFactor()}'")
-    for species in model.getListOfSpecies():
-        if species.isSetConversionFactor():
-            refuse(f"the conversion factor of species '{species.getId()}'")
     targets = {rule.getVariable() for rule in model.getListOfRules() if rule.isSetMath()}
     targets |= {assignment.getSymbol() for assignment in model.getListOfInitialAssignments() if assignment.isSetMath()}
     targets |= _event_targets(model)
@@ -254,9 +249,9 @@ def _reaction_rates(model, translator, global_name):
 
 
 def _derivatives(model, rules, rate_parameters, translator):
-    """{state id: d/dt expression}. Species: stoichiometry times rates (r_<reaction>), divided by the
-    compartment size unless amount-only; rate rules as written; zero for boundary, constant and
-    assignment-rule species."""
+    """{state id: d/dt expression}. Species: stoichiometry times rates (r_<reaction>), times the
+    species' conversion factor (else the model's, if any), divided by the compartment size unless
+    amount-only; rate rules as written; zero for boundary, constant and assignment-rule species."""
     changes = {s.getId(): [] for s in model.getListOfSpecies()}
     for reaction in model.getListOfReactions():
         for sign, references in ((-1.0, reaction.getListOfReactants()), (1.0, reaction.getListOfProducts())):
@@ -275,6 +270,9 @@ def _derivatives(model, rules, rate_parameters, translator):
             derivatives[sid] = "0.0"
         else:
             total = "(" + " ".join(changes[sid]).removeprefix("+ ") + ")"
+            factor = s.getConversionFactor() if s.isSetConversionFactor() else model.getConversionFactor()
+            if factor:
+                total = f"(v_{factor} * {total})"
             derivatives[sid] = total if s.getHasOnlySubstanceUnits() else f"{total} / v_{s.getCompartment()}"
     for pid in rate_parameters:
         derivatives[pid] = translator.translate(rules[pid].getMath(), f"rate rule for '{pid}'")
