@@ -117,17 +117,26 @@ def _check_supported(document, model):
             refuse(f"a rule on compartment '{rule.getVariable()}' (variable volume)")
     for constraint in model.getListOfConstraints():
         refuse(f"constraint ({libsbml.formulaToL3String(constraint.getMath())})")
-    targets = {rule.getVariable() for rule in model.getListOfRules() if rule.isSetMath()}
-    targets |= {assignment.getSymbol() for assignment in model.getListOfInitialAssignments() if assignment.isSetMath()}
-    targets |= _event_targets(model)
     for reaction in model.getListOfReactions():
         if reaction.isSetFast() and reaction.getFast():
             refuse(f"fast reaction '{reaction.getId()}'")
         if not reaction.isSetKineticLaw() or not reaction.getKineticLaw().isSetMath():
             refuse(f"reaction '{reaction.getId()}' without a kinetic law")
-        for reference in list(reaction.getListOfReactants()) + list(reaction.getListOfProducts()):
-            if reference.isSetStoichiometryMath() or (reference.isSetId() and reference.getId() in targets):
-                refuse(f"variable stoichiometry of '{reference.getSpecies()}' in reaction '{reaction.getId()}'")
+
+
+def _references(model):
+    """Every species reference (reactants and products) of every reaction, with its reaction."""
+    return [(reaction, reference) for reaction in model.getListOfReactions()
+            for reference in list(reaction.getListOfReactants()) + list(reaction.getListOfProducts())]
+
+
+def _variable_references(model):
+    """Ids of species references whose stoichiometry something sets (rules, initial assignments, events)."""
+    targets = {rule.getVariable() for rule in model.getListOfRules() if rule.isSetMath()}
+    targets |= {assignment.getSymbol() for assignment in model.getListOfInitialAssignments() if assignment.isSetMath()}
+    targets |= _event_targets(model)
+    return {reference.getId() for _, reference in _references(model)
+            if reference.isSetId() and reference.getId() in targets}
 
 
 def compile_model(document):
@@ -144,20 +153,21 @@ def compile_model(document):
     species = list(model.getListOfSpecies())
     # L3V2 lets rules and initial assignments leave out their math: they then have no effect
     rules = {rule.getVariable(): rule for rule in model.getListOfRules() if rule.isSetMath()}
-    rate_parameters = [p.getId() for p in model.getListOfParameters()
-                       if p.getId() in rules and rules[p.getId()].isRate()]
-    # parameters that events change are per-cell state (constant between events), not settable inputs
-    event_parameters = [p.getId() for p in model.getListOfParameters()
-                        if p.getId() in _event_targets(model) and p.getId() not in rules]
+    # species references whose stoichiometry varies are symbols like parameters
+    variable_references = _variable_references(model)
+    variables = [p.getId() for p in model.getListOfParameters()] + [
+        reference.getId() for _, reference in _references(model) if reference.getId() in variable_references]
+    rate_parameters = [v for v in variables if v in rules and rules[v].isRate()]
+    # parameters that events change are per-cell state (constant between events), not settable inputs;
+    # so are stoichiometries that only an initial assignment or an event sets
+    event_parameters = [v for v in variables if v not in rules
+                        and (v in _event_targets(model) or v in variable_references)]
     state_ids = tuple([s.getId() for s in species] + rate_parameters + event_parameters)
     global_inputs = [p.getId() for p in model.getListOfParameters()
                      if p.getId() not in rules and p.getId() not in event_parameters]
     parameter_ids = tuple(global_inputs + [c.getId() for c in model.getListOfCompartments()])
-    stoichiometry = {}
-    for reaction in model.getListOfReactions():
-        for reference in list(reaction.getListOfReactants()) + list(reaction.getListOfProducts()):
-            if reference.isSetId():
-                stoichiometry[reference.getId()] = reference.getStoichiometry() if reference.isSetStoichiometry() else 1.0
+    stoichiometry = {reference.getId(): _declared_stoichiometry(reference) for _, reference in _references(model)
+                     if reference.isSetId() and reference.getId() not in variable_references}
     symbols = set(state_ids) | set(parameter_ids) | set(rules)
 
     def global_name(sbml_id):
@@ -186,11 +196,16 @@ def compile_model(document):
     events = _events(document, model, state_ids, translator)
     cell_math = CellMath(state_ids, parameter_ids, frozenset(assignment_rules) & set(state_ids), tuple(statements),
                          len(rule_order), tuple(derivatives[sid] for sid in state_ids), uses_time, events)
-    initial_state, defaults = _initial_values(model, state_ids, parameter_ids, assignment_rules, translator)
+    initial_state, defaults = _initial_values(model, state_ids, parameter_ids, assignment_rules, translator,
+                                              variable_references)
     compartments = np.array([-1 if s.getHasOnlySubstanceUnits() else parameter_ids.index(s.getCompartment())
                              for s in species], dtype=np.int64)
     return CompiledModel(state_ids, len(species), parameter_ids, len(global_inputs), initial_state, defaults,
                          cell_math, compartments)
+
+
+def _declared_stoichiometry(reference):
+    return reference.getStoichiometry() if reference.isSetStoichiometry() else 1.0
 
 
 def _event_name(event):
@@ -253,13 +268,24 @@ def _derivatives(model, rules, rate_parameters, translator):
     species' conversion factor (else the model's, if any), divided by the compartment size unless
     amount-only; rate rules as written; zero for boundary, constant and assignment-rule species."""
     changes = {s.getId(): [] for s in model.getListOfSpecies()}
+    variable_references = _variable_references(model)
     for reaction in model.getListOfReactions():
-        for sign, references in ((-1.0, reaction.getListOfReactants()), (1.0, reaction.getListOfProducts())):
+        for sign, references in (("- ", reaction.getListOfReactants()), ("+ ", reaction.getListOfProducts())):
             for reference in references:
-                coefficient = sign * (reference.getStoichiometry() if reference.isSetStoichiometry() else 1.0)
-                rate = f"r_{reaction.getId()}"
-                term = rate if abs(coefficient) == 1.0 else f"{abs(coefficient)!r} * {rate}"
-                changes[reference.getSpecies()].append(("- " if coefficient < 0 else "+ ") + term)
+                rate, term_sign = f"r_{reaction.getId()}", sign
+                if reference.getId() in variable_references:  # a symbol (a rule, event or initial assignment sets it)
+                    term = f"v_{reference.getId()} * {rate}"
+                elif reference.isSetStoichiometryMath():  # Level 2's stoichiometry formula
+                    formula = translator.translate(reference.getStoichiometryMath().getMath(),
+                                                   f"stoichiometry of '{reference.getSpecies()}' in reaction "
+                                                   f"'{reaction.getId()}'")
+                    term = f"{formula} * {rate}"
+                else:
+                    coefficient = _declared_stoichiometry(reference)
+                    if coefficient < 0:
+                        term_sign, coefficient = "+ " if sign == "- " else "- ", -coefficient
+                    term = rate if coefficient == 1.0 else f"{coefficient!r} * {rate}"
+                changes[reference.getSpecies()].append(term_sign + term)
     derivatives = {}
     for s in model.getListOfSpecies():
         sid = s.getId()
@@ -298,10 +324,11 @@ def _load_module(source):
     return module
 
 
-def _initial_values(model, state_ids, parameter_ids, assignment_rules, translator):
+def _initial_values(model, state_ids, parameter_ids, assignment_rules, translator, variable_references):
     """Evaluate declared values, initial assignments and assignment rules at t = 0, in dependency order.
     Values SBML leaves undefined default as in libRoadRunner: 0 (compartment sizes: 1)."""
-    definitions = {}
+    definitions = {reference.getId(): (repr(_declared_stoichiometry(reference)), set())
+                   for _, reference in _references(model) if reference.getId() in variable_references}
     for compartment in model.getListOfCompartments():
         definitions[compartment.getId()] = (repr(compartment.getSize()) if compartment.isSetSize() else "1.0", set())
     for parameter in model.getListOfParameters():

@@ -1,5 +1,5 @@
 """SBML constructs beyond reactions and rules that the batched solver compiles, each against its
-analytic solution: conversion factors."""
+analytic solution: conversion factors, variable stoichiometry."""
 
 import math
 
@@ -11,8 +11,9 @@ from tests.genes.conftest import TIGHT
 from tests.genes.test_refusals import BASE, _sbml
 
 
-def _with(edit):
+def _with(edit, level=3, version=2):
     document = libsbml.readSBMLFromString(_sbml(BASE))
+    document.setLevelAndVersion(level, version, False)
     edit(document.getModel())
     return libsbml.writeSBMLToString(document)
 
@@ -30,3 +31,29 @@ def test_conversion_factors_scale_what_reactions_change():
     pop.advance(2.0)
     np.testing.assert_allclose(pop.values("S"), math.exp(-0.5), rtol=1e-9)
     np.testing.assert_allclose(pop.values("P"), 8.0 * (1.0 - math.exp(-0.5)), rtol=1e-9)
+
+
+def _rule_on_stoichiometry(model):
+    product = model.getReaction("J0").getProduct(0)
+    product.setId("n_P")
+    product.setConstant(False)
+    rule = model.createAssignmentRule()
+    rule.setVariable("n_P")
+    rule.setMath(libsbml.parseL3Formula("1 + S"))
+
+
+def _stoichiometry_math(model):
+    model.getReaction("J0").getProduct(0).createStoichiometryMath().setMath(libsbml.parseL3Formula("2"))
+
+
+def test_variable_stoichiometry():
+    """J0: S -> n P at 0.5 S, S = exp(-t / 2). With n = 1 + S (an assignment rule on the species
+    reference): P = (1 - S) + (1 - S^2) / 2; with Level 2's stoichiometryMath n = 2: P = 2 (1 - S)."""
+    s = math.exp(-0.5 * 2.0)
+    ruled = load(_with(_rule_on_stoichiometry)).population(2, **TIGHT)
+    ruled.advance(2.0)
+    np.testing.assert_allclose(ruled.values("P"), (1 - s) + (1 - s * s) / 2, rtol=1e-9)
+    np.testing.assert_allclose(ruled.values("n_P"), 1 + s, rtol=1e-9)
+    formula = load(_with(_stoichiometry_math, 2, 4)).population(2, **TIGHT)
+    formula.advance(2.0)
+    np.testing.assert_allclose(formula.values("P"), 2 * (1 - s), rtol=1e-9)

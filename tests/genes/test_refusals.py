@@ -42,19 +42,6 @@ def _make_fast(model):
     model.getReaction("J0").setFast(True)
 
 
-def _variable_stoichiometry(model):
-    product = model.getReaction("J0").getProduct(0)
-    product.setId("n_P")
-    product.setConstant(False)
-    rule = model.createAssignmentRule()
-    rule.setVariable("n_P")
-    rule.setMath(libsbml.parseL3Formula("1 + S"))
-
-
-def _stoichiometry_math(model):
-    model.getReaction("J0").getProduct(0).createStoichiometryMath().setMath(libsbml.parseL3Formula("2"))
-
-
 REFUSED = {
     "event on a compartment": (BASE.replace("end", "  E1: at (time > 1): C = 2\nend"),
                                r"assignment of event 'E1' to compartment 'C' \(variable volume\)"),
@@ -64,8 +51,6 @@ REFUSED = {
     "rateOf": (BASE.replace("end", "  flux := rateOf(S)\nend"), r"rateOf\(\) in the assignment rule for 'flux'"),
     "constraint": (_edited(_add_constraint), r"constraint \(S >= 0\)"),
     "fast reaction": (_edited(_make_fast, 3, 1), r"fast reaction 'J0'"),
-    "variable stoichiometry": (_edited(_variable_stoichiometry), r"variable stoichiometry of 'P' in reaction 'J0'"),
-    "stoichiometryMath": (_edited(_stoichiometry_math, 2, 4), r"variable stoichiometry of 'P' in reaction 'J0'"),
     "distrib package": (ROADRUNNER_TESTS / "test_data" / "normalDistrib.xml", r"required SBML package 'distrib'"),
 }
 
