@@ -175,8 +175,8 @@ def compile_model(document):
             return repr(stoichiometry[sbml_id])
         if sbml_id in symbols:
             return f"v_{sbml_id}"
-        if model.getReaction(sbml_id) is not None:
-            refuse(f"the reaction id '{sbml_id}' used as a value in math")
+        if model.getReaction(sbml_id) is not None:  # a reaction's id in math is its rate
+            return f"r_{sbml_id}"
         raise KeyError(sbml_id)
 
     translator = ExpressionTranslator(global_name, AVOGADRO)
@@ -185,18 +185,21 @@ def compile_model(document):
         target: (translator.translate(rule.getMath(), f"assignment rule for '{target}'"), _names_in(rule.getMath(), set()))
         for target, rule in rules.items() if rule.isAssignment()
     }
-    rule_order = _topological(assignment_rules, "assignment rule for")
-
     rates = _reaction_rates(model, translator, global_name)
+    # rules and rates in one dependency order: a rule may read a reaction's rate (its id), a rate a rule
+    computed = {**assignment_rules, **rates}
+    order = _topological(computed, "assignment rule or kinetic law of")
     derivatives = _derivatives(model, rules, rate_parameters, translator)
     derivatives.update({pid: "0.0" for pid in event_parameters})
-    statements = [(f"v_{target}", assignment_rules[target][0]) for target in rule_order]
-    statements += [(f"r_{rid}", rate) for rid, rate in rates.items()]
+    statements = [(f"r_{sid}" if sid in rates else f"v_{sid}", computed[sid][0]) for sid in order]
     uses_time = translator.uses_time  # event math gets the time as an argument: it does not count here
     events = _events(document, model, state_ids, translator)
+    # the statements rules and events need: up to the last rule, or the last rate event math reads
+    needed = set(assignment_rules) | (_event_names(model) & set(rates))
+    n_rules = max([i + 1 for i, sid in enumerate(order) if sid in needed], default=0)
     cell_math = CellMath(state_ids, parameter_ids, frozenset(assignment_rules) & set(state_ids), tuple(statements),
-                         len(rule_order), tuple(derivatives[sid] for sid in state_ids), uses_time, events)
-    initial_state, defaults = _initial_values(model, state_ids, parameter_ids, assignment_rules, translator,
+                         n_rules, tuple(derivatives[sid] for sid in state_ids), uses_time, events)
+    initial_state, defaults = _initial_values(model, state_ids, parameter_ids, computed, set(rates), translator,
                                               variable_references)
     compartments = np.array([-1 if s.getHasOnlySubstanceUnits() else parameter_ids.index(s.getCompartment())
                              for s in species], dtype=np.int64)
@@ -250,15 +253,26 @@ def _events(document, model, state_ids, translator):
     return tuple(events)
 
 
+def _event_names(model):
+    """The ids the math of the model's events reads."""
+    names = set()
+    for event in model.getListOfEvents():
+        for element in [event.getTrigger(), event.getDelay(), event.getPriority(), *event.getListOfEventAssignments()]:
+            if element is not None and element.isSetMath():
+                _names_in(element.getMath(), names)
+    return names
+
+
 def _reaction_rates(model, translator, global_name):
-    """{reaction id: rate expression}; local parameters become literals."""
+    """{reaction id: (rate expression, ids it reads)}; local parameters become literals."""
     rates = {}
     for reaction in model.getListOfReactions():
         law = reaction.getKineticLaw()
         local = {p.getId(): repr(p.getValue())
                  for p in list(law.getListOfParameters()) + list(law.getListOfLocalParameters())}
         translator.name_of = lambda sbml_id, local=local: local[sbml_id] if sbml_id in local else global_name(sbml_id)
-        rates[reaction.getId()] = translator.translate(law.getMath(), f"kinetic law of reaction '{reaction.getId()}'")
+        rates[reaction.getId()] = (translator.translate(law.getMath(), f"kinetic law of reaction '{reaction.getId()}'"),
+                                   _names_in(law.getMath(), set()) - set(local))
     translator.name_of = global_name
     return rates
 
@@ -324,8 +338,9 @@ def _load_module(source):
     return module
 
 
-def _initial_values(model, state_ids, parameter_ids, assignment_rules, translator, variable_references):
-    """Evaluate declared values, initial assignments and assignment rules at t = 0, in dependency order.
+def _initial_values(model, state_ids, parameter_ids, computed, reaction_ids, translator, variable_references):
+    """Evaluate declared values, initial assignments, assignment rules and the rates they read
+    (`computed`: {id: (expression, ids it reads)}) at t = 0, in dependency order.
     Values SBML leaves undefined default as in libRoadRunner: 0 (compartment sizes: 1)."""
     definitions = {reference.getId(): (repr(_declared_stoichiometry(reference)), set())
                    for _, reference in _references(model) if reference.getId() in variable_references}
@@ -349,11 +364,17 @@ def _initial_values(model, state_ids, parameter_ids, assignment_rules, translato
         if symbol in definitions and assignment.isSetMath():
             definitions[symbol] = (translator.translate(assignment.getMath(), f"initial assignment to '{symbol}'"),
                                    _names_in(assignment.getMath(), set()))
-    definitions.update(assignment_rules)
+    # rates only where something evaluated here reads them (a kinetic law need not be defined at t = 0)
+    definitions.update({sid: value for sid, value in computed.items() if sid not in reaction_ids})
+    read = set().union(*(dependencies for _, dependencies in definitions.values()))
+    while read & (reaction_ids - set(definitions)):
+        for rid in read & (reaction_ids - set(definitions)):
+            definitions[rid] = computed[rid]
+            read |= computed[rid][1]
     values = {}
     for name in _topological(definitions, "initial value of"):
         try:
-            values[f"v_{name}"] = float(eval(definitions[name][0], {"math": math, "np": np, "t": 0.0}, values))
+            values[f"r_{name}" if name in reaction_ids else f"v_{name}"] = float(eval(definitions[name][0], {"math": math, "np": np, "t": 0.0}, values))
         except (ArithmeticError, ValueError, TypeError) as error:
             raise SBMLError(f"the initial value of '{name}' cannot be evaluated: {error}") from None
     return (np.array([values[f"v_{i}"] for i in state_ids], dtype=float),

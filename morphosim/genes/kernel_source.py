@@ -53,8 +53,8 @@ class CellMath:
     state_ids: tuple      # state rows: species, then parameters with rate rules
     parameter_ids: tuple  # parameter rows of the population: global parameters without rules, compartments
     assigned: frozenset   # state ids set by assignment rules (not integrated; derivative 0)
-    statements: tuple     # (local, expression): assignment rules in dependency order, then reaction rates
-    n_rules: int          # the first n_rules statements are the assignment rules
+    statements: tuple     # (local, expression): assignment rules and reaction rates, in dependency order
+    n_rules: int          # the first n_rules statements give every assignment rule and what events read
     derivatives: tuple    # d/dt expression of each state row ("0.0" when constant)
     uses_time: bool       # the math reads `t`
     events: tuple = ()    # EventMath of each event, in document order
@@ -161,7 +161,7 @@ def _statement_values(math, parameter_value):
     body += ["    " + line for line in _cell_math(math, lambda i: f"y[{i}, c]", parameter_value)]
     body += [f"    out[{k}, c] = {name}" for k, (name, _) in enumerate(math.statements)] or ["    pass"]
     return _kernel("statement_values(t, y, p, out)",
-                   "out[k, c] = the value of the k-th statement (rules, then rates) at cell c; y, p (variable, cell).",
+                   "out[k, c] = the value of the k-th statement (a rule or a rate) at cell c; y, p (variable, cell).",
                    body)
 
 

@@ -1,5 +1,5 @@
 """SBML constructs beyond reactions and rules that the batched solver compiles, each against its
-analytic solution: conversion factors, variable stoichiometry."""
+analytic solution: conversion factors, variable stoichiometry, reaction ids as values in math."""
 
 import math
 
@@ -57,3 +57,15 @@ def test_variable_stoichiometry():
     formula = load(_with(_stoichiometry_math, 2, 4)).population(2, **TIGHT)
     formula.advance(2.0)
     np.testing.assert_allclose(formula.values("P"), 2 * (1 - s), rtol=1e-9)
+
+
+def test_reaction_ids_read_as_their_rates():
+    """J0's rate is 0.5 S, S = exp(-t / 2): a rule reads it, and an event fires when it falls below
+    1/4, at t = 2 ln 2."""
+    text = BASE.replace("end", "  flux := 2 * J0\n  when = 0\n  E1: at (J0 < 0.25): when = time\nend")
+    pop = load(text).population(2, **TIGHT)
+    np.testing.assert_allclose(pop.values("flux"), 1.0, rtol=1e-12)
+    pop.advance(2.0)
+    np.testing.assert_allclose(pop.values("flux"), math.exp(-1.0), rtol=1e-9)
+    np.testing.assert_allclose(pop.values("J0"), 0.5 * math.exp(-1.0), rtol=1e-9)
+    np.testing.assert_allclose(pop.values("when"), 2 * math.log(2.0), rtol=1e-9)
