@@ -14,6 +14,7 @@ import hashlib
 import importlib.util
 import math
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,23 +180,35 @@ def compile_model(document):
             return f"r_{sbml_id}"
         raise KeyError(sbml_id)
 
-    translator = ExpressionTranslator(global_name, AVOGADRO)
+    derivatives = {}
 
+    def rate_of(sbml_id, where):
+        """rateOf(sbml_id): the symbol's derivative as the state equations give it (0 for a constant)."""
+        if sbml_id in state_ids and not derivatives:
+            refuse(f"rateOf() in the {where}")
+        if sbml_id not in symbols:
+            raise SBMLError(f"the {where} takes rateOf() of unknown symbol '{sbml_id}'; define it in the model")
+        return f"({derivatives[sbml_id]})" if sbml_id in derivatives else "0.0"
+
+    translator = ExpressionTranslator(global_name, AVOGADRO, rate_of)
+    derivatives.update(_derivatives(model, rules, rate_parameters, translator))
+    derivatives.update({pid: "0.0" for pid in event_parameters})
     assignment_rules = {
-        target: (translator.translate(rule.getMath(), f"assignment rule for '{target}'"), _names_in(rule.getMath(), set()))
+        target: _with_rates_read(translator.translate(rule.getMath(), f"assignment rule for '{target}'"),
+                                 _names_in(rule.getMath(), set()))
         for target, rule in rules.items() if rule.isAssignment()
     }
     rates = _reaction_rates(model, translator, global_name)
     # rules and rates in one dependency order: a rule may read a reaction's rate (its id), a rate a rule
     computed = {**assignment_rules, **rates}
     order = _topological(computed, "assignment rule or kinetic law of")
-    derivatives = _derivatives(model, rules, rate_parameters, translator)
-    derivatives.update({pid: "0.0" for pid in event_parameters})
     statements = [(f"r_{sid}" if sid in rates else f"v_{sid}", computed[sid][0]) for sid in order]
     uses_time = translator.uses_time  # event math gets the time as an argument: it does not count here
     events = _events(document, model, state_ids, translator)
     # the statements rules and events need: up to the last rule, or the last rate event math reads
-    needed = set(assignment_rules) | (_event_names(model) & set(rates))
+    needed = set(assignment_rules) | (_event_names(model) & set(rates)) | set().union(*(
+        _with_rates_read(expression, set())[1] for event in events
+        for expression in [event.trigger, event.delay, event.priority] + [e for _, e in event.assignments]))
     n_rules = max([i + 1 for i, sid in enumerate(order) if sid in needed], default=0)
     cell_math = CellMath(state_ids, parameter_ids, frozenset(assignment_rules) & set(state_ids), tuple(statements),
                          n_rules, tuple(derivatives[sid] for sid in state_ids), uses_time, events)
@@ -253,6 +266,11 @@ def _events(document, model, state_ids, translator):
     return tuple(events)
 
 
+def _with_rates_read(expression, names):
+    """(expression, names plus the reactions whose rates it reads): rateOf() brings in r_<reaction> terms."""
+    return expression, names | set(re.findall(r"\br_(\w+)", expression))
+
+
 def _event_names(model):
     """The ids the math of the model's events reads."""
     names = set()
@@ -271,8 +289,9 @@ def _reaction_rates(model, translator, global_name):
         local = {p.getId(): repr(p.getValue())
                  for p in list(law.getListOfParameters()) + list(law.getListOfLocalParameters())}
         translator.name_of = lambda sbml_id, local=local: local[sbml_id] if sbml_id in local else global_name(sbml_id)
-        rates[reaction.getId()] = (translator.translate(law.getMath(), f"kinetic law of reaction '{reaction.getId()}'"),
-                                   _names_in(law.getMath(), set()) - set(local))
+        rates[reaction.getId()] = _with_rates_read(
+            translator.translate(law.getMath(), f"kinetic law of reaction '{reaction.getId()}'"),
+            _names_in(law.getMath(), set()) - set(local))
     translator.name_of = global_name
     return rates
 

@@ -1,5 +1,5 @@
 """SBML constructs beyond reactions and rules that the batched solver compiles, each against its
-analytic solution: conversion factors, variable stoichiometry, reaction ids as values in math."""
+analytic solution: conversion factors, variable stoichiometry, reaction ids as values in math, rateOf."""
 
 import math
 
@@ -69,3 +69,13 @@ def test_reaction_ids_read_as_their_rates():
     np.testing.assert_allclose(pop.values("flux"), math.exp(-1.0), rtol=1e-9)
     np.testing.assert_allclose(pop.values("J0"), 0.5 * math.exp(-1.0), rtol=1e-9)
     np.testing.assert_allclose(pop.values("when"), 2 * math.log(2.0), rtol=1e-9)
+
+
+def test_rate_of_reads_the_state_equations():
+    """rateOf(P) = dP/dt = 0.5 S = 0.5 exp(-t / 2), rateOf(S) = -0.5 S, rateOf(k) = 0 (a constant)."""
+    text = BASE.replace("end", "  gain := rateOf(P)\n  loss := rateOf(S)\n  still := rateOf(k)\nend")
+    pop = load(text).population(2, **TIGHT)
+    pop.advance(2.0)
+    np.testing.assert_allclose(pop.values("gain"), 0.5 * math.exp(-1.0), rtol=1e-9)
+    np.testing.assert_allclose(pop.values("loss"), -0.5 * math.exp(-1.0), rtol=1e-9)
+    np.testing.assert_array_equal(pop.values("still"), 0.0)
