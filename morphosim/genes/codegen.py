@@ -267,8 +267,9 @@ def _events(document, model, state_ids, translator):
 
 
 def _with_rates_read(expression, names):
-    """(expression, names plus the reactions whose rates it reads): rateOf() brings in r_<reaction> terms."""
-    return expression, names | set(re.findall(r"\br_(\w+)", expression))
+    """(expression, names plus every id its source reads): rateOf() brings in a derivative's terms --
+    reaction rates r_<id>, compartments and conversion factors v_<id> -- that the math does not name."""
+    return expression, names | set(re.findall(r"\b[rv]_(\w+)", expression))
 
 
 def _event_names(model):
