@@ -17,9 +17,12 @@ _spec.loader.exec_module(sbml_suite)
 
 ALL_CASES = [folder.name for folder in sbml_suite.case_folders(SUITE)]
 # numba compiles every model that is not refused: a third of the subset keeps the default suite short
-DEFAULT_CASES = ALL_CASES[::3]
-# passes measured when the test was written: 35 of the default 75 TimeCourse cases, 109 of all 224
-PASSES_DEFAULT, PASSES_ALL = 35, 109
+# (without 01466, whose 201 events take numba minutes to compile; the slow test runs it)
+DEFAULT_CASES = [name for name in ALL_CASES[::3] if name != "01466"]
+# passes measured with events, conversion factors, variable stoichiometry, rateOf and reaction ids in
+# math compiled (2026-12-02): 63 of the default 74 TimeCourse cases (0 wrong, 0 crash); of all 224, at
+# least 172 (the 109 passes from before those constructs plus 63 cases with them measured passing)
+PASSES_DEFAULT, PASSES_ALL = 63, 172
 
 
 def _check(results, minimum_passes):
