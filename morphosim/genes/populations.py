@@ -26,7 +26,8 @@ from numba.core.errors import NumbaError
 
 from morphosim.genes.errors import SBMLError, UnsupportedSBMLError, unsupported
 from morphosim.genes.kernels_common import (
-    MAX_EVENT_ROUNDS, STATUS_EVENT_CASCADE, STATUS_OK, STATUS_PENDING_FULL, STATUS_TOO_MANY_STEPS, Blocks, Control, EventState,
+    MAX_EVENT_ROUNDS, STATUS_EVENT_CASCADE, STATUS_OK, STATUS_PENDING_FULL, STATUS_TOO_MANY_STEPS, Blocks, Control,
+    EventState,
 )
 
 
