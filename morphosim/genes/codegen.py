@@ -394,7 +394,8 @@ def _initial_values(model, state_ids, parameter_ids, computed, reaction_ids, tra
     values = {}
     for name in _topological(definitions, "initial value of"):
         try:
-            values[f"r_{name}" if name in reaction_ids else f"v_{name}"] = float(eval(definitions[name][0], {"math": math, "np": np, "t": 0.0}, values))
+            local = f"r_{name}" if name in reaction_ids else f"v_{name}"
+            values[local] = float(eval(definitions[name][0], {"math": math, "np": np, "t": 0.0}, values))
         except (ArithmeticError, ValueError, TypeError) as error:
             raise SBMLError(f"the initial value of '{name}' cannot be evaluated: {error}") from None
     return (np.array([values[f"v_{i}"] for i in state_ids], dtype=float),
