@@ -6,13 +6,15 @@ caches its machine code beside it (`cache=True`), so a second population of the 
 process or a later one, compiles nothing.
 
 State per cell: every species (concentration, or amount when hasOnlySubstanceUnits), then parameters
-that have rate rules. Per-cell inputs: global parameters without rules, then compartment sizes.
+that have rate rules, then parameters that only events change. Per-cell inputs: the other global
+parameters without rules, then compartment sizes.
 """
 
 import hashlib
 import importlib.util
 import math
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ import libsbml
 import numpy as np
 
 from morphosim.genes.errors import SBMLError, unsupported
-from morphosim.genes.kernel_source import CellMath, module_source
+from morphosim.genes.kernel_source import CellMath, EventMath, module_source
 from morphosim.genes.mathml import ExpressionTranslator
 
 TEMPLATE_PATH = Path(__file__).with_name("kernels_template.py")
@@ -43,7 +45,7 @@ def cache_dir():
 
 @dataclass
 class CompiledModel:
-    state_ids: tuple          # species ids, then rate-rule parameter ids
+    state_ids: tuple          # species ids, then rate-rule parameter ids, then event-assigned parameter ids
     n_species: int
     parameter_ids: tuple      # settable per cell: global parameters without rules, then compartments
     n_global_parameters: int  # the first entries of parameter_ids are global parameters
@@ -103,7 +105,10 @@ def _check_supported(document, model):
                 and document.isPackageEnabled(package) and document.getPackageRequired(package)):
             refuse(f"the required SBML package '{package}'")
     for event in model.getListOfEvents():
-        refuse(f"event '{event.getId() or event.getName() or '(unnamed)'}'")
+        for assignment in event.getListOfEventAssignments():
+            if assignment.isSetMath() and model.getCompartment(assignment.getVariable()) is not None:
+                refuse(f"the assignment of event '{_event_name(event)}' to compartment '{assignment.getVariable()}' "
+                       "(variable volume)")
     for rule in model.getListOfRules():
         if not rule.isSetMath():
             continue  # L3V2: a rule without math has no effect
@@ -113,21 +118,26 @@ def _check_supported(document, model):
             refuse(f"a rule on compartment '{rule.getVariable()}' (variable volume)")
     for constraint in model.getListOfConstraints():
         refuse(f"constraint ({libsbml.formulaToL3String(constraint.getMath())})")
-    if model.isSetConversionFactor():
-        refuse(f"the model conversion factor '{model.getConversionFactor()}'")
-    for species in model.getListOfSpecies():
-        if species.isSetConversionFactor():
-            refuse(f"the conversion factor of species '{species.getId()}'")
-    targets = {rule.getVariable() for rule in model.getListOfRules() if rule.isSetMath()}
-    targets |= {assignment.getSymbol() for assignment in model.getListOfInitialAssignments() if assignment.isSetMath()}
     for reaction in model.getListOfReactions():
         if reaction.isSetFast() and reaction.getFast():
             refuse(f"fast reaction '{reaction.getId()}'")
         if not reaction.isSetKineticLaw() or not reaction.getKineticLaw().isSetMath():
             refuse(f"reaction '{reaction.getId()}' without a kinetic law")
-        for reference in list(reaction.getListOfReactants()) + list(reaction.getListOfProducts()):
-            if reference.isSetStoichiometryMath() or (reference.isSetId() and reference.getId() in targets):
-                refuse(f"variable stoichiometry of '{reference.getSpecies()}' in reaction '{reaction.getId()}'")
+
+
+def _references(model):
+    """Every species reference (reactants and products) of every reaction, with its reaction."""
+    return [(reaction, reference) for reaction in model.getListOfReactions()
+            for reference in list(reaction.getListOfReactants()) + list(reaction.getListOfProducts())]
+
+
+def _variable_references(model):
+    """Ids of species references whose stoichiometry something sets (rules, initial assignments, events)."""
+    targets = {rule.getVariable() for rule in model.getListOfRules() if rule.isSetMath()}
+    targets |= {assignment.getSymbol() for assignment in model.getListOfInitialAssignments() if assignment.isSetMath()}
+    targets |= _event_targets(model)
+    return {reference.getId() for _, reference in _references(model)
+            if reference.isSetId() and reference.getId() in targets}
 
 
 def compile_model(document):
@@ -144,16 +154,21 @@ def compile_model(document):
     species = list(model.getListOfSpecies())
     # L3V2 lets rules and initial assignments leave out their math: they then have no effect
     rules = {rule.getVariable(): rule for rule in model.getListOfRules() if rule.isSetMath()}
-    rate_parameters = [p.getId() for p in model.getListOfParameters()
-                       if p.getId() in rules and rules[p.getId()].isRate()]
-    state_ids = tuple([s.getId() for s in species] + rate_parameters)
-    global_inputs = [p.getId() for p in model.getListOfParameters() if p.getId() not in rules]
+    # species references whose stoichiometry varies are symbols like parameters
+    variable_references = _variable_references(model)
+    variables = [p.getId() for p in model.getListOfParameters()] + [
+        reference.getId() for _, reference in _references(model) if reference.getId() in variable_references]
+    rate_parameters = [v for v in variables if v in rules and rules[v].isRate()]
+    # parameters that events change are per-cell state (constant between events), not settable inputs;
+    # so are stoichiometries that only an initial assignment or an event sets
+    event_parameters = [v for v in variables if v not in rules
+                        and (v in _event_targets(model) or v in variable_references)]
+    state_ids = tuple([s.getId() for s in species] + rate_parameters + event_parameters)
+    global_inputs = [p.getId() for p in model.getListOfParameters()
+                     if p.getId() not in rules and p.getId() not in event_parameters]
     parameter_ids = tuple(global_inputs + [c.getId() for c in model.getListOfCompartments()])
-    stoichiometry = {}
-    for reaction in model.getListOfReactions():
-        for reference in list(reaction.getListOfReactants()) + list(reaction.getListOfProducts()):
-            if reference.isSetId():
-                stoichiometry[reference.getId()] = reference.getStoichiometry() if reference.isSetStoichiometry() else 1.0
+    stoichiometry = {reference.getId(): _declared_stoichiometry(reference) for _, reference in _references(model)
+                     if reference.isSetId() and reference.getId() not in variable_references}
     symbols = set(state_ids) | set(parameter_ids) | set(rules)
 
     def global_name(sbml_id):
@@ -161,56 +176,150 @@ def compile_model(document):
             return repr(stoichiometry[sbml_id])
         if sbml_id in symbols:
             return f"v_{sbml_id}"
-        if model.getReaction(sbml_id) is not None:
-            refuse(f"the reaction id '{sbml_id}' used as a value in math")
+        if model.getReaction(sbml_id) is not None:  # a reaction's id in math is its rate
+            return f"r_{sbml_id}"
         raise KeyError(sbml_id)
 
-    translator = ExpressionTranslator(global_name, AVOGADRO)
+    derivatives = {}
 
+    def rate_of(sbml_id, where):
+        """rateOf(sbml_id): the symbol's derivative as the state equations give it (0 for a constant)."""
+        if sbml_id in state_ids and not derivatives:
+            refuse(f"rateOf() in the {where}")
+        if sbml_id not in symbols:
+            raise SBMLError(f"the {where} takes rateOf() of unknown symbol '{sbml_id}'; define it in the model")
+        return f"({derivatives[sbml_id]})" if sbml_id in derivatives else "0.0"
+
+    translator = ExpressionTranslator(global_name, AVOGADRO, rate_of)
+    derivatives.update(_derivatives(model, rules, rate_parameters, translator))
+    derivatives.update({pid: "0.0" for pid in event_parameters})
     assignment_rules = {
-        target: (translator.translate(rule.getMath(), f"assignment rule for '{target}'"), _names_in(rule.getMath(), set()))
+        target: _with_rates_read(translator.translate(rule.getMath(), f"assignment rule for '{target}'"),
+                                 _names_in(rule.getMath(), set()))
         for target, rule in rules.items() if rule.isAssignment()
     }
-    rule_order = _topological(assignment_rules, "assignment rule for")
-
     rates = _reaction_rates(model, translator, global_name)
-    derivatives = _derivatives(model, rules, rate_parameters, translator)
-    statements = [(f"v_{target}", assignment_rules[target][0]) for target in rule_order]
-    statements += [(f"r_{rid}", rate) for rid, rate in rates.items()]
+    # rules and rates in one dependency order: a rule may read a reaction's rate (its id), a rate a rule
+    computed = {**assignment_rules, **rates}
+    order = _topological(computed, "assignment rule or kinetic law of")
+    statements = [(f"r_{sid}" if sid in rates else f"v_{sid}", computed[sid][0]) for sid in order]
+    uses_time = translator.uses_time  # event math gets the time as an argument: it does not count here
+    events = _events(document, model, state_ids, translator)
+    # the statements rules and events need: up to the last rule, or the last rate event math reads
+    needed = set(assignment_rules) | (_event_names(model) & set(rates)) | set().union(*(
+        _with_rates_read(expression, set())[1] for event in events
+        for expression in [event.trigger, event.delay, event.priority] + [e for _, e in event.assignments]))
+    n_rules = max([i + 1 for i, sid in enumerate(order) if sid in needed], default=0)
     cell_math = CellMath(state_ids, parameter_ids, frozenset(assignment_rules) & set(state_ids), tuple(statements),
-                         len(rule_order), tuple(derivatives[sid] for sid in state_ids), translator.uses_time)
-    initial_state, defaults = _initial_values(model, state_ids, parameter_ids, assignment_rules, translator)
+                         n_rules, tuple(derivatives[sid] for sid in state_ids), uses_time, events)
+    initial_state, defaults = _initial_values(model, state_ids, parameter_ids, computed, set(rates), translator,
+                                              variable_references)
     compartments = np.array([-1 if s.getHasOnlySubstanceUnits() else parameter_ids.index(s.getCompartment())
                              for s in species], dtype=np.int64)
     return CompiledModel(state_ids, len(species), parameter_ids, len(global_inputs), initial_state, defaults,
                          cell_math, compartments)
 
 
+def _declared_stoichiometry(reference):
+    return reference.getStoichiometry() if reference.isSetStoichiometry() else 1.0
+
+
+def _event_name(event):
+    return event.getId() or event.getName() or "(unnamed)"
+
+
+def _event_targets(model):
+    """Ids that event assignments set (L3V2: an assignment without math has no effect)."""
+    return {assignment.getVariable() for event in model.getListOfEvents()
+            for assignment in event.getListOfEventAssignments() if assignment.isSetMath()}
+
+
+def _events(document, model, state_ids, translator):
+    """EventMath of each event. Level 2 has neither initialValue nor persistent: its triggers must turn
+    true after the start, and an event once triggered always executes."""
+    level_3 = document.getLevel() >= 3
+    events = []
+    for event in model.getListOfEvents():
+        name = _event_name(event)
+        trigger = event.getTrigger()
+        condition = (translator.translate(trigger.getMath(), f"trigger of event '{name}'")
+                     if trigger is not None and trigger.isSetMath() else "False")  # L3V2: never fires
+
+        def optional(element, what):
+            if element is None or not element.isSetMath():
+                return "0.0"
+            return translator.translate(element.getMath(), f"{what} of event '{name}'")
+
+        assignments = tuple(
+            (state_ids.index(a.getVariable()),
+             translator.translate(a.getMath(), f"assignment of event '{name}' to '{a.getVariable()}'"))
+            for a in event.getListOfEventAssignments() if a.isSetMath())
+        events.append(EventMath(
+            trigger=condition,
+            initial_value=trigger.getInitialValue() if level_3 and trigger is not None else True,
+            persistent=trigger.getPersistent() if level_3 and trigger is not None else True,
+            delay=optional(event.getDelay() if event.isSetDelay() else None, "delay"),
+            priority=optional(event.getPriority() if event.isSetPriority() else None, "priority"),
+            use_trigger_values=event.getUseValuesFromTriggerTime() if event.isSetUseValuesFromTriggerTime()
+            or level_3 else True,
+            assignments=assignments))
+    return tuple(events)
+
+
+def _with_rates_read(expression, names):
+    """(expression, names plus every id its source reads): rateOf() brings in a derivative's terms --
+    reaction rates r_<id>, compartments and conversion factors v_<id> -- that the math does not name."""
+    return expression, names | set(re.findall(r"\b[rv]_(\w+)", expression))
+
+
+def _event_names(model):
+    """The ids the math of the model's events reads."""
+    names = set()
+    for event in model.getListOfEvents():
+        for element in [event.getTrigger(), event.getDelay(), event.getPriority(), *event.getListOfEventAssignments()]:
+            if element is not None and element.isSetMath():
+                _names_in(element.getMath(), names)
+    return names
+
+
 def _reaction_rates(model, translator, global_name):
-    """{reaction id: rate expression}; local parameters become literals."""
+    """{reaction id: (rate expression, ids it reads)}; local parameters become literals."""
     rates = {}
     for reaction in model.getListOfReactions():
         law = reaction.getKineticLaw()
         local = {p.getId(): repr(p.getValue())
                  for p in list(law.getListOfParameters()) + list(law.getListOfLocalParameters())}
         translator.name_of = lambda sbml_id, local=local: local[sbml_id] if sbml_id in local else global_name(sbml_id)
-        rates[reaction.getId()] = translator.translate(law.getMath(), f"kinetic law of reaction '{reaction.getId()}'")
+        rates[reaction.getId()] = _with_rates_read(
+            translator.translate(law.getMath(), f"kinetic law of reaction '{reaction.getId()}'"),
+            _names_in(law.getMath(), set()) - set(local))
     translator.name_of = global_name
     return rates
 
 
 def _derivatives(model, rules, rate_parameters, translator):
-    """{state id: d/dt expression}. Species: stoichiometry times rates (r_<reaction>), divided by the
-    compartment size unless amount-only; rate rules as written; zero for boundary, constant and
-    assignment-rule species."""
+    """{state id: d/dt expression}. Species: stoichiometry times rates (r_<reaction>), times the
+    species' conversion factor (else the model's, if any), divided by the compartment size unless
+    amount-only; rate rules as written; zero for boundary, constant and assignment-rule species."""
     changes = {s.getId(): [] for s in model.getListOfSpecies()}
+    variable_references = _variable_references(model)
     for reaction in model.getListOfReactions():
-        for sign, references in ((-1.0, reaction.getListOfReactants()), (1.0, reaction.getListOfProducts())):
+        for sign, references in (("- ", reaction.getListOfReactants()), ("+ ", reaction.getListOfProducts())):
             for reference in references:
-                coefficient = sign * (reference.getStoichiometry() if reference.isSetStoichiometry() else 1.0)
-                rate = f"r_{reaction.getId()}"
-                term = rate if abs(coefficient) == 1.0 else f"{abs(coefficient)!r} * {rate}"
-                changes[reference.getSpecies()].append(("- " if coefficient < 0 else "+ ") + term)
+                rate, term_sign = f"r_{reaction.getId()}", sign
+                if reference.getId() in variable_references:  # a symbol (a rule, event or initial assignment sets it)
+                    term = f"v_{reference.getId()} * {rate}"
+                elif reference.isSetStoichiometryMath():  # Level 2's stoichiometry formula
+                    formula = translator.translate(reference.getStoichiometryMath().getMath(),
+                                                   f"stoichiometry of '{reference.getSpecies()}' in reaction "
+                                                   f"'{reaction.getId()}'")
+                    term = f"{formula} * {rate}"
+                else:
+                    coefficient = _declared_stoichiometry(reference)
+                    if coefficient < 0:
+                        term_sign, coefficient = "+ " if sign == "- " else "- ", -coefficient
+                    term = rate if coefficient == 1.0 else f"{coefficient!r} * {rate}"
+                changes[reference.getSpecies()].append(term_sign + term)
     derivatives = {}
     for s in model.getListOfSpecies():
         sid = s.getId()
@@ -221,6 +330,9 @@ def _derivatives(model, rules, rate_parameters, translator):
             derivatives[sid] = "0.0"
         else:
             total = "(" + " ".join(changes[sid]).removeprefix("+ ") + ")"
+            factor = s.getConversionFactor() if s.isSetConversionFactor() else model.getConversionFactor()
+            if factor:
+                total = f"(v_{factor} * {total})"
             derivatives[sid] = total if s.getHasOnlySubstanceUnits() else f"{total} / v_{s.getCompartment()}"
     for pid in rate_parameters:
         derivatives[pid] = translator.translate(rules[pid].getMath(), f"rate rule for '{pid}'")
@@ -246,10 +358,12 @@ def _load_module(source):
     return module
 
 
-def _initial_values(model, state_ids, parameter_ids, assignment_rules, translator):
-    """Evaluate declared values, initial assignments and assignment rules at t = 0, in dependency order.
+def _initial_values(model, state_ids, parameter_ids, computed, reaction_ids, translator, variable_references):
+    """Evaluate declared values, initial assignments, assignment rules and the rates they read
+    (`computed`: {id: (expression, ids it reads)}) at t = 0, in dependency order.
     Values SBML leaves undefined default as in libRoadRunner: 0 (compartment sizes: 1)."""
-    definitions = {}
+    definitions = {reference.getId(): (repr(_declared_stoichiometry(reference)), set())
+                   for _, reference in _references(model) if reference.getId() in variable_references}
     for compartment in model.getListOfCompartments():
         definitions[compartment.getId()] = (repr(compartment.getSize()) if compartment.isSetSize() else "1.0", set())
     for parameter in model.getListOfParameters():
@@ -270,11 +384,18 @@ def _initial_values(model, state_ids, parameter_ids, assignment_rules, translato
         if symbol in definitions and assignment.isSetMath():
             definitions[symbol] = (translator.translate(assignment.getMath(), f"initial assignment to '{symbol}'"),
                                    _names_in(assignment.getMath(), set()))
-    definitions.update(assignment_rules)
+    # rates only where something evaluated here reads them (a kinetic law need not be defined at t = 0)
+    definitions.update({sid: value for sid, value in computed.items() if sid not in reaction_ids})
+    read = set().union(*(dependencies for _, dependencies in definitions.values()))
+    while read & (reaction_ids - set(definitions)):
+        for rid in read & (reaction_ids - set(definitions)):
+            definitions[rid] = computed[rid]
+            read |= computed[rid][1]
     values = {}
     for name in _topological(definitions, "initial value of"):
         try:
-            values[f"v_{name}"] = float(eval(definitions[name][0], {"math": math, "np": np, "t": 0.0}, values))
+            local = f"r_{name}" if name in reaction_ids else f"v_{name}"
+            values[local] = float(eval(definitions[name][0], {"math": math, "np": np, "t": 0.0}, values))
         except (ArithmeticError, ValueError, TypeError) as error:
             raise SBMLError(f"the initial value of '{name}' cannot be evaluated: {error}") from None
     return (np.array([values[f"v_{i}"] for i in state_ids], dtype=float),

@@ -1,6 +1,7 @@
 """Model-independent pieces of the batched integrators (compiled once, shared by every model)."""
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, types
@@ -10,6 +11,10 @@ from numba.extending import intrinsic
 STATUS_OK = 0
 STATUS_TOO_MANY_STEPS = 1
 STATUS_STEP_TOO_SMALL = 2
+STATUS_EVENT_CASCADE = 3    # events kept triggering each other at one instant
+STATUS_PENDING_FULL = 4     # more delayed events waiting in a cell than it has slots for
+# Events executed at one instant before the cascade is declared endless.
+MAX_EVENT_ROUNDS = 1000
 # Finite-difference Jacobian: relative increment sqrt(machine epsilon), never below this magnitude.
 FD_FLOOR = 1.0e-4
 # step size control: h_new = h * clip(SAFETY * error^(-1/order), FACTOR_MIN, factor_max)
@@ -19,6 +24,23 @@ SAFETY, FACTOR_MIN = 0.9, 0.2
 # the SBML specification's membrane model) is followed. The absolute bound only stops a step that has
 # shrunk towards the smallest normal double (at t = 0, where the relative floor is zero).
 STEP_FLOOR_RELATIVE, STEP_FLOOR_ABSOLUTE = 64.0 * np.finfo(np.float64).eps, 1e-280
+
+
+# Settings of one integration, the same for every block.
+Control = namedtuple("Control", ["rtol", "atol", "max_steps", "block_size"])
+# Per block (arrays of n_blocks): step size memory (<= 0: unknown; in and out), status, accepted block
+# steps, and the steps cells took on their own after their events (out).
+Blocks = namedtuple("Blocks", ["step_size", "status", "steps", "event_steps"])
+# Per cell, cells the last axis: each event's trigger value at the cell's last instant (1.0 / 0.0), the
+# delayed events waiting to execute (slot: time, event index, assignment values when computed at trigger
+# time; an empty slot has time inf), and the earliest of their times (inf: none waits).
+EventState = namedtuple("EventState", ["triggered", "pending_time", "pending_event", "pending_values", "next_due"])
+# Working arrays of one thread's event handling: one cell's state, its event math, its assignment values,
+# and a one-cell chunked block in which the cell catches up with its block after an event.
+EventScratch = namedtuple("EventScratch", ["y", "conditions", "values", "work"])
+# An accepted step of a block: from `start` to `end`, of size `size` (end is start + size, or exactly the
+# end of the interval when the step lands on it).
+Step = namedtuple("Step", ["start", "size", "end"])
 
 
 @intrinsic
@@ -39,6 +61,19 @@ def copy_doubles(typingctx, target, target_start, source, source_start, count):
         return context.get_dummy_value()
 
     return types.void(target, target_start, source, source_start, count), codegen
+
+
+@njit(cache=True, nogil=True)
+def tie_breaker(cell, event, t, round_index):
+    """A reproducible pseudo-random key (splitmix64 of the arguments) that orders events of equal priority
+    executing at one instant: SBML leaves their order random, and a fixed order (document order) would
+    favour some events every time. Same arguments, same key, whatever the thread count."""
+    time_key = np.uint64(np.int64(min(abs(t), 1.0e12) * 1048576.0))
+    z = (np.uint64(cell) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(event) * np.uint64(0xD1B54A32D192ED03)
+         + time_key * np.uint64(0x8CB92BA72F3D8DD7) + np.uint64(round_index))
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
 @njit(cache=True, nogil=True)
@@ -177,3 +212,8 @@ DOPRI_A = (
 )
 # error estimate = fifth-order minus embedded fourth-order solution = h sum_j DOPRI_E[j] k_j
 DOPRI_E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)
+# Continuous extension of order 4 (Hairer, Nørsett & Wanner, Solving ODEs I, II.6; their dopri5 code):
+# with Δ = y1 - y0, b = h k_0 - Δ, d = h sum_j DOPRI_D[j] k_j, at t + θh
+#     y(θ) = y0 + θ (Δ + (1 - θ) (b + θ (Δ - h k_6 - b + (1 - θ) d)))
+DOPRI_D = (-12715105075 / 11282082432, 0.0, 87487479700 / 32700410799, -10690763975 / 1880347072,
+           701980252875 / 199316789632, -1453857185 / 822651844, 69997945 / 29380423)

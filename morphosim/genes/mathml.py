@@ -84,9 +84,10 @@ class ExpressionTranslator:
     avogadro: the value of the avogadro csymbol.
     """
 
-    def __init__(self, name_of, avogadro):
+    def __init__(self, name_of, avogadro, rate_of=None):
         self.name_of = name_of
         self.avogadro = avogadro
+        self.rate_of = rate_of  # rate_of(sbml_id) -> source of that symbol's time derivative (rateOf)
         self.uses_time = False
 
     def translate(self, node, where):
@@ -126,6 +127,10 @@ class ExpressionTranslator:
         if kind == libsbml.AST_CONSTANT_FALSE:
             return "False"
 
+        if kind == libsbml.AST_FUNCTION_RATE_OF:
+            if self.rate_of is None or node.getNumChildren() != 1 or node.getChild(0).getType() != libsbml.AST_NAME:
+                self._refuse("rateOf()")
+            return self.rate_of(node.getChild(0).getName(), self.where)
         args = self._children(node)
         if kind == libsbml.AST_PLUS:
             return "(" + " + ".join(args) + ")" if args else "0.0"
@@ -182,8 +187,6 @@ class ExpressionTranslator:
             return self._piecewise(args)
         if kind == libsbml.AST_FUNCTION_DELAY:
             self._refuse("delay()")
-        if kind == libsbml.AST_FUNCTION_RATE_OF:
-            self._refuse("rateOf()")
         if kind == libsbml.AST_FUNCTION:
             self._refuse(f"function '{node.getName()}' (not a function definition of this model)")
         self._refuse(f"the MathML construct '{node.getName() or libsbml.formulaToL3String(node)}'")

@@ -24,10 +24,20 @@ import os
 import numpy as np
 from numba.core.errors import NumbaError
 
-from morphosim.genes.errors import SBMLError, UnsupportedSBMLError
+from morphosim.genes.errors import SBMLError, UnsupportedSBMLError, unsupported
+from morphosim.genes.kernels_common import (
+    MAX_EVENT_ROUNDS, STATUS_EVENT_CASCADE, STATUS_OK, STATUS_PENDING_FULL, STATUS_TOO_MANY_STEPS, Blocks, Control,
+    EventState,
+)
 
 
 THREADS = int(os.environ.get("MORPHOSIM_THREADS", os.cpu_count() or 1))
+FAILURES = {
+    STATUS_TOO_MANY_STEPS: "the {method} integrator took more than max_steps steps",
+    STATUS_EVENT_CASCADE: f"events kept triggering each other at one instant (more than {MAX_EVENT_ROUNDS} executions)",
+    STATUS_PENDING_FULL: "more delayed events waited to execute in one cell than it has slots for",
+}
+FAILURE_ADVICE = "try method='stiff' or solver='tellurium'"
 # A thread joins only with this many blocks for it: starting one costs about as much as integrating
 # a block over one coupling step.
 BLOCKS_PER_THREAD = 4
@@ -113,6 +123,11 @@ class BatchedPopulation(Population):
     Parameters are compiled in as literals until set_parameter is called on them; from then on they are
     read per cell (the first such call for a parameter loads another generated module, cached on disk).
     `module` is the generated module in use.
+
+    Events (method "explicit"): each cell detects and executes its own, at the instant its trigger turns
+    true (located on the step's continuous extension), after its delay, in priority order, with SBML
+    Level 3's persistence, initialValue and useValuesFromTriggerTime; events at the start execute on
+    construction, and events that set_state or set_parameter make true execute at once.
     """
 
     def __init__(self, compiled, n_cells, method="explicit", rtol=1e-6, atol=1e-10, block_size=64,
@@ -122,6 +137,8 @@ class BatchedPopulation(Population):
             raise ValueError(f"method must be 'explicit' or 'stiff', got {method!r}")
         if int(n_cells) < 0:
             raise ValueError(f"n_cells must be >= 0, got {n_cells}")
+        if method == "stiff" and compiled.cell_math.events:
+            raise unsupported("events with method='stiff'; use method='explicit' (the default)")
         self.compiled = compiled
         self.method = method
         self.block_size = int(block_size)
@@ -137,6 +154,32 @@ class BatchedPopulation(Population):
                          for row in range(len(compiled.parameter_ids))]
         self.steps_taken = 0   # accepted steps summed over blocks and calls (for benchmarks)
         self.cell_steps = 0    # accepted steps summed over cells and calls
+        self.event_steps = 0   # steps cells took alone after their events, summed over cells and calls
+        self._events = self._initial_events(len(self))
+        self._fire_events()
+
+    def _initial_events(self, n_cells):
+        """Event state of n_cells cells that have seen no instant yet (EventState, cells the last axis)."""
+        module = self.module
+        return EventState(np.repeat(module.INITIAL_VALUE[:, None], n_cells, axis=1),
+                          np.full((module.MAX_PENDING, n_cells), np.inf),
+                          np.full((module.MAX_PENDING, n_cells), -1, dtype=np.int64),
+                          np.zeros((module.MAX_PENDING, module.ASSIGNED_ROWS.shape[1], n_cells)),
+                          np.full(n_cells, np.inf))
+
+    def _fire_events(self):
+        """Execute every cell's events due at the current time (at the start, and after outside changes)."""
+        if self.module.HAS_EVENTS and len(self):
+            with generated_code_errors(self.compiled):
+                status = self.module.fire_cells(self.time, self._y, self._p, self._events)
+            self._fail(status, 0, len(self))
+        self._update_assigned(self.time)
+
+    def _fail(self, status, first, last):
+        if status != STATUS_OK:
+            reason = FAILURES.get(status, "the {method} integrator needed a step too small for the time to resolve")
+            raise RuntimeError(f"{reason.format(method=self.method)} at t={self.time} for cells {first}..{last - 1}; "
+                               f"{FAILURE_ADVICE}")
 
     def __len__(self):
         return self._y.shape[1]
@@ -167,7 +210,7 @@ class BatchedPopulation(Population):
     def set_state(self, values):
         for column, array in self._state_columns(values).items():
             self._y[column] = array
-        self._update_assigned(self.time)
+        self._fire_events()
 
     def set_parameter(self, name, values):
         row = self._parameter_index(name)
@@ -181,7 +224,7 @@ class BatchedPopulation(Population):
         self._p[row] = values
         if not self._inputs[row]:
             self._use_inputs(self._inputs | (np.arange(len(self._inputs)) == row))
-        self._update_assigned(self.time)
+        self._fire_events()
 
     def get_parameter(self, name):
         return self._p[self._parameter_index(name)].copy()
@@ -209,9 +252,9 @@ class BatchedPopulation(Population):
             raise ValueError(f"advance: dt must be >= 0, got {dt}")
         if dt > 0.0 and len(self) and self._y.shape[0]:
             n_blocks = self._n_blocks()
-            status, steps = np.zeros((2, n_blocks), dtype=np.int64)
-            arguments = (self.time, float(dt), self._y, self._p, self._h, status, steps, self.rtol, self.atol,
-                         self.block_size, self.max_steps)
+            blocks = Blocks(self._h, *np.zeros((3, n_blocks), dtype=np.int64))
+            control = Control(self.rtol, self.atol, self.max_steps, self.block_size)
+            arguments = (self.time, float(dt), self._y, self._p, blocks, control, self._events)
             # Blocks are independent and each is integrated by exactly one thread, whichever claims it:
             # the same result with any thread count. One thread calls the block loop directly (numba's
             # parallel launch costs microseconds, and compile time).
@@ -221,21 +264,21 @@ class BatchedPopulation(Population):
                     getattr(self.module, f"advance_{self.method}")(n_threads, *arguments)
                 else:
                     getattr(self.module, f"{self.method}_blocks")(np.zeros(1, dtype=np.int64), *arguments)
-            if status.any():
-                failed = np.flatnonzero(status)[0]
+            if blocks.status.any():
+                failed = np.flatnonzero(blocks.status)[0]
                 first = failed * self.block_size
-                reason = "took more than max_steps steps" if status[failed] == 1 else "needed a step too small for the time to resolve"
-                raise RuntimeError(f"the {self.method} integrator {reason} at t={self.time} for cells "
-                                   f"{first}..{min(first + self.block_size, len(self)) - 1}; "
-                                   "try method='stiff' or solver='tellurium'")
-            self.steps_taken += int(steps.sum())
-            self.cell_steps += int(steps @ self._cells_per_block)
+                self._fail(blocks.status[failed], first, min(first + self.block_size, len(self)))
+            self.steps_taken += int(blocks.steps.sum())
+            self.cell_steps += int(blocks.steps @ self._cells_per_block) + int(blocks.event_steps.sum())
+            self.event_steps += int(blocks.event_steps.sum())
             self._update_assigned(self.time + dt)
         self.time += float(dt)
 
-    def _resized(self, y, p):
+    def _resized(self, y, p, cells):
+        """The population becomes these cells (indices into the current ones): y, p their columns."""
         # blocks change membership: start each block from the smallest step any block was using
         known = self._h[self._h > 0]
+        self._events = EventState(*(np.ascontiguousarray(array[..., cells]) for array in self._events))
         self._y, self._p = np.ascontiguousarray(y), np.ascontiguousarray(p)
         self._h = np.full(self._n_blocks(), known.min() if known.size else -1.0)
         self._count_cells_per_block()
@@ -244,7 +287,7 @@ class BatchedPopulation(Population):
         """Everything advance() depends on, as named arrays (for checkpoints): continuing from
         set_solver_state(solver_state()) repeats the original run bit for bit."""
         return {"y": self._y, "p": self._p, "h": self._h, "time": np.array([self.time]),
-                "inputs": self._inputs}
+                "inputs": self._inputs, **{f"events_{name}": array for name, array in self._events._asdict().items()}}
 
     def set_solver_state(self, state):
         self._y, self._p = np.ascontiguousarray(state["y"]), np.ascontiguousarray(state["p"])
@@ -256,15 +299,21 @@ class BatchedPopulation(Population):
         defaults = self.compiled.parameter_defaults[:, None]
         inputs = state["inputs"] if "inputs" in state else np.any(self._p != defaults, axis=1)
         self._use_inputs(np.array(inputs, dtype=bool))
+        if "events_triggered" in state:
+            self._events = EventState(*(np.ascontiguousarray(state[f"events_{name}"], dtype=array.dtype)
+                                        for name, array in self._initial_events(0)._asdict().items()))
+        else:  # a checkpoint of a model without events
+            self._events = self._initial_events(len(self))
 
     def add_cells(self, mother_indices):
         mothers = self._cell_indices(mother_indices, "add_cells")
         self._resized(np.concatenate([self._y, self._y[:, mothers]], axis=1),
-                      np.concatenate([self._p, self._p[:, mothers]], axis=1))
+                      np.concatenate([self._p, self._p[:, mothers]], axis=1),
+                      np.concatenate([np.arange(len(self)), mothers]))
 
     def remove_cells(self, indices):
         keep = self._kept_cells(indices)
-        self._resized(self._y[:, keep], self._p[:, keep])
+        self._resized(self._y[:, keep], self._p[:, keep], np.flatnonzero(keep))
 
 
 class TelluriumPopulation(Population):

@@ -1,0 +1,81 @@
+"""SBML constructs beyond reactions and rules that the batched solver compiles, each against its
+analytic solution: conversion factors, variable stoichiometry, reaction ids as values in math, rateOf."""
+
+import math
+
+import libsbml
+import numpy as np
+
+from morphosim.genes import load
+from tests.genes.conftest import TIGHT
+from tests.genes.test_refusals import BASE, _sbml
+
+
+def _with(edit, level=3, version=2):
+    document = libsbml.readSBMLFromString(_sbml(BASE))
+    document.setLevelAndVersion(level, version, False)
+    edit(document.getModel())
+    return libsbml.writeSBMLToString(document)
+
+
+def test_conversion_factors_scale_what_reactions_change():
+    """J0: S -> P at 0.5 S. S's own factor k = 0.5 beats the model's f = 4: dS/dt = -0.25 S, and P,
+    with the model's, dP/dt = 4 * 0.5 S: S = exp(-t / 4), P = 8 (1 - exp(-t / 4))."""
+    def factors(model):
+        factor = model.createParameter()
+        factor.setId("f"), factor.setValue(4.0), factor.setConstant(True)
+        model.setConversionFactor("f")
+        model.getSpecies("S").setConversionFactor("k")
+
+    pop = load(_with(factors)).population(2, **TIGHT)
+    pop.advance(2.0)
+    np.testing.assert_allclose(pop.values("S"), math.exp(-0.5), rtol=1e-9)
+    np.testing.assert_allclose(pop.values("P"), 8.0 * (1.0 - math.exp(-0.5)), rtol=1e-9)
+
+
+def _rule_on_stoichiometry(model):
+    product = model.getReaction("J0").getProduct(0)
+    product.setId("n_P")
+    product.setConstant(False)
+    rule = model.createAssignmentRule()
+    rule.setVariable("n_P")
+    rule.setMath(libsbml.parseL3Formula("1 + S"))
+
+
+def _stoichiometry_math(model):
+    model.getReaction("J0").getProduct(0).createStoichiometryMath().setMath(libsbml.parseL3Formula("2"))
+
+
+def test_variable_stoichiometry():
+    """J0: S -> n P at 0.5 S, S = exp(-t / 2). With n = 1 + S (an assignment rule on the species
+    reference): P = (1 - S) + (1 - S^2) / 2; with Level 2's stoichiometryMath n = 2: P = 2 (1 - S)."""
+    s = math.exp(-0.5 * 2.0)
+    ruled = load(_with(_rule_on_stoichiometry)).population(2, **TIGHT)
+    ruled.advance(2.0)
+    np.testing.assert_allclose(ruled.values("P"), (1 - s) + (1 - s * s) / 2, rtol=1e-9)
+    np.testing.assert_allclose(ruled.values("n_P"), 1 + s, rtol=1e-9)
+    formula = load(_with(_stoichiometry_math, 2, 4)).population(2, **TIGHT)
+    formula.advance(2.0)
+    np.testing.assert_allclose(formula.values("P"), 2 * (1 - s), rtol=1e-9)
+
+
+def test_reaction_ids_read_as_their_rates():
+    """J0's rate is 0.5 S, S = exp(-t / 2): a rule reads it, and an event fires when it falls below
+    1/4, at t = 2 ln 2."""
+    text = BASE.replace("end", "  flux := 2 * J0\n  when = 0\n  E1: at (J0 < 0.25): when = time\nend")
+    pop = load(text).population(2, **TIGHT)
+    np.testing.assert_allclose(pop.values("flux"), 1.0, rtol=1e-12)
+    pop.advance(2.0)
+    np.testing.assert_allclose(pop.values("flux"), math.exp(-1.0), rtol=1e-9)
+    np.testing.assert_allclose(pop.values("J0"), 0.5 * math.exp(-1.0), rtol=1e-9)
+    np.testing.assert_allclose(pop.values("when"), 2 * math.log(2.0), rtol=1e-9)
+
+
+def test_rate_of_reads_the_state_equations():
+    """rateOf(P) = dP/dt = 0.5 S = 0.5 exp(-t / 2), rateOf(S) = -0.5 S, rateOf(k) = 0 (a constant)."""
+    text = BASE.replace("end", "  gain := rateOf(P)\n  loss := rateOf(S)\n  still := rateOf(k)\nend")
+    pop = load(text).population(2, **TIGHT)
+    pop.advance(2.0)
+    np.testing.assert_allclose(pop.values("gain"), 0.5 * math.exp(-1.0), rtol=1e-9)
+    np.testing.assert_allclose(pop.values("loss"), -0.5 * math.exp(-1.0), rtol=1e-9)
+    np.testing.assert_array_equal(pop.values("still"), 0.0)
