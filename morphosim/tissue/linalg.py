@@ -23,6 +23,10 @@ _SOLVER_TYPE = "mumps"  # present in the dolfinx-solver wheel's PETSc; superlu_d
 # entries of A - Aᵀ below this fraction of A's largest row sum are round-off of a symmetric form
 # (assembled Stokes matrices measure 1e-17 to 2e-16)
 _SYMMETRY_TOLERANCE = 1e-13
+# MUMPS sizes its workspace from the analysis; dense constraint columns and delayed 2x2 pivots of
+# indefinite saddle systems outgrow that estimate (INFOG(1) = -9, -8). Retry with more room.
+_WORKSPACE_ERRORS = (-8, -9, -17, -20)
+_WORKSPACE_PERCENT = (35, 200, 800)  # ICNTL(14): extra workspace over the estimate, per attempt
 
 
 def is_symmetric(A: PETSc.Mat, tolerance: float = _SYMMETRY_TOLERANCE) -> bool:
@@ -87,8 +91,27 @@ class FactorizedOperator:
             self.matrix.setOption(PETSc.Mat.Option.SYMMETRIC, True)   # MUMPS then reads one triangle
         pc.setType(self.factorization)
         pc.setFactorSolverType(_SOLVER_TYPE)
-        self.ksp.setUp()  # the factorization
+        self._factorize(pc)
         self._rhs, self._solution = self.matrix.createVecs()
+
+    def _factorize(self, pc: PETSc.PC) -> None:
+        """The factorization, retried with a larger MUMPS workspace when the estimate was short."""
+        for percent in _WORKSPACE_PERCENT:
+            pc.setFactorSetUpSolverType()
+            factor = pc.getFactorMatrix()
+            factor.setMumpsIcntl(14, percent)
+            self.ksp.setUp()
+            error = factor.getMumpsInfog(1)
+            if error not in _WORKSPACE_ERRORS:
+                return
+            self.ksp.reset()
+            self.ksp.setOperators(self.matrix)
+            self.ksp.setType("preonly")
+            pc = self.ksp.getPC()
+            pc.setType(self.factorization)
+            pc.setFactorSolverType(_SOLVER_TYPE)
+        raise RuntimeError(f"direct factorization failed: MUMPS workspace too small (INFOG(1) = {error}) "
+                           f"even with {_WORKSPACE_PERCENT[-1]} % extra")
 
     def solve(self, b: PETSc.Vec, x: PETSc.Vec) -> None:
         """Solve A x = b (b assembled, ghosts not needed); x gets the owned entries."""
@@ -161,6 +184,25 @@ class BlockPreconditionedMinres:
         pressure_ksp.getPC().setType("jacobi")
         self.ksp.setUp()
         self.iterations = 0
+
+    def _factorize(self, pc: PETSc.PC) -> None:
+        """The factorization, retried with a larger MUMPS workspace when the estimate was short."""
+        for percent in _WORKSPACE_PERCENT:
+            pc.setFactorSetUpSolverType()
+            factor = pc.getFactorMatrix()
+            factor.setMumpsIcntl(14, percent)
+            self.ksp.setUp()
+            error = factor.getMumpsInfog(1)
+            if error not in _WORKSPACE_ERRORS:
+                return
+            self.ksp.reset()
+            self.ksp.setOperators(self.matrix)
+            self.ksp.setType("preonly")
+            pc = self.ksp.getPC()
+            pc.setType(self.factorization)
+            pc.setFactorSolverType(_SOLVER_TYPE)
+        raise RuntimeError(f"direct factorization failed: MUMPS workspace too small (INFOG(1) = {error}) "
+                           f"even with {_WORKSPACE_PERCENT[-1]} % extra")
 
     def solve(self, b: PETSc.Vec, x: PETSc.Vec) -> None:
         """Solve A x = b (b assembled); x gets the owned entries."""
