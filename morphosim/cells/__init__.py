@@ -30,7 +30,7 @@ from .bodies import MonolayerBody, SheetBody, TopologyRules
 from .energy import AreaElasticity, Coefficients, LineTension, ParameterError, PerimeterContractility, VertexModel
 from .planar_polarity import PlanarPolarisedTension
 from .monolayer import Monolayer
-from .monolayer_energy import (ApicalContractility, ApicalLineTension, MonolayerModel, SurfaceTensions,
+from .monolayer_energy import (ApicalContractility, ApicalLineTension, MonolayerModel, Squeeze, SurfaceTensions,
                                VitellineMembrane, VolumeElasticity, YolkElasticity)
 from .monolayer_dynamics import MonolayerOverdamped, relax_monolayer
 from .monolayer_topology import apply_monolayer_topology, monolayer_divide, monolayer_extrude, monolayer_t1
@@ -47,7 +47,7 @@ __all__ = [
     "shape_tensors", "long_axes", "neighbours", "TopologyEvents", "apply_topology",
     "t1_swap", "divide_cell", "extrude_cell", "default_t1_length", "default_extrusion_area",
     "Monolayer", "MonolayerModel", "SurfaceTensions", "VolumeElasticity",
-    "ApicalContractility", "ApicalLineTension", "YolkElasticity", "VitellineMembrane",
+    "ApicalContractility", "ApicalLineTension", "YolkElasticity", "VitellineMembrane", "Squeeze",
     "MonolayerOverdamped", "relax_monolayer", "apply_monolayer_topology", "monolayer_t1", "monolayer_divide",
     "monolayer_extrude", "SheetBody", "MonolayerBody", "TopologyRules",
 ]

@@ -83,6 +83,9 @@ class SheetBody:
     def forces(self) -> np.ndarray:
         return self.model.forces(self.sheet)
 
+    def set_time(self, time: float) -> None:
+        """A sheet's energy does not depend on time."""
+
     def move(self, h: float, velocity: np.ndarray | None = None) -> None:
         self.integrator.step(self.sheet, h, v_ext=velocity)
 
@@ -158,6 +161,10 @@ class MonolayerBody:
 
     def forces(self) -> np.ndarray:
         return np.concatenate(self.model.forces(self.monolayer))
+
+    def set_time(self, time: float) -> None:
+        """Terms that change in time (a squeezed vitelline membrane) to this time."""
+        self.model.set_time(time)
 
     def move(self, h: float, velocity: np.ndarray | None = None) -> None:
         n = self.monolayer.n_vertices

@@ -450,17 +450,27 @@ class Sheet:
                                               tolerance=1e-9 * scale, spare=spare)
 
     @classmethod
-    def ellipsoid_shell(cls, n_cells: int, radii=(1.0, 1.0, 1.0), *, seed=None, lloyd: int = 5, spare=0.5):
+    def ellipsoid_shell(cls, n_cells: int, radii=(1.0, 1.0, 1.0), *, seed=None, lloyd: int = 5, spare=0.5,
+                        seeds: str = "random"):
         """Closed shell of ``n_cells`` Voronoi cells tiling the ellipsoid with semi-axes ``radii``.
 
-        Seeds are uniform on the ellipsoid's surface; the tessellation is a spherical Voronoi
-        diagram (with ``lloyd`` smoothing steps) mapped onto the ellipsoid by scaling the axes.
+        ``seeds="random"``: seeds uniform at random on the ellipsoid's surface; the tessellation is a
+        spherical Voronoi diagram (with ``lloyd`` smoothing steps) mapped onto the ellipsoid by
+        scaling the axes. Lloyd steps even out neighbouring cells but hardly the large-scale
+        fluctuations of random seeds (one side of a 300-cell egg can hold 50 % more cells than the
+        other). ``seeds="even"`` (an ellipsoid of revolution): a Fibonacci lattice equal in area on
+        the ellipsoid itself, turned about its axis by the seed, without Lloyd steps.
         """
         if n_cells < 4:
             raise SheetError("ellipsoid_shell needs n_cells >= 4")
         radii = np.asarray(radii, float)
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        points = _uniform_on_ellipsoid(n_cells, radii, rng) / radii
+        if seeds == "even":
+            points, lloyd = _even_on_spheroid(n_cells, radii, rng) / radii, 0
+        elif seeds == "random":
+            points = _uniform_on_ellipsoid(n_cells, radii, rng) / radii
+        else:
+            raise SheetError(f"ellipsoid_shell seeds must be 'random' or 'even', got {seeds!r}")
         points /= np.linalg.norm(points, axis=1)[:, None]
         points = points[np.argsort(_morton_key(0.5 * (points + 1.0)))]
         for iteration in range(lloyd + 1):
@@ -554,6 +564,30 @@ def _voronoi_regions(seeds: np.ndarray, box: np.ndarray, periodic: bool) -> list
         angle = np.arctan2(poly[:, 1] - centre[1], poly[:, 0] - centre[0])
         regions.append(poly[np.argsort(angle)])
     return regions
+
+
+def _even_on_spheroid(n: int, radii: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """n points equal in area on an ellipsoid of revolution: the Fibonacci lattice of a surface of
+    revolution (Swinbank & Purser 2006, Q. J. R. Meteorol. Soc. 132:1769, for the sphere), point i at
+    the axial position enclosing the area fraction (i + 1/2)/n and at azimuth 2 pi i / phi^2
+    (+ a random turn). Along the axis x = a cos(t): dS = 2 pi b sin(t) sqrt(a^2 sin^2 t + b^2 cos^2 t) dt."""
+    equal = [k for k in range(3) if abs(radii[(k + 1) % 3] - radii[(k + 2) % 3]) <= 1e-12 * radii.max()]
+    if not equal:
+        raise SheetError(f"ellipsoid_shell seeds='even' needs two equal radii (an ellipsoid of revolution), "
+                         f"got {tuple(radii)}")
+    axis = equal[0]
+    a, b = radii[axis], radii[(axis + 1) % 3]
+    t = np.linspace(0.0, np.pi, 20001)
+    density = np.sin(t) * np.sqrt((a * np.sin(t)) ** 2 + (b * np.cos(t)) ** 2)
+    area = np.concatenate([[0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(t))])
+    i = np.arange(n)
+    polar = np.interp((i + 0.5) / n * area[-1], area, t)
+    azimuth = 2.0 * np.pi * i / ((1.0 + np.sqrt(5.0)) / 2.0) ** 2 + rng.uniform(0.0, 2.0 * np.pi)
+    points = np.empty((n, 3))
+    points[:, axis] = a * np.cos(polar)
+    points[:, (axis + 1) % 3] = b * np.sin(polar) * np.cos(azimuth)
+    points[:, (axis + 2) % 3] = b * np.sin(polar) * np.sin(azimuth)
+    return points
 
 
 def _uniform_on_ellipsoid(n: int, radii: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -149,6 +149,7 @@ class Simulation:
             raise SimulationFailure(f"step {self.step_index + 1} (t = {self.time + self.dt:g}): {error}") from error
 
     def _step(self, dt: float) -> None:
+        self.body.set_time(self.time)
         if self.genes is not None:
             with self._timed("genes"):
                 self._advance_genes(dt)

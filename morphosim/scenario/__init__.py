@@ -193,6 +193,10 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
                                                            if needs == "monolayer" else
                                                            ", and these cells are a 3D monolayer"))
 
+    monolayer = (scenario.get("cells") or {}).get("monolayer") or {}
+    if monolayer.get("squeeze") and not (shell and monolayer.get("vitelline_stiffness")):
+        report("cells.monolayer.squeeze", "presses the vitelline membrane: it needs cells on the embryo "
+               "(cells.geometry.kind: ellipsoid_shell) and cells.monolayer.vitelline_stiffness")
     tissue = scenario.get("tissue") or {}
     if body == "monolayer" and tissue.get("flow") and not shell:
         report("tissue.flow", "a monolayer's flow is the egg's volume: it needs cells.geometry.kind: ellipsoid_shell")

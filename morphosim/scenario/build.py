@@ -10,7 +10,7 @@ import numpy as np
 
 from morphosim.cells import (ApicalContractility, ApicalLineTension, AreaElasticity, LineTension, Monolayer,
                              MonolayerModel, PerimeterContractility, PlanarPolarisedTension, Sheet, VertexModel,
-                             VitellineMembrane, relax_monolayer, default_extrusion_area, default_t1_length)
+                             Squeeze, VitellineMembrane, relax_monolayer, default_extrusion_area, default_t1_length)
 from morphosim.cells.bodies import MonolayerBody, SheetBody, TopologyRules
 from morphosim.cells.ellipsoid import smallest_curvature_radius
 from morphosim.cells.monolayer_planar import ApicalPlanarTension
@@ -83,7 +83,8 @@ def build_sheet(scenario: dict) -> Sheet:
                                  lloyd=geometry["lloyd"], seed=seed)
         if kind == "polygons":
             return Sheet.from_polygons(np.asarray(geometry["vertices"], float), geometry["cells"])
-        return Sheet.ellipsoid_shell(geometry["n_cells"], radii=tuple(geometry["radii"]), seed=seed)
+        return Sheet.ellipsoid_shell(geometry["n_cells"], radii=tuple(geometry["radii"]), seed=seed,
+                                     seeds=geometry["seeds"])
     except ValueError as error:
         raise InputError(f"cells.geometry: {error}") from None
 
@@ -166,7 +167,10 @@ def build_monolayer(scenario: dict, sheet: Sheet) -> tuple[Monolayer, MonolayerM
     if wanted("Lambda_planar"):
         terms.append(ApicalPlanarTension(per_cell("Lambda_planar"), mechanics.get("planar_axis", (1.0, 0.0, 0.0))))
     if spec.get("vitelline_stiffness") is not None and sheet.is_shell:
-        terms.append(VitellineMembrane(sheet.radii, spec["vitelline_stiffness"]))
+        squeeze = spec.get("squeeze")
+        if squeeze:
+            squeeze = Squeeze("xyz".index(squeeze["axis"]), squeeze["fraction"], squeeze["start"], squeeze["ramp"])
+        terms.append(VitellineMembrane(sheet.radii, spec["vitelline_stiffness"], squeeze=squeeze or None))
     model = MonolayerModel(
         apical_tension=per_cell("apical_tension"), basal_tension=per_cell("basal_tension"),
         lateral_tension=per_cell("lateral_tension"), volume_stiffness=per_cell("volume_stiffness"),

@@ -16,6 +16,7 @@ GEOMETRY = Mapping(
         "box": ListOf(POSITIVE, length=2),                     # voronoi
         "lloyd": Number(minimum=0, integer=True, default=2),   # voronoi
         "radii": ListOf(POSITIVE, length=3),                   # ellipsoid_shell
+        "seeds": Choice(("random", "even"), default="random"),  # ellipsoid_shell: "even" = equal areas (spheroid)
         "periodic": Boolean(default=False),
         "cell_area": POSITIVE,
         "vertices": ListOf(ListOf(Number(), min_length=2)),    # polygons
@@ -67,6 +68,10 @@ MONOLAYER = Mapping(
         "yolk_stiffness": NON_NEGATIVE,        # K_Y of the volume inside the basal surface (a shell)
         "vitelline_stiffness": NON_NEGATIVE,   # the membrane at the geometry's radii (a shell)
         "relax_steps": Number(minimum=0, integer=True),   # L-BFGS steps towards rest before t = 0
+        # the egg pressed along one axis: the membrane's radius shrinks by fraction over ramp from start
+        "squeeze": Mapping({"axis": Choice(("x", "y", "z")), "fraction": Number(minimum=0.0, maximum=0.5),
+                            "start": NON_NEGATIVE, "ramp": POSITIVE},
+                           required=("axis", "fraction", "start", "ramp")),
     },
     required=("height",),
 )

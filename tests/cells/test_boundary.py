@@ -53,3 +53,4 @@ def test_a_sheet_reports_its_boundary():
     assert as_boundary(Sheet.hexagonal(3, 3).boundary).kind == PLANAR
     shell = Sheet.ellipsoid_shell(40, radii=(2.0, 1.5, 1.0), lloyd=1, seed=0)
     assert tuple(as_boundary(shell.boundary))[3:] == (2.0, 1.5, 1.0)
+

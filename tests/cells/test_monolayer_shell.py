@@ -2,8 +2,9 @@
 conserving cell and yolk volumes; apical constriction of a band folds it inward."""
 
 import numpy as np
+import pytest
 
-from morphosim.cells import Monolayer, MonolayerModel, Sheet, VitellineMembrane, cell_centroids
+from morphosim.cells import Monolayer, MonolayerModel, Sheet, Squeeze, VitellineMembrane, cell_centroids
 from morphosim.cells.monolayer_dynamics import MonolayerOverdamped, relax
 
 RADIUS, HEIGHT = 3.0, 0.6
@@ -89,3 +90,30 @@ def test_apical_constriction_of_a_ventral_band_folds_it_inward():
     assert depth > HEIGHT
     assert ratio[band].mean() < 0.5
     assert abs(yolk - 1) < 1e-3
+
+
+def test_a_squeezed_membrane_presses_the_shell_along_its_axis_only():
+    """Squeeze(axis=1, fraction=0.1, start=1, ramp=2): the membrane's y radius follows
+    R_y (1 - 0.1 min(1, max(0, (t - 1)/2))). Squeezed to its end, each apical vertex outside it feels
+    the wall's force k_w R (rho - 1) along grad rho, rho = |x / R(t)| (checked against that formula),
+    and the relaxed shell ends inside the squeezed membrane: narrower along y, not along z."""
+    m = _shell()
+    squeeze = Squeeze(axis=1, fraction=0.1, start=1.0, ramp=2.0)
+    membrane = VitellineMembrane((RADIUS,) * 3, stiffness=200.0, squeeze=squeeze)
+    model = MonolayerModel(1.0, 1.0, 4.0, volume_stiffness=500.0, V0=m.volumes().copy(), yolk_stiffness=50.0,
+                           vitelline=membrane)
+    for time, expected in ((0.0, 1.0), (1.0, 1.0), (2.0, 0.95), (3.0, 0.9), (9.0, 0.9)):
+        model.set_time(time)
+        assert membrane.radii == pytest.approx([RADIUS, expected * RADIUS, RADIUS], rel=1e-14)
+    alone = MonolayerModel(1.0, 1.0, 4.0, volume_stiffness=500.0, V0=m.volumes().copy(), yolk_stiffness=50.0)
+    apical_wall = model.forces(m)[0] - alone.forces(m)[0]
+    radii = membrane.radii
+    scaled = m.apical_positions / radii
+    rho = np.linalg.norm(scaled, axis=1)
+    scale = np.prod(radii) ** (1 / 3)
+    expected = -200.0 * scale * np.maximum(rho - 1, 0)[:, None] * scale * scaled / radii / rho[:, None]
+    assert np.any(rho > 1.05)
+    assert np.abs(apical_wall - expected).max() < 1e-9 * np.abs(expected).max()
+    relax(m, model, tolerance=1e-3, max_steps=2000)
+    extent = np.abs(m.apical_positions).max(axis=0)
+    assert extent[1] < 0.93 * RADIUS < 0.98 * RADIUS < extent[2]

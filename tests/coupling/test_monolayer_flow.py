@@ -166,6 +166,8 @@ def test_a_monolayer_scenario_runs_records_and_resumes(tmp_path):
     ({"genes.outputs.A0": {"species": "Myo"}}, "A0 is for a sheet"),
     ({"cells.geometry": {"kind": "hexagonal", "rows": 4, "cols": 4}},
      "a monolayer's flow is the egg's volume"),
+    ({"cells.monolayer": {"height": 0.25, "squeeze": {"axis": "y", "fraction": 0.1, "start": 0.0, "ramp": 1.0}}},
+     "cells.monolayer.squeeze: presses the vitelline membrane"),
 ])
 def test_monolayer_keys_are_checked(tmp_path, change, message):
     import copy
