@@ -19,12 +19,15 @@ def network():
     return load(MODELS / "drosophila_gastrulation.xml")
 
 
+ONSET = 10.0   # min: the pre-pattern forms before onset (the Dorsal level is held from then on)
+
+
 def embryo_cells(network, solver="batched", tolerances=None, **inputs):
     """A population with one cell per entry of the input arrays; every input the scenario feeds is set
-    per cell (defaults: no strain, mechanosensitive, onset at t = 0)."""
+    per cell (defaults: no strain, mechanosensitive, onset at ONSET)."""
     n_cells = len(inputs["dv"])
     population = network.population(n_cells, solver=solver, **(tolerances or {"rtol": 1e-8, "atol": 1e-10}))
-    defaults = {"apical_strain": 0.0, "mechanosensitivity": 1.0, "onset": 0.0}
+    defaults = {"apical_strain": 0.0, "mechanosensitivity": 1.0, "onset": ONSET}
     for name in INPUTS:
         population.set_parameter(name, np.broadcast_to(np.asarray(inputs.get(name, defaults.get(name)), float),
                                                        (n_cells,)))
@@ -50,17 +53,20 @@ def crossing(x, y, level):
 @pytest.fixture(scope="module")
 def pattern_at_20_minutes(network):
     """Cells on a grid over the embryo (101 DV positions x 11 AP positions), no strain, 20 min after
-    onset at t = 0."""
+    onset at t = ONSET."""
     dv, ap = np.meshgrid(np.linspace(0.0, 1.0, 101), np.linspace(0.0, 1.0, 11))
     population = embryo_cells(network, dv=dv.ravel(), ap=ap.ravel())
-    population.advance(20.0)
+    population.advance(ONSET + 20.0)
     return dv.ravel(), ap.ravel(), levels(population)
 
 
-def test_dorsal_relaxes_to_the_measured_gaussian(pattern_at_20_minutes):
-    """dDorsal/dt = k (exp(-dv^2 / 2 sigma^2) - Dorsal) from 0: Dorsal(t) = target (1 - exp(-k t))."""
+def test_dorsal_relaxes_to_the_measured_gaussian_until_onset_then_holds(pattern_at_20_minutes):
+    """dDorsal/dt = k (1 - g(t)) (exp(-dv^2 / 2 sigma^2) - Dorsal) from 0, g the onset switch
+    1 - exp(-(t - onset)/tau) after onset: Dorsal(t) = target (1 - exp(-k int_0^t (1 - g))), and
+    int_0^t (1 - g) = onset + tau (1 - exp(-(t - onset)/tau)): the level reached by onset, held."""
     dv, _, species = pattern_at_20_minutes
-    expected = np.exp(-dv ** 2 / (2 * SIGMA_DORSAL ** 2)) * (1 - np.exp(-K_DORSAL * 20.0))
+    reading_time = ONSET + TAU_ONSET * (1 - np.exp(-20.0 / TAU_ONSET))
+    expected = np.exp(-dv ** 2 / (2 * SIGMA_DORSAL ** 2)) * (1 - np.exp(-K_DORSAL * reading_time))
     np.testing.assert_allclose(species["Dorsal"], expected, rtol=1e-6, atol=1e-9)
 
 
@@ -131,6 +137,25 @@ def test_myosin_programmes_wait_for_onset(network):
     assert after["MyoPlanar"][1] > 0.9 and after["MyoPlanar"][0] < 0.05
 
 
+def test_cells_moving_ventrally_after_onset_keep_their_fate(network):
+    """An ectodermal cell (dv 0.3) carried to the ventral midline (dv 0.02) after onset keeps its Dorsal
+    level and stays Twist-off; the same move before onset makes it mesoderm."""
+    population = embryo_cells(network, dv=[0.3, 0.3], ap=0.5, mechanosensitivity=0.0, onset=[ONSET, ONSET + 20.0])
+    population.advance(ONSET + 2.0)
+    held = levels(population)["Dorsal"].copy()
+    population.set_parameter("dv", np.array([0.02, 0.02]))
+    population.advance(18.0)
+    species = levels(population)
+    # held from onset on, but for what the onset switch's ramp still reads after the move, at 2 min:
+    # D = target - (target - held) exp(-k tau (exp(-2/tau) - exp(-20/tau)))
+    target = np.exp(-0.02 ** 2 / (2 * SIGMA_DORSAL ** 2))
+    still_read = TAU_ONSET * (np.exp(-2.0 / TAU_ONSET) - np.exp(-20.0 / TAU_ONSET))
+    expected = target - (target - held[0]) * np.exp(-K_DORSAL * still_read)
+    assert species["Dorsal"][0] == pytest.approx(expected, rel=1e-4) and expected < 0.2
+    assert species["Twist"][0] < 0.01
+    assert species["Dorsal"][1] > 0.9 and species["Twist"][1] > 0.9
+
+
 def test_compression_induces_twist_outside_the_band_only_when_mechanosensitive(network):
     """Lateral cells (dv 0.4-0.6) with 15 % apical compression: Twist rises above 0.5 with the strain
     term on and stays below 0.1 with it off; stretch or 5 % compression does not induce it."""
@@ -138,7 +163,7 @@ def test_compression_induces_twist_outside_the_band_only_when_mechanosensitive(n
     strain = np.repeat([-0.15, -0.15, 0.15, -0.05, 0.0], 3)
     switch = np.repeat([1.0, 0.0, 1.0, 1.0, 1.0], 3)
     population = embryo_cells(network, dv=dv, ap=0.5, apical_strain=strain, mechanosensitivity=switch)
-    population.advance(20.0)
+    population.advance(ONSET + 20.0)
     species = levels(population)
     twist, myosin, snail = (species[name].reshape(5, 3) for name in ("Twist", "MyoApical", "Snail"))
     compressed, switched_off, stretched, slightly, relaxed = range(5)
@@ -158,7 +183,7 @@ def test_switching_mechanosensitivity_off_removes_every_strain_term(network):
     switch = np.repeat([1.0, 0.0, 0.0], 5)
     strain = np.repeat([0.0, 0.0, -0.3], 5)
     population = embryo_cells(network, dv=dv, ap=0.5, apical_strain=strain, mechanosensitivity=switch)
-    population.advance(20.0)
+    population.advance(ONSET + 20.0)
     on, off, off_compressed = population.state.reshape(3, 5, -1)
     np.testing.assert_array_equal(off, on)
     np.testing.assert_array_equal(off_compressed, on)
@@ -169,7 +194,7 @@ def test_batched_solver_matches_libroadrunner(network):
     """Mesoderm, band edge, posterior midgut, a compressed lateral cell and a late onset: the batched
     solver and CVODE agree to 1e-5 every 2.5 min over 30 min (across the onset switches)."""
     inputs = dict(dv=[0.0, 0.16, 0.5, 0.45, 0.3], ap=[0.5, 0.3, 0.95, 0.5, 0.6],
-                  apical_strain=[0.0, -0.02, 0.0, -0.12, 0.05], onset=[0.0, 2.0, 0.0, 0.0, 7.5])
+                  apical_strain=[0.0, -0.02, 0.0, -0.12, 0.05], onset=[10.0, 2.0, 0.0, 0.0, 7.5])
     batched = embryo_cells(network, tolerances=TIGHT, **inputs)
     reference = embryo_cells(network, solver="tellurium", tolerances=TIGHT, **inputs)
     assert_trajectories_agree(batched, reference, interval=2.5, n_records=12)
