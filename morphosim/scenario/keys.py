@@ -108,6 +108,12 @@ TRIGGER = Mapping(
     required=("species",),
 )
 
+# A gene input: a source name, or scale · source + offset.
+INPUT = Either((
+    Text(),
+    Mapping({"source": Text(), "scale": Number(default=1.0), "offset": Number(default=0.0)}, required=("source",)),
+), label="an input source name or {source, scale, offset}")
+
 GENES = Mapping(
     {
         "model": Text(),            # SBML file, relative to the scenario file
@@ -117,7 +123,7 @@ GENES = Mapping(
         "rtol": POSITIVE, "atol": POSITIVE,
         "initial": Dictionary(INITIAL_VALUE, default={}),
         "parameters": Dictionary(Number(), default={}),   # SBML parameter values for every cell
-        "inputs": Dictionary(Text(), default={}),
+        "inputs": Dictionary(INPUT, default={}),
         "outputs": Dictionary(Either((PARAMETER_OUTPUT, TRIGGER)), default={}),
     },
 )
