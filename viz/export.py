@@ -42,3 +42,45 @@ def export_vtk(run, directory: str | Path, overwrite: bool = False) -> list[Path
             write_pvd(directory / f"{name}.pvd", entries)
             written.append(directory / f"{name}.pvd")
     return written
+
+
+def lineage_graph(run):
+    """The run's cells as a tracking graph (networkx DiGraph): one node per cell per recorded frame,
+    with t (the frame index), time, x, y, z (the centroid), cell_id, parent_id and every species and
+    scalar cell quantity; an edge from each cell's node to its node in the next frame, and from a
+    mother's last node to each daughter's first (through the nearest recorded ancestor when the
+    mother divided between two records)."""
+    import networkx as nx
+
+    table = run.to_pandas().rename(columns={"frame": "t"})
+    graph = nx.DiGraph()
+    graph.add_nodes_from(zip(table.index.tolist(), table.to_dict("records")))
+    rows_of = table.groupby("cell_id").indices          # cell id -> its rows, in frame order
+    parent_of = dict(zip(table["cell_id"].tolist(), table["parent_id"].tolist()))
+    for cell, rows in rows_of.items():
+        graph.add_edges_from(zip(rows[:-1].tolist(), rows[1:].tolist()))
+        ancestor = parent_of[cell]
+        while ancestor >= 0 and ancestor not in rows_of:      # divided again before it was recorded
+            ancestor = parent_of.get(ancestor, -1)
+        if ancestor >= 0:
+            first = rows[0]
+            before = [row for row in rows_of[ancestor] if table.at[row, "t"] < table.at[first, "t"]]
+            if before:
+                graph.add_edge(int(before[-1]), int(first))
+    return graph
+
+
+def export_geff(run, path: str | Path, overwrite: bool = False) -> Path:
+    """Write the run's lineage graph (lineage_graph) as a geff zarr at `path` (a new folder, or with
+    `overwrite` an earlier export), with t, z, y, x as its axes in the run's units; napari's
+    tracking plugins read it."""
+    import geff
+
+    path = Path(path)
+    claim_export_folder(path, overwrite=overwrite)()
+    units = dict(run.attributes.get("units") or {})
+    geff.write(lineage_graph(run), path, axis_names=["t", "z", "y", "x"],
+               axis_types=["time", "space", "space", "space"],
+               axis_units=[None, units.get("length"), units.get("length"), units.get("length")])
+    mark_export_folder(path, run.path)
+    return path
