@@ -186,8 +186,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_RUN_FAILED if failed else EXIT_OK
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors (a missing argument, `--frame x`) as one line and exit code 2, like all bad input."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="morphosim",
         description="Simulate embryonic morphogenesis: gene circuits in every cell, "
         "a vertex model of the cells, Stokes-Brinkman flow of the tissue.",
@@ -243,7 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     from morphosim.threads import configure
 
     configure()
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:   # --help, or a usage error already printed as one line
+        return stop.code
     try:
         return args.handler(args)
     except InputError as error:

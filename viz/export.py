@@ -3,6 +3,8 @@ and `tissue.pvd` (the tissue mesh with every field), each a time series of .vtp 
 
 from __future__ import annotations
 
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -27,21 +29,32 @@ def export_vtk(run, directory: str | Path, overwrite: bool = False) -> list[Path
     directory.mkdir(parents=True)
     mark_export_folder(directory, run.path)
     series: dict[str, list[tuple[float, str]]] = {"cells": [], "tissue": []}
-    for k in range(len(run.times)):
-        frame = run.frame(k)
-        for name, dataset in (("cells", cell_polydata(frame)), ("tissue", tissue_polydata(frame))):
-            if dataset is None:
-                continue
-            relative = f"{name}/{name}_{k:05d}.vtp"
-            (directory / name).mkdir(parents=True, exist_ok=True)
-            dataset.save(directory / relative)
-            series[name].append((frame.time, relative))
+    with removed_on_failure(directory):
+        for k in range(len(run.times)):
+            frame = run.frame(k)
+            for name, dataset in (("cells", cell_polydata(frame)), ("tissue", tissue_polydata(frame))):
+                if dataset is None:
+                    continue
+                relative = f"{name}/{name}_{k:05d}.vtp"
+                (directory / name).mkdir(parents=True, exist_ok=True)
+                dataset.save(directory / relative)
+                series[name].append((frame.time, relative))
     written = []
     for name, entries in series.items():
         if entries:
             write_pvd(directory / f"{name}.pvd", entries)
             written.append(directory / f"{name}.pvd")
     return written
+
+
+@contextmanager
+def removed_on_failure(folder: Path):
+    """A folder this export just created goes again if the export fails (a damaged frame, ...)."""
+    try:
+        yield
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def lineage_graph(run):
@@ -78,9 +91,10 @@ def export_geff(run, path: str | Path, overwrite: bool = False) -> Path:
 
     path = Path(path)
     claim_export_folder(path, overwrite=overwrite)()
+    graph = lineage_graph(run)    # reads (and verifies) every frame before anything is written
     units = dict(run.attributes.get("units") or {})
-    geff.write(lineage_graph(run), path, axis_names=["t", "z", "y", "x"],
-               axis_types=["time", "space", "space", "space"],
-               axis_units=[None, units.get("length"), units.get("length"), units.get("length")])
-    mark_export_folder(path, run.path)
+    with removed_on_failure(path):
+        geff.write(graph, path, axis_names=["t", "z", "y", "x"], axis_types=["time", "space", "space", "space"],
+                   axis_units=[None, units.get("length"), units.get("length"), units.get("length")])
+        mark_export_folder(path, run.path)
     return path

@@ -114,7 +114,8 @@ class Scene:
         self.ranges = Ranges.scan(run, self.frame_indices)
         first = run.frame(self.frame_indices[0])
         self.cell_names = list(cell_quantities(first))
-        self.color = check_name(options.color or default_color(self.cell_names, self.ranges), self.cell_names,
+        chosen = options.color if options.color is not None else default_color(self.cell_names, self.ranges)
+        self.color = check_name(chosen, self.cell_names,
                                 "cell quantity", "--color")
         field_names = list(scalar_fields(first))
         self.fields = [check_name(name, field_names, "tissue field", "--fields") for name in options.fields]
