@@ -23,7 +23,8 @@ def test_inspect_lists_species_parameters_and_solvers(capsys):
     assert "global parameters (4):" in lines and "  D_nbr = 0.5" in lines and "  b = 100" in lines
     assert "rules: none" in lines and "events: none" in lines
     assert "settable per cell (genes.inputs, genes.parameters): D_nbr, a, v, b, default_compartment" in lines
-    assert lines[-3:] == ["  batched, method explicit: runs it", "  batched, method stiff: runs it", "  tellurium: runs it"]
+    assert lines[-3:] == ["  batched, method explicit: runs it", "  batched, method stiff: runs it",
+                          "  tellurium: runs it"]
 
 
 def test_inspect_marks_rules_and_events(capsys):

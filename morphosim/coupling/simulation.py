@@ -39,7 +39,7 @@ class GeneCoupling:
     """How a gene population talks to the cells and fields."""
 
     population: object                      # morphosim.genes Population (batched or tellurium)
-    inputs: dict[str, str | dict]           # SBML parameter -> input source (coupling.inputs), or {source, scale, offset}
+    inputs: dict[str, str | dict]           # SBML parameter -> source (coupling.inputs) or {source, scale, offset}
     parameter_maps: list[ParameterMap]
     triggers: list[Trigger]
     secretion: dict[str, str] = field(default_factory=dict)   # field name -> species (amount/time)
@@ -431,7 +431,6 @@ class Simulation:
             raise SimulationFailure(f"{where}: gene states became NaN or infinite in cells "
                                     f"{_list(sheet.ids[rows])}")
 
-
     def _reset_size_history(self) -> None:
         """Every cell's signed size over the last SIZE_HISTORY steps (oldest first), all the current one."""
         self.size_history = np.repeat(self.cells.signed_sizes[:, None], SIZE_HISTORY, axis=1)
@@ -454,10 +453,10 @@ class Simulation:
             first = int(np.flatnonzero(steady)[0])
             trend = " → ".join(f"{value:.3g}" for value in (*history[first], now[first]))
             tension = "apical_tension or Lambda" if monolayer else "Lambda or Gamma"
-            parts.append(f"cells {_list(ids[steady])} turned inside out after shrinking steadily to zero {measure} over the last "
-                         f"{SIZE_HISTORY} steps (cell {int(ids[first])}: {trend}), a physical collapse: let such "
-                         f"cells leave the tissue (cells.extrusion.{measure}, e.g. {0.1 * typical:.2g}, a tenth "
-                         f"of the median cell {measure}) or lower their tension (cells.mechanics.{tension})")
+            parts.append(f"cells {_list(ids[steady])} turned inside out after shrinking steadily to zero {measure} "
+                         f"over the last {SIZE_HISTORY} steps (cell {int(ids[first])}: {trend}), a physical collapse: "
+                         f"let such cells leave the tissue (cells.extrusion.{measure}, e.g. {0.1 * typical:.2g}, a "
+                         f"tenth of the median cell {measure}) or lower their tension (cells.mechanics.{tension})")
         if (~steady).any():
             first = int(np.flatnonzero(~steady)[0])
             parts.append(f"cells {_list(ids[~steady])} turned inside out within one step (cell {int(ids[first])}: "

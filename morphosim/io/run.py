@@ -127,7 +127,8 @@ class Run:
         table = (pd.concat(tables, ignore_index=True) if tables
                  else pd.DataFrame(columns=["frame", "time", "cell_id", "parent_id"]))
         table.attrs["units"] = self.units
-        stacked = {name: np.stack([f[name] for f in field_frames]) for name in (field_frames[0] if field_frames else {})}
+        names = field_frames[0] if field_frames else {}
+        stacked = {name: np.stack([fields_of_frame[name] for fields_of_frame in field_frames]) for name in names}
         return table, stacked
 
 

@@ -48,7 +48,8 @@ def model_problems(scenario: dict, root) -> list:
             has = f"it has: {', '.join(known)}" if known else "it has none"
             if not known and what == "a parameter" and network.local_parameters:
                 has = (f"it has no global parameter, only parameters local to reactions "
-                       f"{', '.join(network.local_parameters)}, which cells cannot set; declare {name!r} at model level")
+                       f"{', '.join(network.local_parameters)}, which cells cannot set; "
+                       f"declare {name!r} at model level")
             problems.append(problem_at(scenario, root, key_path, f"{name!r} is not {what} of the model; {has}"))
 
     for parameter, spec in genes["inputs"].items():

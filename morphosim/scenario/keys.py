@@ -134,7 +134,7 @@ FLOW = Mapping(
         "gamma": NON_NEGATIVE,
         "mesh_size": POSITIVE,
         "compressible": Boolean(default=False),
-        "bulk_viscosity": POSITIVE,  # λ of σ = 2μ ε + λ tr ε I (compressible); a sheet's bulk viscosity ζ = λ + μ
+        "bulk_viscosity": POSITIVE,  # λ of σ = 2μ ε + λ tr ε I (compressible); a sheet's ζ = λ + μ
         "boundary": Choice(("noslip", "free", "slip"), default="free"),
         "padding": NON_NEGATIVE,     # planar: margin of fluid around the sheet
         "shell": POSITIVE,           # monolayer: layer under the egg's surface meshed at mesh_size / 2
