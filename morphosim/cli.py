@@ -121,8 +121,10 @@ def describe_model(network) -> list[str]:
                 for solver, method in (("batched", "explicit"), ("batched", "stiff"), ("tellurium", None))}
     runs = [key for key, refusal in refusals.items() if refusal is None]
     if runs:
-        settable = network.population(0, solver=runs[0][0]).parameter_names
-        lines.append("settable per cell (genes.inputs, genes.parameters): " + (", ".join(settable) or "none"))
+        solver = runs[0][0]
+        settable = network.population(0, solver=solver).parameter_names
+        lines.append(f"settable per cell by genes.inputs or genes.parameters ({solver}): "
+                     + (", ".join(settable) or "none"))
     lines.append("solvers:")
     for (solver, method), refusal in refusals.items():
         label = f"{solver}, method {method}" if method else solver

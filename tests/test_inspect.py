@@ -22,7 +22,8 @@ def test_inspect_lists_species_parameters_and_solvers(capsys):
     assert "species (2):" in lines and "  N  in default_compartment  initial 0.1" in lines
     assert "global parameters (4):" in lines and "  D_nbr = 0.5" in lines and "  b = 100" in lines
     assert "rules: none" in lines and "events: none" in lines
-    assert "settable per cell (genes.inputs, genes.parameters): D_nbr, a, v, b, default_compartment" in lines
+    assert ("settable per cell by genes.inputs or genes.parameters (batched): D_nbr, a, v, b, default_compartment"
+            in lines)
     assert lines[-3:] == ["  batched, method explicit: runs it", "  batched, method stiff: runs it",
                           "  tellurium: runs it"]
 
@@ -46,7 +47,7 @@ def test_a_model_with_only_local_parameters_says_so(tmp_path, capsys):
     assert lines[lines.index("local parameters (per reaction) (1):") + 1] == "  decay: k = 0.3"
     only = next(line for line in lines if line.startswith("global parameters"))
     assert only.startswith("global parameters: none (every parameter of this model is local to a reaction")
-    assert "settable per cell (genes.inputs, genes.parameters): c" in lines
+    assert "settable per cell by genes.inputs or genes.parameters (batched): c" in lines
 
 
 SCENARIO = """\
