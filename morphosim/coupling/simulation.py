@@ -452,7 +452,7 @@ class Simulation:
             typical = float(np.median(healthy)) if healthy.size else float(history[steady, 0].max())
             first = int(np.flatnonzero(steady)[0])
             trend = " → ".join(f"{value:.3g}" for value in (*history[first], now[first]))
-            tension = "apical_tension or Lambda" if monolayer else "Lambda or Gamma"
+            tension = "apical_tension, basal_tension, lateral_tension" if monolayer else "Lambda or Gamma"
             parts.append(f"cells {_list(ids[steady])} turned inside out after shrinking steadily to zero {measure} "
                          f"over the last {SIZE_HISTORY} steps (cell {int(ids[first])}: {trend}), a physical collapse: "
                          f"let such cells leave the tissue (cells.extrusion.{measure}, e.g. {0.1 * typical:.2g}, a "

@@ -69,3 +69,33 @@ def test_the_cli_prints_the_advice_as_one_line(tmp_path, capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in lines[0]
     assert "turned inside out after shrinking steadily to zero area" in lines[0]
+
+
+# A 3D monolayer whose surface tensions beat its volume stiffness: the cells' volumes fall steadily.
+COLLAPSING_MONOLAYER = """\
+name: collapse3d
+time: {end: 1.0, dt: 0.05}
+cells:
+  geometry: {kind: hexagonal, rows: 4, cols: 4}
+  monolayer: {height: 1.0}
+  mechanics: {apical_tension: 3.0, basal_tension: 3.0, lateral_tension: 3.0, volume_stiffness: 0.05}
+output: {path: collapse3d.zarr}
+"""
+
+
+def test_a_monolayer_collapse_names_volumes_and_surface_tensions(tmp_path):
+    path = tmp_path / "collapse3d.yaml"
+    path.write_text(COLLAPSING_MONOLAYER)
+    sim = Simulation.from_scenario(path)
+    volumes = [sim.cells.signed_sizes.copy()]
+    with pytest.raises(SimulationFailure) as error:
+        while True:
+            sim.step()
+            volumes.append(sim.cells.signed_sizes.copy())
+    message, inverted_ids = str(error.value), sim.sheet.ids[sim.cells.inverted]
+    assert named_cells(message, "after shrinking steadily") == sorted(inverted_ids.tolist())
+    assert "zero volume" in message and "cells.extrusion.volume" in message
+    assert "cells.mechanics.apical_tension, basal_tension, lateral_tension" in message
+    # the named cells' volumes fell in every step before (slots do not change: no topology events here)
+    history = np.array(volumes)[:, sim.cells.inverted]
+    assert np.all(np.diff(history, axis=0) < 0) and len(history) >= 4
