@@ -1,4 +1,4 @@
-"""The `morphosim` command line: run | validate | check | view | render | plot | export | info | bench.
+"""The `morphosim` command line: run | validate | inspect | check | view | render | plot | export | info | bench.
 
 Bad input ends with one line on stderr and exit code 2; a failed run with exit code 1.
 """
@@ -62,6 +62,77 @@ def _load(args: argparse.Namespace) -> dict | None:
         return None
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """What an SBML/Antimony model holds, and which solver runs it (the refusal `run` would meet)."""
+    from morphosim import genes
+
+    network = genes.load(args.model)
+    for line in describe_model(network):
+        print(line)
+    return EXIT_OK
+
+
+def describe_model(network) -> list[str]:
+    """The lines `morphosim inspect` prints for a GeneNetwork."""
+    import libsbml
+
+    model = network.document.getModel()
+
+    def number(value: float) -> str:
+        return f"{value:g}"
+
+    def math(node) -> str:
+        return libsbml.formulaToL3String(node) if node is not None else "(no math)"
+
+    def section(title: str, rows: list[str], empty: str) -> list[str]:
+        return [f"{title} ({len(rows)}):", *(f"  {row}" for row in rows)] if rows else [f"{title}: {empty}"]
+
+    level = f"SBML L{network.document.getLevel()}V{network.document.getVersion()}"
+    lines = [f"{network.name}: model {model.getId() or '(no id)'!r} ({level})"]
+    lines += section("compartments", [
+        f"{c.id}  size {number(c.size)}" + ("" if c.constant else "  (not constant)")
+        for c in network.compartments.values()], "none")
+    lines += section("species", [
+        f"{s.id}  in {s.compartment}  initial {number(s.initial_value)}" + (" (amount)" if s.amount_only else "")
+        + ("  boundary" if s.boundary else "") + ("  constant" if s.constant else "")
+        + (f"  set by an {network.rule_of(s.id)} rule" if network.rule_of(s.id) else "")
+        for s in network.species.values()], "none")
+    local = network.local_parameters
+    lines += section("global parameters", [
+        p.id + (f"  set by an {p.rule} rule" if p.rule else f" = {number(p.value)}")
+        for p in network.parameters.values()],
+        "none" + (" (every parameter of this model is local to a reaction, see below; only global parameters "
+                  "and compartments can be set per cell by genes.inputs or genes.parameters: declare one at "
+                  "model level to set it)" if local else ""))
+    lines += section("local parameters (per reaction)", [
+        f"{reaction}: " + ", ".join(f"{name} = {number(value)}" for name, value in values.items())
+        for reaction, values in local.items()], "none")
+    lines += section("rules", [
+        ("algebraic  0 = " if rule.isAlgebraic() else
+         f"{'assignment' if rule.isAssignment() else 'rate'}  "
+         + ("d/dt " if rule.isRate() else "") + f"{rule.getVariable()} = ") + math(rule.getMath())
+        for rule in model.getListOfRules()], "none")
+    lines += section("events", [
+        f"{event.getId() or '(no id)'}: when {math(event.getTrigger().getMath() if event.isSetTrigger() else None)}"
+        + (f" after {math(event.getDelay().getMath())}" if event.isSetDelay() else "")
+        + ": " + "; ".join(f"{a.getVariable()} = {math(a.getMath())}" for a in event.getListOfEventAssignments())
+        for event in model.getListOfEvents()], "none")
+    refusals = {(solver, method): network.solver_refusal(solver, method)
+                for solver, method in (("batched", "explicit"), ("batched", "stiff"), ("tellurium", None))}
+    runs = [key for key, refusal in refusals.items() if refusal is None]
+    if runs:
+        solver = runs[0][0]
+        settable = network.population(0, solver=solver).parameter_names
+        lines.append(f"settable per cell by genes.inputs or genes.parameters ({solver}): "
+                     + (", ".join(settable) or "none"))
+    lines.append("solvers:")
+    for (solver, method), refusal in refusals.items():
+        label = f"{solver}, method {method}" if method else solver
+        lines.append(f"  {label}: " + ("runs it" if refusal is None
+                                         else "refuses it: " + refusal.removeprefix(f"{network.name}: ")))
+    return lines
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from morphosim.coupling import SimulationFailure
     from morphosim.scenario.run import run_scenario
@@ -117,8 +188,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_RUN_FAILED if failed else EXIT_OK
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors (a missing argument, `--frame x`) as one line and exit code 2, like all bad input."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="morphosim",
         description="Simulate embryonic morphogenesis: gene circuits in every cell, "
         "a vertex model of the cells, Stokes-Brinkman flow of the tissue.",
@@ -141,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=cmd_run)
     validate.set_defaults(handler=cmd_validate)
+
+    inspect = commands.add_parser("inspect", help="list an SBML/Antimony model's species, parameters, rules and "
+                                  "events, and which solver runs it")
+    inspect.add_argument("model", help="SBML (.xml) or Antimony (.ant) file")
+    inspect.set_defaults(handler=cmd_inspect)
 
     check = commands.add_parser("check", help="verify a run store against its checksums (every frame, the checkpoint)")
     check.add_argument("store", help="run store")
@@ -169,7 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     from morphosim.threads import configure
 
     configure()
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:   # --help, or a usage error already printed as one line
+        return stop.code
     try:
         return args.handler(args)
     except InputError as error:

@@ -65,10 +65,16 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_vtk
+    from .export import export_geff, export_vtk
     from .offscreen import open_store
 
-    for path in export_vtk(open_store(args.store), args.vtk, args.overwrite):
+    if not (args.vtk or args.geff):
+        raise InputError("export: give --vtk DIR (ParaView) and/or --geff PATH (the lineage graph, for napari)")
+    run = open_store(args.store)
+    written = export_vtk(run, args.vtk, args.overwrite) if args.vtk else []
+    if args.geff:
+        written.append(export_geff(run, args.geff, args.overwrite))
+    for path in written:
         print(f"wrote {path}")
     return EXIT_OK
 
@@ -98,9 +104,12 @@ def add_commands(subparsers) -> None:
     plot.add_argument("--overwrite", action="store_true", help="replace --out if it exists (a regular file)")
     plot.set_defaults(handler=cmd_plot)
 
-    export = subparsers.add_parser("export", help="write ParaView files (.pvd series of .vtp)")
+    export = subparsers.add_parser("export", help="write ParaView files (.pvd series of .vtp) and/or the lineage "
+                                   "as a geff graph (napari)")
     export.add_argument("store", help="run store")
-    export.add_argument("--vtk", required=True, metavar="DIR", help="folder for cells.pvd, tissue.pvd and their frames")
+    export.add_argument("--vtk", metavar="DIR", help="folder for cells.pvd, tissue.pvd and their frames")
+    export.add_argument("--geff", metavar="PATH", help="geff zarr of the cell lineage: a node per cell per frame "
+                        "(centroid, species, cell quantities), edges along each cell's track and at divisions")
     export.add_argument("--overwrite", action="store_true",
-                        help="replace an earlier export in DIR (only a folder written by export is removed)")
+                        help="replace an earlier export (only a folder written by export is removed)")
     export.set_defaults(handler=cmd_export)

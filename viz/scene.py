@@ -70,7 +70,13 @@ class Ranges:
 @contextmanager
 def offscreen_backend():
     """Without an X display, let VTK render through EGL directly (instead of trying X first and
-    warning); the choice is made when a render window is created, so it is undone afterwards."""
+    warning); the choice is made when a render window is created, so it is undone afterwards.
+
+    libRoadRunner is loaded first: a software OpenGL driver (Mesa's llvmpipe) brings its own LLVM,
+    and libRoadRunner's LLVM loaded after it aborts the process ("inconsistency in registered
+    CommandLine options"), e.g. a notebook that renders a run and then simulates one."""
+    import roadrunner  # noqa: F401
+
     key = "VTK_DEFAULT_OPENGL_WINDOW"
     use_egl = not os.environ.get("DISPLAY") and key not in os.environ
     if use_egl:
@@ -82,20 +88,35 @@ def offscreen_backend():
             del os.environ[key]
 
 
+def default_color(names: list[str], ranges: Ranges) -> str:
+    """The first quantity (species first) that varies over the scene's frames; the first of all
+    when none does. A uniform colour shows nothing."""
+    for name in names:
+        low, high = ranges.limits[name]
+        if high - low > 1e-9 * max(abs(low), abs(high)):
+            return name
+    return names[0]
+
+
 class Scene:
     """Draws frames of `run` into a pyvista Plotter (panels as described in the module docstring).
 
     `frames`: the frame indices that will be shown; colour ranges and camera cover them all.
+    `widget_band`: the fraction of the window's height kept free above the panels (the viewer's
+    sliders go there, so they never cover the cells). `notebook`: a Jupyter plotter (trame).
     """
 
-    def __init__(self, run, options: ViewOptions, frames, off_screen: bool):
+    def __init__(self, run, options: ViewOptions, frames, off_screen: bool, widget_band: float = 0.0,
+                 notebook: bool = False):
         self.run, self.options = run, options
         self.units = run_units(run)
         self.frame_indices = [run_index(run, k) for k in frames]
         self.ranges = Ranges.scan(run, self.frame_indices)
         first = run.frame(self.frame_indices[0])
         self.cell_names = list(cell_quantities(first))
-        self.color = check_name(options.color or self.cell_names[0], self.cell_names, "cell quantity", "--color")
+        chosen = options.color if options.color is not None else default_color(self.cell_names, self.ranges)
+        self.color = check_name(chosen, self.cell_names,
+                                "cell quantity", "--color")
         field_names = list(scalar_fields(first))
         self.fields = [check_name(name, field_names, "tissue field", "--fields") for name in options.fields]
         check_name(options.flow, FLOW_STYLES, "flow style", "--flow")
@@ -115,8 +136,9 @@ class Scene:
         width, height = options.window_size or (896 * panels if panels > 1 else 1024, 768)   # multiples of 16 for video codecs
         with offscreen_backend():
             self.plotter = pv.Plotter(shape=(1, panels), off_screen=off_screen, window_size=(width, height),
-                                      border=False)
+                                      border=False, notebook=notebook)
         self.plotter.set_background(BACKGROUND)
+        self.widget_band = widget_band
         self.cells, self.tissue, self.flow_lines = pv.PolyData(), pv.PolyData(), pv.PolyData()
         self.frame_index = None
         self.frame = None
@@ -187,10 +209,11 @@ class Scene:
             self.flow_lines.copy_from(flow_arrows(tissue, FLOW_FIELD, 0.06 * self.ranges.size / self.ranges.max_speed))
         elif self.flow == "streamlines":
             self.flow_lines.copy_from(flow_streamlines(tissue, FLOW_FIELD))
-        self.plotter.subplot(0, 0)
-        self.plotter.add_text(f"{time_label(self.frame.time, self.units)}   "
-                              f"(frame {k + 1}/{len(self.run.times)})",
-                              position="upper_left", font_size=12, color="black", name="time")
+        if not self.widget_band:   # the viewer's time slider shows time and frame in its band
+            self.plotter.subplot(0, 0)
+            self.plotter.add_text(f"{time_label(self.frame.time, self.units)}   "
+                                  f"(frame {k} of 0..{len(self.run.times) - 1})",
+                                  position="upper_left", font_size=12, color="black", name="time")
 
     def _set_camera(self) -> None:
         camera = self.options.camera
@@ -203,7 +226,9 @@ class Scene:
         # a sheet and a cross-section are flat pictures: no perspective
         self.plotter.camera.parallel_projection = self.ranges.is_planar or self.options.section is not None
         self.plotter.reset_camera(bounds=self.ranges.bounds, render=False)
-        self.plotter.camera.zoom(1.1 * self.options.zoom)
+        # the picture fills the panel below the widget band: shrunk to its height and moved down
+        self.plotter.camera.SetWindowCenter(0.0, self.widget_band)
+        self.plotter.camera.zoom(1.1 * self.options.zoom * (1.0 - self.widget_band))
 
     def screenshot(self) -> np.ndarray:
         """The picture as an (H, W, 3) uint8 array."""

@@ -3,12 +3,18 @@ for the coloured quantity, and cell picking with the cell's values and lineage.
 
 Mouse and keys: click a cell to select it (its ancestors and descendants are outlined too);
 drag to turn the camera; space plays/pauses; Left/Right step one frame.
+
+The window is sized from the screen (it fits a 1280 × 800 screen; the panels share its width), and
+the widgets sit in a band above the panels, so they never cover the cells. Frames are counted from
+0 everywhere (slider, label, `--frame`). In Jupyter, `Viewer(store, notebook=True).show()` returns
+pyvista's trame widget (the scene rendered by the kernel, the same widgets).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 
 import numpy as np
 import vtk
@@ -17,11 +23,14 @@ from morphosim.errors import InputError
 
 from .lineage import Lineage
 from .options import ViewOptions
-from .quantities import label, time_label
+from .quantities import cell_quantities, check_name, label, scalar_fields, time_label
 from .offscreen import open_store
-from .scene import Scene
+from .scene import Scene, run_index
 
 PLAY_INTERVAL_MS = 400
+WIDGET_BAND_PX = 90      # the band above the panels that holds the play button and the two sliders
+SCREEN_MARGIN_PX = (40, 120)   # room left for window decorations, a task bar, a notebook's margins
+NOTEBOOK_SCREEN = (1280, 800)  # a notebook cell: as wide as a laptop screen
 HIGHLIGHT = {"selected": "magenta", "ancestors": "orange", "descendants": "white"}
 SLIDER_SIZE = dict(slider_width=0.02, tube_width=0.006, title_height=0.025)
 CLICK_TOLERANCE_PX = 3   # a press and release further apart than this is a camera drag
@@ -31,12 +40,26 @@ class Viewer:
     """An interactive window on a run store. `show()` blocks until the window is closed;
     `start()` opens it and returns (drive it with `set_frame`, `set_color`, clicks, `close`)."""
 
-    def __init__(self, store, options: ViewOptions | None = None, frame: int = 0):
-        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            raise InputError("morphosim view needs a display (DISPLAY is not set); "
-                             "use `morphosim render` for pictures without one")
+    def __init__(self, store, options: ViewOptions | None = None, frame: int = 0, notebook: bool = False):
         self.run = open_store(store)
-        self.scene = Scene(self.run, options or ViewOptions(), range(len(self.run.times)), off_screen=False)
+        options = options or ViewOptions()
+        first = self.run.frame(run_index(self.run, frame))   # bad names are refused before any window opens
+        if options.color is not None:
+            check_name(options.color, list(cell_quantities(first)), "cell quantity", "--color")
+        for name in options.fields:
+            check_name(name, list(scalar_fields(first)), "tissue field", "--fields")
+        if not notebook and sys.platform.startswith("linux") and not (
+                os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            raise InputError("morphosim view needs a display (DISPLAY is not set); "
+                             "use `morphosim render` for pictures without one, or Viewer(store, notebook=True) "
+                             "in Jupyter")
+        self.notebook = notebook
+        if options.window_size is None:
+            panels = 1 + len(options.fields)
+            options = replace(options, window_size=window_fitting(NOTEBOOK_SCREEN if notebook else screen_size(),
+                                                                   panels))
+        self.scene = Scene(self.run, options, range(len(self.run.times)), off_screen=notebook,
+                           widget_band=WIDGET_BAND_PX / options.window_size[1], notebook=notebook)
         self.plotter = self.scene.plotter
         self.selected: int | None = None
         self.playing = False
@@ -50,20 +73,27 @@ class Viewer:
 
     def _add_widgets(self) -> None:
         last = len(self.run.times) - 1
+        width, height = self.scene.options.window_size
+        width //= len(self.plotter.renderers)   # the widgets are the cells panel's
+        # the sliders' tubes run along the middle of the band, their titles and values above it
+        row = 1.0 - 0.6 * WIDGET_BAND_PX / height
+        start = 100 / width          # right of the play button
+        middle = start + 0.5 * (0.98 - start)
         self.time_slider = self.plotter.add_slider_widget(
-            self._on_time_slider, rng=[0, max(last, 1e-9)], value=0,
-            title="frame", pointa=(0.6, 0.94), pointb=(0.97, 0.94), fmt="%.0f", style="modern",
+            self._on_time_slider, rng=[0, max(last, 1e-9)], value=0, title="frame",
+            pointa=(start, row), pointb=(middle - 0.03, row), fmt="%.0f", style="modern",
             interaction_event="end", color="black", **SLIDER_SIZE)
         self.color_picker = self.plotter.add_text_slider_widget(
             self._on_color_picker, self.scene.cell_names, value=self.scene.cell_names.index(self.scene.color),
-            pointa=(0.6, 0.85), pointb=(0.97, 0.85), color="black", style="modern")
+            pointa=(middle + 0.03, row), pointb=(0.98, row), color="black", style="modern")
         picker_look = self.color_picker.GetRepresentation()
         picker_look.SetTitleHeight(SLIDER_SIZE["title_height"])
         picker_look.SetSliderWidth(SLIDER_SIZE["slider_width"])
         picker_look.SetTubeWidth(SLIDER_SIZE["tube_width"])
+        button_y = height - WIDGET_BAND_PX // 2 - 15
         self.play_button = self.plotter.add_checkbox_button_widget(
-            self._set_playing, value=False, position=(10, 10), size=30, color_on="green", color_off="grey")
-        self.plotter.add_text("play", position=(48, 14), font_size=10, color="black")
+            self._set_playing, value=False, position=(10, button_y), size=30, color_on="green", color_off="grey")
+        self.plotter.add_text("play", position=(48, button_y + 4), font_size=10, color="black")
         self.plotter.add_key_event("space", lambda: self._set_playing(not self.playing))
         self.plotter.add_key_event("Right", lambda: self.set_frame(min(self.frame_index + 1, last)))
         self.plotter.add_key_event("Left", lambda: self.set_frame(max(self.frame_index - 1, 0)))
@@ -183,8 +213,10 @@ class Viewer:
 
     # --- window --------------------------------------------------------------------------------
 
-    def show(self) -> None:
-        """Open the window and block until it is closed."""
+    def show(self):
+        """Open the window and block until it is closed; in a notebook, return the trame widget."""
+        if self.notebook:
+            return self.plotter.show(jupyter_backend="trame", return_viewer=True)
         self.plotter.show(title=f"morphosim: {self.run.path}")
 
     def start(self) -> None:
@@ -193,3 +225,19 @@ class Viewer:
 
     def close(self) -> None:
         self.plotter.close()
+
+
+def screen_size() -> tuple[int, int]:
+    """The display's size in pixels, as VTK sees it (1280 × 800 when it cannot tell)."""
+    window = vtk.vtkRenderWindow()
+    width, height = window.GetScreenSize()
+    window.Finalize()
+    return (width, height) if width > 0 and height > 0 else NOTEBOOK_SCREEN
+
+
+def window_fitting(screen: tuple[int, int], panels: int) -> tuple[int, int]:
+    """A window size inside `screen` (minus SCREEN_MARGIN_PX) whose panels, sharing its width, are
+    4:3 below the widget band, as large as fits."""
+    room_width, room_height = screen[0] - SCREEN_MARGIN_PX[0], screen[1] - SCREEN_MARGIN_PX[1]
+    panel_width = min(room_width / panels, (room_height - WIDGET_BAND_PX) * 4 / 3)
+    return int(panel_width * panels), int(panel_width * 3 / 4) + WIDGET_BAND_PX

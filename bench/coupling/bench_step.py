@@ -1,6 +1,6 @@
 """One coupled step (genes + cells + tissue flow) at 10^3 and 10^4 cells, split by scale.
 
-Setup as in DESIGN.md's target: a periodic Voronoi sheet, the 10-species ring10 network in every
+Setup as in docs/DESIGN.md's target: a periodic Voronoi sheet, the 10-species ring10 network in every
 cell (its production rate fed from the neighbours' mean of X0), per-cell line tension from X0,
 and a Stokes-Brinkman flow with ~4x10^4 unknowns. Target: <= 60 ms per coupled step at 10^4
 cells on 2 cores. Run: .venv/bin/python bench/coupling/bench_step.py [--quick]

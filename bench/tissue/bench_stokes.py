@@ -9,7 +9,7 @@ docstring), which re-assembles and re-factorizes on every solve. Also the point-
 for 10^5 points: located afresh (bucket search for every point), and re-located after a small
 move (what a time step does: each point starts from its previous triangle). The factorization
 is L D Lᵀ (the operator is symmetric); the plain reference uses L U.
-Target (DESIGN.md): re-solve at ~4e4 unknowns <= 30 ms.
+Target (docs/DESIGN.md): re-solve at ~4e4 unknowns <= 30 ms.
 The machine is shared: timings are noisy, take the minimum of repeats and re-run.
 """
 

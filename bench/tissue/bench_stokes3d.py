@@ -10,7 +10,7 @@ the recipe of its docstring; it re-assembles and re-factorizes on every solve). 
 rows force solver="iterative" (rtol 1e-8, its iteration count shown). Points: 2×10⁴ points in the
 ball located afresh, and one time step's work (re-locate after a small move from the previous
 tetrahedra, spread forces, interpolate the velocity).
-Targets (DESIGN.md): re-solve at ~1e5 unknowns <= 0.3 s; locate + spread + interpolate of
+Targets (docs/DESIGN.md): re-solve at ~1e5 unknowns <= 0.3 s; locate + spread + interpolate of
 2e4 points <= 10 ms. The machine is shared: timings are noisy, take the minimum of repeats.
 """
 

@@ -83,11 +83,16 @@ class CellState:
         return self.geometry.perimeter[: self.n_cells].copy()
 
     @cached_property
+    def signed_sizes(self) -> np.ndarray:
+        """Signed area (a sheet) or volume (a monolayer) of each cell: non-positive once it turned inside out."""
+        if self.body.kind == "monolayer":
+            return self.measures[:, VOLUME].copy()
+        return self.geometry.signed_area[: self.n_cells].copy()
+
+    @cached_property
     def inverted(self) -> np.ndarray:
         """Slots of cells turned inside out: non-positive area (a sheet) or volume (a monolayer)."""
-        if self.body.kind == "monolayer":
-            return np.flatnonzero(self.measures[:, VOLUME] <= 0.0)
-        return np.flatnonzero(self.geometry.signed_area[: self.n_cells] <= 0.0)
+        return np.flatnonzero(self.signed_sizes <= 0.0)
 
     @cached_property
     def shape_tensors(self) -> np.ndarray:

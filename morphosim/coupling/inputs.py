@@ -5,11 +5,14 @@ one of its names (a name ending in `<...>` takes the rest of the source as its a
 `field.bmp`). Each entry is a function of the step's CellState (and that argument) returning one
 value per cell. The validator and the README's key table read the names from here. To add a source,
 write its function and add one line to the table.
+
+An entry of `genes.inputs` is a source name (`D_nbr: neighbours.mean.D`) or a scaled source
+(`D_nbr: {source: neighbours.mean.D, scale: 2.0, offset: 0.1}`), whose value is scale · source + offset.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,10 +197,20 @@ def find_input(source: str) -> tuple[InputSource, str] | None:
     return None
 
 
-def input_value(cells: CellState, source: str) -> np.ndarray:
-    """Per-cell values of one input source (a name of INPUTS, argument included)."""
+def input_source(spec: str | Mapping) -> str:
+    """The source name of a `genes.inputs` entry: the name itself, or the `source` of {source, scale, offset}."""
+    return spec if isinstance(spec, str) else spec["source"]
+
+
+def input_value(cells: CellState, spec: str | Mapping) -> np.ndarray:
+    """Per-cell values of one gene input: a source name of INPUTS (argument included), or
+    {source, scale, offset} for scale · source + offset (scale 1 and offset 0 when left out)."""
+    source = input_source(spec)
     found = find_input(source)
     if found is None:
         raise ValueError(f"unknown input source {source!r}; use one of {', '.join(INPUTS)}")
     entry, argument = found
-    return entry.compute(cells, argument)
+    values = entry.compute(cells, argument)
+    if isinstance(spec, str):
+        return values
+    return spec.get("scale", 1.0) * values + spec.get("offset", 0.0)

@@ -26,7 +26,7 @@ from morphosim.io.frames import Frame
 
 from .cell_state import CellState
 from .flow import FlowCoupling
-from .inputs import input_value, strain_rate_measures
+from .inputs import input_source, input_value, strain_rate_measures
 from .outputs import ParameterMap, Trigger, flagged, mechanics_from_genes, secretion_rates
 
 
@@ -39,7 +39,7 @@ class GeneCoupling:
     """How a gene population talks to the cells and fields."""
 
     population: object                      # morphosim.genes Population (batched or tellurium)
-    inputs: dict[str, str]                  # SBML parameter -> input source (coupling.inputs.INPUTS)
+    inputs: dict[str, str | dict]           # SBML parameter -> source (coupling.inputs) or {source, scale, offset}
     parameter_maps: list[ParameterMap]
     triggers: list[Trigger]
     secretion: dict[str, str] = field(default_factory=dict)   # field name -> species (amount/time)
@@ -51,6 +51,7 @@ class GeneCoupling:
 EVENT_NAMES = ("t1_swaps", "divisions", "extrusions")
 SAFETY = 0.5            # fraction of the explicit coupled step's stability bound used
 RATE_EVERY = 10         # coupling steps between estimates of the coupled motion's fastest rate
+SIZE_HISTORY = 4        # steps of cell sizes kept to tell a cell that shrank steadily from one that flipped
 
 
 class Simulation:
@@ -93,11 +94,13 @@ class Simulation:
         # strain rates at centroids cost a point location per step: sampled every step only when a
         # gene input reads them (a recorded frame samples them itself)
         self.tracks_strain_rates = flow is not None and genes is not None and any(
-            source.startswith("strain_rate.") or source == "strain.accumulated" for source in genes.inputs.values())
+            input_source(spec).startswith("strain_rate.") or input_source(spec) == "strain.accumulated"
+            for spec in genes.inputs.values())
         self.timings: dict[str, float] = defaultdict(float)   # seconds spent per phase
         self._geometry = Geometry(0)
         self.cells = self._cell_state()
         self.update_mechanics()
+        self._reset_size_history()
 
     @classmethod
     def from_scenario(cls, scenario: str | os.PathLike | dict, overrides=(), folder: str | os.PathLike | None = None):
@@ -177,8 +180,8 @@ class Simulation:
 
     def _advance_genes(self, dt: float) -> None:
         genes = self.genes
-        for parameter, source in genes.inputs.items():
-            genes.population.set_parameter(parameter, input_value(self.cells, source))
+        for parameter, spec in genes.inputs.items():
+            genes.population.set_parameter(parameter, input_value(self.cells, spec))
         genes.population.advance(dt)
         self.update_mechanics()
 
@@ -254,6 +257,7 @@ class Simulation:
             return
         self.base = {name: events.carry(base) for name, base in self.base.items()}
         self.strain_rates = events.carry(self.strain_rates)
+        self.size_history = events.carry(self.size_history)
         self.accumulated_strain = events.carry(self.accumulated_strain)
         self.dying = events.carry(self.dying)
         if self.genes is not None:
@@ -406,6 +410,7 @@ class Simulation:
             for name in self.transport.concentration:
                 self.transport.set_concentration(name, state[f"fields/{name}"])
         self.cells = self._cell_state()
+        self._reset_size_history()
 
     # ------------------------------------------------------------------ failures
     def _check(self) -> None:
@@ -420,13 +425,46 @@ class Simulation:
                                     f"{_list(ids)}: the time step is too large or parameters too stiff")
         inverted = self.cells.inverted
         if inverted.size:
-            measure, stiffness = (("volume", "volume_stiffness") if self.body.kind == "monolayer" else ("area", "K"))
-            raise SimulationFailure(f"{where}: cells {_list(sheet.ids[inverted])} turned inside out "
-                                    f"(non-positive {measure}): lower time.dt or raise cells.mechanics.{stiffness}")
+            raise SimulationFailure(f"{where}: {self._inverted_cells_advice(inverted)}")
+        self.size_history = np.column_stack([self.size_history[:, 1:], self.cells.signed_sizes])
         if self.genes is not None and not np.isfinite(self.genes.population.state).all():
             rows = np.flatnonzero(~np.isfinite(self.genes.population.state).all(axis=1))
             raise SimulationFailure(f"{where}: gene states became NaN or infinite in cells "
                                     f"{_list(sheet.ids[rows])}")
+
+    def _reset_size_history(self) -> None:
+        """Every cell's signed size over the last SIZE_HISTORY steps (oldest first), all the current one."""
+        self.size_history = np.repeat(self.cells.signed_sizes[:, None], SIZE_HISTORY, axis=1)
+
+    def _inverted_cells_advice(self, inverted: np.ndarray) -> str:
+        """Why these cells turned inside out, and what to change. A cell whose size fell step after step
+        at a rate the last step did not exceed much collapsed physically (its tension beat its
+        stiffness): it should leave the tissue or pull less. A cell that flipped within one step, from a
+        size it held, was moved too far in one step: the time step is too long."""
+        monolayer = self.body.kind == "monolayer"
+        measure = "volume" if monolayer else "area"
+        history, now = self.size_history[inverted], self.cells.signed_sizes[inverted]
+        earlier_drops = -np.diff(history, axis=1)
+        steady = (earlier_drops > 0).all(axis=1) & (history[:, -1] - now <= 3.0 * earlier_drops.mean(axis=1))
+        ids = self.sheet.ids[inverted]
+        parts = []
+        if steady.any():
+            healthy = self.cells.signed_sizes[self.cells.signed_sizes > 0]
+            typical = float(np.median(healthy)) if healthy.size else float(history[steady, 0].max())
+            first = int(np.flatnonzero(steady)[0])
+            trend = " → ".join(f"{value:.3g}" for value in (*history[first], now[first]))
+            tension = "apical_tension, basal_tension, lateral_tension" if monolayer else "Lambda or Gamma"
+            parts.append(f"cells {_list(ids[steady])} turned inside out after shrinking steadily to zero {measure} "
+                         f"over the last {SIZE_HISTORY} steps (cell {int(ids[first])}: {trend}), a physical collapse: "
+                         f"let such cells leave the tissue (cells.extrusion.{measure}, e.g. {0.1 * typical:.2g}, a "
+                         f"tenth of the median cell {measure}) or lower their tension (cells.mechanics.{tension})")
+        if (~steady).any():
+            first = int(np.flatnonzero(~steady)[0])
+            parts.append(f"cells {_list(ids[~steady])} turned inside out within one step (cell {int(ids[first])}: "
+                         f"{measure} {history[first, -1]:.3g} → {now[first]:.3g}), faster than the time step can "
+                         f"follow: lower time.dt = {self.dt:g} (if they then shrink steadily over several steps, "
+                         "the collapse is physical)")
+        return "; ".join(parts)
 
 
 # what may differ between a stored run and the scenario that resumes it: a later end, and where

@@ -1,5 +1,6 @@
 """A gene network loaded from SBML or Antimony, and the populations of cells that run it."""
 
+from morphosim.genes.errors import UnsupportedSBMLError
 from morphosim.genes.populations import BatchedPopulation, TelluriumPopulation
 from morphosim.genes.sbml import describe, read_document, read_sbml_text, rule_kinds
 
@@ -51,6 +52,28 @@ class GeneNetwork:
         if solver == "tellurium":
             return TelluriumPopulation(self, n_cells, rtol=rtol, atol=atol, **options)
         raise ValueError(f"solver must be 'batched' or 'tellurium', got {solver!r}")
+
+
+    def solver_refusal(self, solver="batched", method="explicit"):
+        """Why `population(..., solver=solver, method=method)` refuses this model (the refusal's one-line
+        message), or None when it runs it. Builds an empty population, so the answer is exactly what a
+        run would get (the batched kernels' numba typing is checked only when they first run)."""
+        try:
+            self.population(0, solver=solver, **({"method": method} if solver == "batched" else {}))
+        except UnsupportedSBMLError as refusal:
+            return str(refusal)
+        return None
+
+    @property
+    def local_parameters(self):
+        """{reaction id: {parameter id: value}}: the parameters local to each reaction's kinetic law
+        (not settable per cell: only global parameters are)."""
+        found = {}
+        for reaction in self.document.getModel().getListOfReactions():
+            law = reaction.getKineticLaw()
+            if law is not None and law.getNumParameters():
+                found[reaction.getId()] = {p.getId(): p.getValue() for p in law.getListOfParameters()}
+        return found
 
 
 def load(source):

@@ -25,6 +25,7 @@ import numpy as np
 from numba.core.errors import NumbaError
 
 from morphosim.genes.errors import SBMLError, UnsupportedSBMLError, unsupported
+from morphosim.genes.sbml import one_line
 from morphosim.genes.kernels_common import (
     MAX_EVENT_ROUNDS, STATUS_EVENT_CASCADE, STATUS_OK, STATUS_PENDING_FULL, STATUS_TOO_MANY_STEPS, Blocks, Control,
     EventState,
@@ -316,13 +317,30 @@ class BatchedPopulation(Population):
         self._resized(self._y[:, keep], self._p[:, keep], np.flatnonzero(keep))
 
 
+def roadrunner_for(network):
+    """A libRoadRunner instance of the network. libRoadRunner refuses some valid SBML with a bare
+    RuntimeError (delay differential equations, most often): that becomes an UnsupportedSBMLError
+    naming the model and the construct."""
+    import roadrunner
+
+    try:
+        return roadrunner.RoadRunner(network.sbml)
+    except RuntimeError as error:
+        message = one_line(str(error)).split(", at ")[0]   # drop libRoadRunner's C++ location
+        if "delay" in message.lower():
+            raise UnsupportedSBMLError(
+                f"{network.name}: delay() is not supported by the tellurium solver either (libRoadRunner "
+                f"cannot integrate delay differential equations: {message}); replace the delay by a chain "
+                "of intermediate species") from None
+        raise UnsupportedSBMLError(f"{network.name}: the tellurium solver (libRoadRunner) cannot load this "
+                                   f"model: {message}") from None
+
+
 class TelluriumPopulation(Population):
     """One libRoadRunner instance (CVODE) per cell: the reference solver, and the fallback for
     models the batched solver refuses (events, delays, ...)."""
 
     def __init__(self, network, n_cells, rtol=1e-6, atol=1e-10):
-        import roadrunner
-
         species = network.species
         settable = [p.id for p in network.parameters.values() if p.rule is None] + list(network.compartments)
         super().__init__(list(species), settable, rtol, atol)
@@ -333,7 +351,7 @@ class TelluriumPopulation(Population):
         self._symbols = {sid: selection for sid, selection in zip(species, self._selections)}
         self._symbols.update({sid: sid for sid in list(network.parameters) + list(network.compartments)
                               + network.reaction_ids})
-        template = roadrunner.RoadRunner(network.sbml)
+        template = roadrunner_for(network)
         template.integrator.relative_tolerance = self.rtol
         template.integrator.absolute_tolerance = self.atol
         template.integrator.variable_step_size = False

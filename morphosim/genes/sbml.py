@@ -55,7 +55,7 @@ def read_sbml_text(source):
         path = Path(source)
         if not path.is_file():
             raise SBMLError(f"{path}: no such model file; give an SBML (.xml) or Antimony (.ant) file")
-        text = path.read_text()
+        text = read_text_file(path)
         if path.suffix.lower() in ANTIMONY_SUFFIXES:
             return antimony_to_sbml(text, str(path)), str(path)
         return text, str(path)
@@ -64,6 +64,16 @@ def read_sbml_text(source):
     if "<sbml" in source:
         return source, "<SBML text>"
     return antimony_to_sbml(source, "<Antimony text>"), "<Antimony text>"
+
+
+def read_text_file(path):
+    """The file's text; a binary or non-UTF-8 file is an SBMLError naming the first bad byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SBMLError(f"{path}: not an SBML or Antimony text file (byte 0x{data[error.start]:02x} at offset "
+                        f"{error.start} is not UTF-8 text); give an SBML (.xml) or Antimony (.ant) file") from None
 
 
 def antimony_to_sbml(text, name):

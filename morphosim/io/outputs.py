@@ -41,9 +41,13 @@ def _store_entries_only(path: Path) -> list[str]:
                   if entry.name != "zarr.json" and not (entry.is_dir() and (entry / "zarr.json").is_file()))
 
 
+# what `export` writes: ParaView's series (--vtk), or a geff zarr (--geff)
+EXPORT_ENTRIES = (EXPORT_MARKER, "cells", "tissue", "nodes", "edges", ".zattrs", ".zgroup", "zarr.json")
+
+
 def _export_entries_only(path: Path) -> list[str]:
     return sorted(entry.name for entry in path.iterdir()
-                  if not (entry.name in (EXPORT_MARKER, "cells", "tissue") or entry.suffix == ".pvd"))
+                  if not (entry.name in EXPORT_ENTRIES or entry.suffix == ".pvd"))
 
 
 def _claim_folder(path: Path, what: str, ours: Callable[[Path], bool], foreign: Callable[[Path], list[str]],
@@ -78,8 +82,8 @@ def claim_store(path: Path, *, overwrite: bool = False, keep: tuple[Path, ...] =
 
 
 def claim_export_folder(path: Path, *, overwrite: bool = False) -> Callable[[], None]:
-    """As claim_store, for the folder of `morphosim export --vtk`."""
-    return _claim_folder(path, "export folder", is_export, _export_entries_only, overwrite, (), " for --vtk")
+    """As claim_store, for the folder of `morphosim export --vtk` or `--geff`."""
+    return _claim_folder(path, "export folder", is_export, _export_entries_only, overwrite, (), " for the export")
 
 
 def mark_export_folder(path: Path, store: Path) -> None:

@@ -18,7 +18,7 @@ import yaml
 
 from morphosim.errors import InputError
 
-from morphosim.coupling.inputs import INPUTS, find_input
+from morphosim.coupling.inputs import INPUTS, find_input, input_source
 from morphosim.coupling.outputs import OUTPUTS
 
 from .keys import GEOMETRY_REQUIRES, MECHANICS_ONLY, MECHANICS_REQUIRES, SCENARIO
@@ -64,13 +64,27 @@ def load_scenario(source: str | os.PathLike | Mapping, overrides: Iterable[str] 
         from .build import model_problems
 
         try:
-            problems = model_problems(scenario, root)
+            problems = model_problems(scenario, root) or solver_problems(scenario, root)
         except InputError as error:
             key = "genes.model" if scenario["genes"].get("model") else "genes.antimony"
             problems = [problem_at(scenario, root, key, str(error).removeprefix(f"{key}: "))]
         if problems:
             raise ScenarioError(problems)
     return scenario
+
+
+def solver_problems(scenario: dict, root: yaml.Node) -> list[Problem]:
+    """The chosen solver's refusal of the model (the one `run` would meet), as a problem at genes.solver."""
+    from .build import load_network
+
+    genes = scenario["genes"]
+    network = load_network(genes)
+    refusal = network.solver_refusal(genes["solver"], genes["method"])
+    if refusal is None:
+        return []
+    if not refusal.startswith(network.name):
+        refusal = f"{network.name}: {refusal}"
+    return [problem_at(scenario, root, "genes.solver", refusal)]
 
 
 DICT_SOURCE = "<dict>"   # how problems of a scenario given as a dict name their source
@@ -219,9 +233,10 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
         if not model.is_file():
             report("genes.model", f"SBML file not found: {model}")
         genes["model"] = str(model)
-    for parameter, source in (genes.get("inputs") or {}).items():
-        if source is None:
+    for parameter, spec in (genes.get("inputs") or {}).items():
+        if spec is None:
             continue
+        source = input_source(spec)
         found = find_input(source)
         if found is None:
             report(f"genes.inputs.{parameter}", f"unknown input source {source!r}; use one of {', '.join(INPUTS)}")

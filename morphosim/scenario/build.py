@@ -15,6 +15,7 @@ from morphosim.cells.bodies import MonolayerBody, SheetBody, TopologyRules
 from morphosim.cells.ellipsoid import smallest_curvature_radius
 from morphosim.cells.monolayer_planar import ApicalPlanarTension
 from morphosim.coupling.flow import FlowCoupling, tissue_mesh
+from morphosim.coupling.inputs import input_source
 from morphosim.coupling.outputs import outputs_from_scenario
 from morphosim.coupling.simulation import GeneCoupling, Simulation
 from morphosim.errors import InputError
@@ -44,11 +45,16 @@ def model_problems(scenario: dict, root) -> list:
 
     def check(key_path: str, name: str, known: list[str], what: str) -> None:
         if name not in known:
-            problems.append(problem_at(scenario, root, key_path,
-                                       f"{name!r} is not {what} of the model; it has: {', '.join(known)}"))
+            has = f"it has: {', '.join(known)}" if known else "it has none"
+            if not known and what == "a parameter" and network.local_parameters:
+                has = (f"it has no global parameter, only parameters local to reactions "
+                       f"{', '.join(network.local_parameters)}, which cells cannot set; "
+                       f"declare {name!r} at model level")
+            problems.append(problem_at(scenario, root, key_path, f"{name!r} is not {what} of the model; {has}"))
 
-    for parameter, source in genes["inputs"].items():
+    for parameter, spec in genes["inputs"].items():
         check(f"genes.inputs.{parameter}", parameter, parameters, "a parameter")
+        source = input_source(spec)
         if source.startswith("neighbours."):
             check(f"genes.inputs.{parameter}", source.split(".", 2)[2], species, "a species")
     for target, output in genes["outputs"].items():

@@ -113,6 +113,12 @@ TRIGGER = Mapping(
     required=("species",),
 )
 
+# A gene input: a source name, or scale · source + offset.
+INPUT = Either((
+    Text(),
+    Mapping({"source": Text(), "scale": Number(default=1.0), "offset": Number(default=0.0)}, required=("source",)),
+), label="an input source name or {source, scale, offset}")
+
 GENES = Mapping(
     {
         "model": Text(),            # SBML file, relative to the scenario file
@@ -122,7 +128,7 @@ GENES = Mapping(
         "rtol": POSITIVE, "atol": POSITIVE,
         "initial": Dictionary(INITIAL_VALUE, default={}),
         "parameters": Dictionary(Number(), default={}),   # SBML parameter values for every cell
-        "inputs": Dictionary(Text(), default={}),
+        "inputs": Dictionary(INPUT, default={}),
         "outputs": Dictionary(Either((PARAMETER_OUTPUT, TRIGGER)), default={}),
     },
 )
@@ -133,7 +139,7 @@ FLOW = Mapping(
         "gamma": NON_NEGATIVE,
         "mesh_size": POSITIVE,
         "compressible": Boolean(default=False),
-        "bulk_viscosity": POSITIVE,
+        "bulk_viscosity": POSITIVE,  # λ of σ = 2μ ε + λ tr ε I (compressible); a sheet's ζ = λ + μ
         "boundary": Choice(("noslip", "free", "slip"), default="free"),
         "padding": NON_NEGATIVE,     # planar: margin of fluid around the sheet
         "shell": POSITIVE,           # monolayer: layer under the egg's surface meshed at mesh_size / 2

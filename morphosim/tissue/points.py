@@ -2,7 +2,7 @@
 
 For points r_i (cell vertices, cell centroids) and a Lagrange space with basis φ_j, B holds
 φ_j(r_i) (one row per point and component, one column per degree of freedom). The same B
-spreads point forces into a load and interpolates the velocity back (DESIGN.md):
+spreads point forces into a load and interpolates the velocity back (docs/DESIGN.md):
 
     load      b = Bᵀ F          (spread)
     velocity  B v               (interpolate)

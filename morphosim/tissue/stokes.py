@@ -4,8 +4,10 @@
     −∇·(2μ ε(v)) + ∇p + γ v = f ,    ∇·v = 0                  (incompressible)
     −∇·(2μ ε(v) + λ (∇·v) I) + γ v = f                         (compressible sheet)
 
-μ: shear viscosity (nN·min/µm for a sheet), λ: bulk viscosity, γ: friction with the
-surroundings (nN·min/µm³), f: force density. On a surface ε and ∇· are the surface operators
+μ: shear viscosity (nN·min/µm for a sheet), λ: the second (dilatational) viscosity of the stress
+σ = 2μ ε(v) + λ tr ε(v) I (`bulk_viscosity`); the bulk viscosity proper, mean normal stress over
+expansion rate tr σ/d = ζ tr ε, is ζ = λ + μ on a sheet or surface (d = 2) and λ + 2μ/3 in 3D.
+γ: friction with the surroundings (nN·min/µm³), f: force density. On a surface ε and ∇· are the surface operators
 ε_Γ(v) = P sym(∇_Γ v) P, div_Γ v = tr ∇_Γ v (P = I − n nᵀ), v has three components and is kept
 tangential by a penalty β ∫ (v·n)(w·n) with β = tangential_penalty·μ/h² (n is the exact
 ellipsoid normal for meshes from ellipsoid_surface_mesh, which keeps the P2 convergence order,
@@ -157,7 +159,8 @@ class StokesBrinkman:
     tetrahedral volume from ball_mesh, ellipsoid_volume_mesh, box_mesh (or any tetrahedral mesh).
     mu: shear viscosity (> 0). gamma: friction (>= 0). Either a number or a callable of the
     position x (3, n) -> (n,), evaluated at cell midpoints (piecewise-constant coefficients).
-    compressible: replace the pressure constraint by a bulk viscosity (bulk_viscosity, >= 0).
+    compressible: replace the pressure constraint by the second viscosity λ = bulk_viscosity (>= 0) of
+    σ = 2μ ε + λ tr ε I (a sheet's bulk viscosity is then ζ = λ + μ).
     boundary (planar and volume meshes): "noslip" | "free" | "slip" for the whole boundary, or
     (planar) a mapping {"left"|"right"|"bottom"|"top"|"all": kind}; unmapped sides follow "all"
     (default "noslip"). Volume meshes take one kind for the whole boundary.

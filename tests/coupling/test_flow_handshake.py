@@ -1,4 +1,4 @@
-"""Cells <-> tissue handshake: b = Bᵀ F, dr/dt = B v + F/ξ (DESIGN.md), with real DOLFINx flow."""
+"""Cells <-> tissue handshake: b = Bᵀ F, dr/dt = B v + F/ξ (docs/DESIGN.md), with real DOLFINx flow."""
 
 import numpy as np
 import pytest
