@@ -70,7 +70,7 @@ class BatchCluster:
                     walltime=self.walltime, queue=self.queue, account=self.account,
                     job_extra_directives=list(self.directives), python=self.python,
                     job_script_prologue=[*self.prologue, f"export MORPHOSIM_THREADS={self.threads_per_worker}"],
-                    job_name="morphosim", dashboard_address=":0")
+                    job_name="morphosim", scheduler_options={"dashboard_address": ":0"})
 
 
 def local_cluster(workers: int, threads_per_worker: int):

@@ -47,9 +47,10 @@ def run_variant(base: str, variant: Variant, store: str, metrics: dict, folder: 
     return row
 
 
-def claim_output(folder: Path, kind: str = "sweep") -> None:
+def claim_output(folder: Path, kind: str, about: dict) -> None:
     """A sweep (or fit) writes into a new folder or into one it made before (it holds the marker
-    file morphosim-<kind>.json, written here); anything else is refused, as for every other output."""
+    file morphosim-<kind>.json, written here with `about`); anything else is refused, as for every
+    other output."""
     from morphosim.errors import InputError
 
     marker = folder / f"morphosim-{kind}.json"
@@ -57,7 +58,7 @@ def claim_output(folder: Path, kind: str = "sweep") -> None:
         raise InputError(f"{folder} exists and is not a morphosim {kind} folder; nothing was touched: "
                          "choose an output that does not exist yet")
     folder.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps({f"morphosim_{kind}": 1}) + "\n")
+    marker.write_text(json.dumps({f"morphosim_{kind}": 1, **about}) + "\n")
 
 
 def read_table(folder: Path) -> list[dict]:
@@ -117,7 +118,7 @@ def sweep(spec: str | os.PathLike | dict, client=None, *, workers: int = 2, thre
 
     spec = load_sweep(spec) if not isinstance(spec, dict) else spec
     folder = Path(spec["output"])
-    claim_output(folder)
+    claim_output(folder, "sweep", {"base": spec["base"], "parameters": list(spec["vary"])})
     rows = {row["variant"]: row for row in read_table(folder)}
     everything = variants(spec)
     todo = [v for v in everything if rows.get(v.name, {}).get("status") != "done"]
@@ -147,13 +148,23 @@ def sweep(spec: str | os.PathLike | dict, client=None, *, workers: int = 2, thre
     return open_sweep(folder)
 
 
+BOOKKEEPING = ("variant", "replicate", "seed", "status", "message", "wall_time_s")
+
+
 def open_sweep(folder: str | os.PathLike):
-    """A sweep's table as a pandas DataFrame: one row per variant (parameters, replicate, seed,
-    status, message, wall time, metrics)."""
+    """A sweep's table as a pandas DataFrame: one row per variant, its parameters (one column per
+    key path), replicate, seed, status, message, wall time and metrics. `table.attrs` names the
+    "parameters" and "metrics" columns."""
     import pandas
+
+    from morphosim.errors import InputError
 
     path = Path(folder) / TABLE
     if not path.is_file():
-        from morphosim.errors import InputError
-        raise InputError(f"{folder}: no sweep table ({TABLE}) there")
-    return pandas.read_csv(path, keep_default_na=False, na_values=[""])
+        raise InputError(f"{folder}: no sweep table ({TABLE}) there; give the output folder of a sweep")
+    table = pandas.read_csv(path, keep_default_na=False, na_values=[""])
+    marker = Path(folder) / "morphosim-sweep.json"
+    parameters = json.loads(marker.read_text()).get("parameters", []) if marker.is_file() else []
+    table.attrs["parameters"] = [name for name in parameters if name in table.columns]
+    table.attrs["metrics"] = [name for name in table.columns if name not in (*BOOKKEEPING, *parameters)]
+    return table

@@ -30,7 +30,7 @@ import yaml
 from morphosim.errors import InputError
 from morphosim.scenario import ScenarioError, load_scenario
 from morphosim.scenario.schema import (Choice, Context, Dictionary, Either, ListOf, Mapping, Number, Problem, Spec,
-                                       Text, compose, line_of, _scalar)
+                                       Text, compose, _scalar)
 
 from .metrics import BUILTIN_METRICS
 
@@ -130,6 +130,20 @@ def variants(spec: dict) -> list[Variant]:
     return found
 
 
+def line_of_key(root: yaml.Node, key_path: str) -> int | None:
+    """Line of the key at a dotted path, where keys may themselves hold dots (a vary entry such as
+    cells.mechanics.Lambda): at each level the longest key that starts the rest of the path."""
+    node, rest, line = root, key_path, None
+    while rest and isinstance(node, yaml.MappingNode):
+        matches = [(key, value) for key, value in node.value
+                   if rest == str(_scalar(key)) or rest.startswith(f"{_scalar(key)}.")]
+        if not matches:
+            break
+        key, node = max(matches, key=lambda match: len(str(_scalar(match[0]))))
+        line, rest = key.start_mark.line + 1, rest[len(str(_scalar(key))) + 1:]
+    return line
+
+
 def read_document(path: str | os.PathLike, schema: Mapping, what: str):
     """Check a sweep or fit file against its schema and resolve its paths (base and output relative
     to the file). Returns the spec (None if unreadable), the problem Context and report(key_path,
@@ -144,7 +158,7 @@ def read_document(path: str | os.PathLike, schema: Mapping, what: str):
     spec = schema.check(root, "", context)
 
     def report(key_path, message):
-        context.problems.append(Problem(key_path, str(path), line_of(root, key_path), message))
+        context.problems.append(Problem(key_path, str(path), line_of_key(root, key_path), message))
 
     if spec is not None and not context.problems:
         spec["base"] = str((path.parent / spec["base"]).resolve())
@@ -161,9 +175,8 @@ def check_overrides(base: str, overrides: list[str], section: str, keys, label: 
     try:
         load_scenario(base, overrides)
     except ScenarioError as error:
-        for problem in error.problems:
-            key = problem.path if problem.source == "--set" else None
-            report(f"{section}.{key}" if key and key in keys else "base", f"{label}: {problem}")
+        for problem in error.problems:   # one of the overridden keys, or the base scenario itself
+            report(f"{section}.{problem.path}" if problem.path in keys else "base", f"{label}: {problem}")
         return False
     return True
 
