@@ -14,13 +14,14 @@ batch job never hold more threads than its cores.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from morphosim.errors import InputError
 
-BATCH_SYSTEMS = ("slurm", "pbs")
+BATCH_SYSTEMS = {"slurm": "sbatch", "pbs": "qsub"}   # system -> its submit command
 
 
 def available_cores() -> int:
@@ -105,6 +106,9 @@ def connect(client=None, *, workers: int = 2, threads_per_worker: int = 1, sched
     if scheduler is not None:
         client = Client(scheduler)
     elif cluster is not None:
+        if shutil.which(BATCH_SYSTEMS[cluster.system]) is None:
+            raise InputError(f"--cluster {cluster.system}: {BATCH_SYSTEMS[cluster.system]} is not on this machine's "
+                             "PATH; run the command on the cluster's login node")
         made = cluster.build()
         made.scale(jobs=cluster.jobs)
         client = Client(made)

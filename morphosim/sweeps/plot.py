@@ -65,8 +65,8 @@ def plot_sweep(folder: str | os.PathLike, out: str | os.PathLike | None = None):
             selected = points[(points["metric"] == metric) & (points["parameter"] == parameter)]
             for line, series in selected.groupby("line", sort=True):
                 series = series.sort_values("x")
-                axis.errorbar(series["x"], series["mean"], yerr=series["sd"], marker="o", ms=4, capsize=3,
-                              label=line or None)
+                axis.errorbar(series["x"].to_numpy(), series["mean"].to_numpy(float), yerr=series["sd"].to_numpy(float),
+                              marker="o", ms=4, capsize=3, label=line or None)
             if selected["line"].ne("").any():
                 axis.legend(fontsize=7)
             axis.set_xlabel(parameter)
