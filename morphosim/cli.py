@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_cluster_options(command)
 
     bench = commands.add_parser("bench", help="run the benchmarks (bench/) against their reference tools")
-    bench.add_argument("scale", nargs="?", choices=("cells", "genes", "tissue", "coupling", "io"),
+    bench.add_argument("scale", nargs="?", choices=("cells", "genes", "tissue", "coupling", "io", "sweeps"),
                        help="only this scale's benchmarks")
     bench.add_argument("--quick", action="store_true", help="smaller sizes")
     bench.set_defaults(handler=cmd_bench)

@@ -13,6 +13,7 @@ batch job never hold more threads than its cores.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -88,7 +89,8 @@ def local_cluster(workers: int, threads_per_worker: int):
                          f"{workers * threads_per_worker} threads, more than the {cores} cores here; "
                          "lower --workers or --threads-per-worker (or use --scheduler / --cluster)")
     return LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                        dashboard_address=":0", env={"MORPHOSIM_THREADS": str(threads_per_worker)})
+                        dashboard_address=":0", env={"MORPHOSIM_THREADS": str(threads_per_worker)},
+                        silence_logs=logging.ERROR)   # not the nannies' notes on workers slow to close
 
 
 @contextmanager

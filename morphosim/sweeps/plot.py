@@ -1,6 +1,6 @@
 """A sweep's table drawn: each metric against each varied parameter, mean ± standard deviation over
 the replicates of every parameter set (finished runs only), one line per value of the other
-parameters.
+parameters (named by the last part of their key path).
 
     points, figure = plot_sweep("out/tension", "out/tension/sweep.png")
 """
@@ -34,8 +34,8 @@ def sweep_points(table):
         others = [name for name in parameters if name != parameter]
         for key in means.index:
             values = dict(zip(parameters, key if isinstance(key, tuple) else (key,)))
-            line = ", ".join(f"{name}={values[name]:g}" if isinstance(values[name], float) else f"{name}={values[name]}"
-                             for name in others)
+            line = ", ".join(f"{name.rsplit('.', 1)[-1]}={values[name]:g}" if isinstance(values[name], float)
+                             else f"{name.rsplit('.', 1)[-1]}={values[name]}" for name in others)
             for metric in metrics:
                 rows.append({"metric": metric, "parameter": parameter, "line": line, "x": values[parameter],
                              "mean": means.loc[key, metric], "sd": deviations.loc[key, metric],
@@ -63,7 +63,7 @@ def plot_sweep(folder: str | os.PathLike, out: str | os.PathLike | None = None):
         for j, parameter in enumerate(parameters):
             axis = axes[i][j]
             selected = points[(points["metric"] == metric) & (points["parameter"] == parameter)]
-            for line, series in selected.groupby("line", sort=True):
+            for line, series in selected.groupby("line", sort=False):   # in the order of the values
                 series = series.sort_values("x")
                 axis.errorbar(series["x"].to_numpy(), series["mean"].to_numpy(float), yerr=series["sd"].to_numpy(float),
                               marker="o", ms=4, capsize=3, label=line or None)
