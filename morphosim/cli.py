@@ -204,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="run every variant of a sweep file on a dask cluster (resumable)")
     sweep.add_argument("sweep", help="sweep YAML file")
     sweep.set_defaults(handler=cmd_sweep)
-    fit = commands.add_parser("fit", help="fit scenario parameters to target metrics by ABC-SMC (pyABC) on a dask cluster")
+    fit = commands.add_parser("fit", help="fit scenario parameters to target metrics by ABC-SMC (pyABC) "
+                              "on a dask cluster")
     fit.add_argument("fit", help="fit YAML file")
     fit.set_defaults(handler=cmd_fit)
     for command in (sweep, fit):

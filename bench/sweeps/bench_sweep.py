@@ -56,11 +56,12 @@ def main() -> None:
         spec = load_sweep(sweep_file(folder, end, values, replicates, "loop"))
         found = variants(spec)
         runs = len(found)
-        run_variant(spec["base"], found[0], str(folder / "warm.zarr"), {}, spec["folder"])   # numba's cache, loaded once
+        run_variant(spec["base"], found[0], str(folder / "warm.zarr"), {}, spec["folder"])   # numba's cache loaded
 
         started = time.perf_counter()
         for variant in found:
-            run_variant(spec["base"], variant, str(folder / f"loop-{variant.name}.zarr"), spec["metrics"], spec["folder"])
+            store = str(folder / f"loop-{variant.name}.zarr")
+            run_variant(spec["base"], variant, store, spec["metrics"], spec["folder"])
         in_process = time.perf_counter() - started
 
         started = time.perf_counter()

@@ -215,7 +215,8 @@ def plot_posterior(result: FitResult, spec: dict, path: Path) -> None:
     for axis, name in zip(axes[0], names):
         (kind, bounds), = spec["parameters"][name].items()
         if kind == "normal":
-            bounds = [min(frame[name].min() for frame, _ in generations), max(frame[name].max() for frame, _ in generations)]
+            drawn = [frame[name] for frame, _ in generations]
+            bounds = [min(values.min() for values in drawn), max(values.max() for values in drawn)]
         bins = (np.geomspace if kind == "loguniform" else np.linspace)(*bounds, 60)
         for t, ((frame, weights), colour) in enumerate(zip(generations, colours)):
             axis.hist(frame[name], bins=bins, weights=weights, density=True, histtype="step", color=colour,

@@ -3,9 +3,9 @@ into its own store, results gathered into one table as they finish.
 
 The cluster is a LocalCluster of `workers` single-process workers by default (threads per worker ×
 workers ≤ cores), any running scheduler (`scheduler="tcp://..."`), SLURM or PBS jobs
-(`cluster=BatchCluster(...)`), or a `distributed.Client` the caller made (see clusters). A variant that fails is recorded with its
-message; the others go on. Running the same sweep again resumes: finished variants are not run
-again, interrupted ones continue from their checkpoint.
+(`cluster=BatchCluster(...)`), or a `distributed.Client` the caller made (see clusters). A variant
+that fails is recorded with its message; the others go on. Running the same sweep again resumes:
+finished variants are not run again, interrupted ones continue from their checkpoint.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ def test_the_slurm_job_script_follows_the_command_line():
 
 
 def test_the_pbs_job_script_follows_the_command_line():
-    args = build_parser().parse_args(["fit", "f.yaml", "--cluster", "pbs", *OPTIONS, "--job-directive=-l place=scatter"])
+    args = build_parser().parse_args(["fit", "f.yaml", "--cluster", "pbs", *OPTIONS,
+                                      "--job-directive=-l place=scatter"])
     lines = job_script(_where(args)["cluster"])
     for directive in ("-N morphosim", "-q short", "-A lab", "-l walltime=00:30:00", "-l place=scatter"):
         assert f"#PBS {directive}" in lines
