@@ -12,7 +12,9 @@ A sweep of 16 small runs (scenarios/lateral_inhibition_small.yaml shortened to t
 
 Printed: runs per minute of each, the 2-worker speed-up (target >= 1.8×, on the sweep alone and on
 the totals) and the Dask layer's overhead per run, (1-worker sweep − in-process loop) / runs
-(target <= 2 s), beside what a `morphosim run` process costs per run beyond the in-process loop.
+(target <= 2 s), beside what a `morphosim run` process costs per run beyond the in-process loop;
+and, less exposed to the machine's changing load between the phases, each sweep's worker time
+outside the runs themselves: (workers × sweep wall − Σ run wall times) / runs.
 
     .venv/bin/python bench/sweeps/bench_sweep.py [--quick]
 """
@@ -83,7 +85,7 @@ def main() -> None:
                 table = morphosim.sweep(path, client=client)
                 done = time.perf_counter()
             sweeps[workers] = {"start": ready - started, "warm-up": warm - ready, "sweep": done - warm,
-                               "total": time.perf_counter() - started}
+                               "total": time.perf_counter() - started, "in runs": table["wall_time_s"].sum()}
             assert (table["status"] == "done").all(), table[["variant", "status", "message"]]
 
     print(f"{runs} runs of {BASE.name} (time.end={end:g}), one thread each")
@@ -98,6 +100,10 @@ def main() -> None:
           f"{sweeps[1]['total'] / sweeps[2]['total']:.2f}× in total   (target >= 1.8×)")
     print(f"Dask layer per run (1-worker sweep - in-process loop): {(sweeps[1]['sweep'] - in_process) / runs:+.2f} s; "
           f"with the cluster's start and warm-up: {(sweeps[1]['total'] - in_process) / runs:+.2f} s   (target <= 2 s)")
+    for workers, times in sweeps.items():
+        idle = (workers * times["sweep"] - times["in runs"]) / runs
+        print(f"{workers} worker{'s' * (workers > 1)}: worker time outside the runs (scheduling, transfer, idle) "
+              f"{idle:.2f} s per run")
     print(f"morphosim run process per run (CLI loop - in-process loop): {(command_line - in_process) / runs:+.2f} s")
 
 
