@@ -174,7 +174,7 @@ def fit(spec: str | os.PathLike | dict, client=None, *, workers: int = 2, thread
                  cluster=cluster) as client:
         client.wait_for_workers(1)    # a batch cluster's jobs may still be queued
         if progress:
-            print(f"fit: {len(parameters)} parameters, {spec['population']} particles × ≤ {spec['generations']} "
+            print(f"fit: {len(parameters)} parameter{'s' * (len(parameters) > 1)}, {spec['population']} particles × ≤ {spec['generations']} "
                   f"generations; dashboard {client.dashboard_link}", file=sys.stderr)
         abc = pyabc.ABCSMC(model, priors, distance, population_size=spec["population"],
                            sampler=DaskDistributedSampler(client))
