@@ -11,6 +11,7 @@ import morphosim
 from morphosim.cli import main
 from morphosim.sweeps import load_sweep, plot_sweep, variants
 from morphosim.sweeps.metrics import compute_metrics
+from morphosim.sweeps.runner import SweepProgress
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 
@@ -72,6 +73,9 @@ def test_variants_and_seeds_follow_the_file(sweep_file):
 
 def test_a_two_worker_sweep_fills_its_table_records_failures_and_resumes(sweep_file, tmp_path, capsys):
     assert main(["sweep", str(sweep_file), "--workers", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "sweep: 9 of 9 variants to run; dashboard http://" in err
+    assert "[##############################] 9/9: 6 done, 3 failed, 0 running" in err   # the bar's last state
     table = morphosim.open_sweep(tmp_path / "out")
     assert len(table) == 9 and list(table["variant"]) == [f"v{k:04d}" for k in range(9)]
     failed = table[table["status"] == "failed"]
@@ -145,6 +149,14 @@ def test_an_interrupted_variant_continues_from_its_checkpoint(sweep_file, tmp_pa
     whole = morphosim.Simulation.from_scenario(spec["base"], first.overrides())
     whole.run()
     np.testing.assert_array_equal(morphosim.open_run(store).frame(-1).vertices, whole.frame().vertices)
+
+
+def test_the_progress_bar_counts_and_times_from_this_session():
+    bar = SweepProgress(8, enabled=False)
+    bar.started -= 10.0                                     # 10 s in, 4 of the 8 finished: 10 s to go
+    assert bar.line(3, 1, 2, 4, 4).startswith("[###############...............] 4/8: 3 done, 1 failed, 2 running  ETA 1")
+    assert bar.line(3, 1, 2, 4, 4).split("ETA ")[1] in ("10 s", "11 s")
+    assert bar.line(5, 3, 0, 2, 0).endswith(" 0 running  10 s")        # finished: the elapsed time
 
 
 def test_bad_sweep_files_are_one_line_errors(sweep_file, capsys):
