@@ -86,3 +86,18 @@ def test_bad_fit_files_are_one_line_errors_naming_the_key(tmp_path, capsys):
         err = capsys.readouterr().err
         assert expected in err, err
     assert not (tmp_path / "fit").exists()
+
+
+def test_a_simulation_that_fails_is_infinitely_far_from_the_targets(tmp_path):
+    """ABC rejects a failed run instead of stopping: a line tension that turns cells inside out
+    (Lambda = -3, as in the sweep test) gives an infinite distance; the true one the target."""
+    from morphosim.sweeps.fit import simulate
+
+    (tmp_path / "toggle.yaml").write_text(TOGGLE.replace("{kind: hexagonal, rows: 4, cols: 4, periodic: true}",
+                                                         "{kind: voronoi, n_cells: 16, box: [4, 4], periodic: true}"))
+    run = dict(base=str(tmp_path / "toggle.yaml"), metrics=METRICS, targets=["U"], folder=str(tmp_path))
+    assert simulate({"cells.mechanics.Lambda": -3.0}, **run) == {"U": float("inf")}
+    simulation = morphosim.Simulation.from_scenario(tmp_path / "toggle.yaml")
+    simulation.run()
+    assert simulate({"genes.parameters.a1": TRUE_A1}, **run) == compute_metrics(FinalState(simulation), METRICS,
+                                                                                 tmp_path)
