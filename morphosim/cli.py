@@ -144,7 +144,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     scripts = sorted(folder.glob(f"{args.scale or '*'}/bench_*.py"))
     if not scripts:
         raise InputError(f"no benchmarks found under {folder}/{args.scale or '*'}/ "
-                         "(they live in the source checkout; choose one of cells, genes, tissue, coupling)")
+                         "(they live in the source checkout; choose one of cells, genes, tissue, coupling, io, sweeps)")
     failed = 0
     for script in scripts:
         print(f"== {script.relative_to(folder.parent)}", flush=True)
