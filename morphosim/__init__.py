@@ -16,7 +16,7 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 __all__ = ["Simulation", "SimulationFailure", "Frame", "Run", "open_run", "load_scenario", "InputError",
-           "sweep", "open_sweep", "genes", "cells", "tissue", "coupling", "threads"]
+           "sweep", "open_sweep", "fit", "genes", "cells", "tissue", "coupling", "threads"]
 
 # name -> module that defines it (loaded on first access, so that `import morphosim` stays light)
 _LAZY = {
@@ -29,6 +29,7 @@ _LAZY = {
     "InputError": "morphosim.errors",
     "sweep": "morphosim.sweeps.runner",
     "open_sweep": "morphosim.sweeps.runner",
+    "fit": "morphosim.sweeps.fit",
 }
 _PACKAGES = ("genes", "cells", "tissue", "coupling", "threads", "io", "scenario", "sweeps")
 

@@ -1,4 +1,5 @@
-"""The `morphosim` command line: run | validate | inspect | check | view | render | plot | export | info | bench.
+"""The `morphosim` command line: run | validate | inspect | check | sweep | fit | view | render |
+plot | export | info | bench.
 
 Bad input ends with one line on stderr and exit code 2; a failed run with exit code 1.
 """
@@ -154,20 +155,54 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
+def _sweep_file(load, path: str) -> dict | None:
+    """A checked sweep or fit file, or None after printing every problem (one line each)."""
     from morphosim.scenario import ScenarioError
-    from morphosim.sweeps import load_sweep, sweep
 
     try:
-        spec = load_sweep(args.sweep)
+        return load(path)
     except ScenarioError as error:
         for problem in error.problems:
             print(f"morphosim: error: {problem}", file=sys.stderr)
+        return None
+
+
+def _where(args: argparse.Namespace) -> dict:
+    """The cluster options of sweep and fit, as keyword arguments of morphosim.sweep/fit."""
+    from morphosim.sweeps.clusters import BatchCluster
+
+    cluster = None
+    if args.cluster is not None:
+        cluster = BatchCluster(args.cluster, jobs=args.jobs, cores=args.cores, memory=args.memory,
+                               walltime=args.walltime, threads_per_worker=args.threads_per_worker, queue=args.queue,
+                               account=args.account, directives=tuple(args.job_directive),
+                               prologue=tuple(args.job_prologue))
+    return {"workers": args.workers, "threads_per_worker": args.threads_per_worker, "scheduler": args.scheduler,
+            "cluster": cluster, "progress": True}
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from morphosim.sweeps import load_sweep, sweep
+
+    spec = _sweep_file(load_sweep, args.sweep)
+    if spec is None:
         return EXIT_BAD_INPUT
-    table = sweep(spec, workers=args.workers, threads_per_worker=args.threads_per_worker,
-                  scheduler=args.scheduler, progress=True)
+    table = sweep(spec, **_where(args))
     failed = int((table["status"] == "failed").sum())
     print(f"{len(table) - failed} done, {failed} failed: {spec['output']}/results.csv")
+    return EXIT_OK
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from morphosim.sweeps.fit import fit, load_fit
+
+    spec = _sweep_file(load_fit, args.fit)
+    if spec is None:
+        return EXIT_BAD_INPUT
+    result = fit(spec, **_where(args))
+    print(result.summary.to_string(float_format="{:.6g}".format))
+    print(f"{len(result.epsilons)} generations, final epsilon {result.epsilons[-1]:.4g}: "
+          f"{spec['output']}/posterior.csv, posterior_summary.csv, posterior.png")
     return EXIT_OK
 
 
@@ -180,7 +215,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     scripts = sorted(folder.glob(f"{args.scale or '*'}/bench_*.py"))
     if not scripts:
         raise InputError(f"no benchmarks found under {folder}/{args.scale or '*'}/ "
-                         "(they live in the source checkout; choose one of cells, genes, tissue, coupling)")
+                         "(they live in the source checkout; choose one of cells, genes, tissue, coupling, io, sweeps)")
     failed = 0
     for script in scripts:
         print(f"== {script.relative_to(folder.parent)}", flush=True)
@@ -193,6 +228,26 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _add_cluster_options(command: argparse.ArgumentParser) -> None:
+    where = command.add_argument_group("where it runs (default: a local cluster)")
+    where.add_argument("--workers", type=int, default=2, help="local cluster: worker processes (default 2)")
+    where.add_argument("--threads-per-worker", type=int, default=1,
+                       help="threads of each worker, local or batch (default 1; workers × threads <= cores)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="use a running dask scheduler instead of a local cluster")
+    where.add_argument("--cluster", choices=("slurm", "pbs"), help="start the workers as SLURM or PBS batch jobs")
+    batch = command.add_argument_group("batch jobs (with --cluster)")
+    batch.add_argument("--jobs", type=int, default=1, help="batch jobs to submit (default 1)")
+    batch.add_argument("--cores", type=int, default=1, help="cores of each job (default 1)")
+    batch.add_argument("--memory", default="4GB", help="memory of each job (default 4GB)")
+    batch.add_argument("--walltime", default="01:00:00", help="time limit of each job (default 01:00:00)")
+    batch.add_argument("--queue", help="SLURM partition or PBS queue")
+    batch.add_argument("--account", help="account charged for the jobs")
+    batch.add_argument("--job-directive", action="append", default=[], metavar="LINE",
+                       help="extra #SBATCH/#PBS directive, e.g. --job-directive=--constraint=skylake (repeatable)")
+    batch.add_argument("--job-prologue", action="append", default=[], metavar="COMMAND",
+                       help="shell line run in each job before its workers, e.g. 'module load python' (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -231,13 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = commands.add_parser("sweep", help="run every variant of a sweep file on a dask cluster (resumable)")
     sweep.add_argument("sweep", help="sweep YAML file")
-    sweep.add_argument("--workers", type=int, default=2, help="local cluster: worker processes (default 2)")
-    sweep.add_argument("--threads-per-worker", type=int, default=1, help="local cluster: threads each (default 1)")
-    sweep.add_argument("--scheduler", metavar="ADDRESS", help="use a running dask scheduler instead of a local cluster")
     sweep.set_defaults(handler=cmd_sweep)
+    fit = commands.add_parser("fit", help="fit scenario parameters to target metrics by ABC-SMC (pyABC) "
+                              "on a dask cluster")
+    fit.add_argument("fit", help="fit YAML file")
+    fit.set_defaults(handler=cmd_fit)
+    for command in (sweep, fit):
+        _add_cluster_options(command)
 
     bench = commands.add_parser("bench", help="run the benchmarks (bench/) against their reference tools")
-    bench.add_argument("scale", nargs="?", choices=("cells", "genes", "tissue", "coupling", "io"),
+    bench.add_argument("scale", nargs="?", choices=("cells", "genes", "tissue", "coupling", "io", "sweeps"),
                        help="only this scale's benchmarks")
     bench.add_argument("--quick", action="store_true", help="smaller sizes")
     bench.set_defaults(handler=cmd_bench)

@@ -55,9 +55,23 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from .plot import plot_timeseries
     from .offscreen import open_store, output_path
 
+    if (Path(args.store) / "morphosim-sweep.json").is_file():   # a sweep's folder: its metrics against its parameters
+        import matplotlib.pyplot as plt
+
+        from morphosim.sweeps.plot import plot_sweep
+
+        out = output_path(args.out or str(Path(args.store) / "sweep.png"), (".png", ".pdf", ".svg"),
+                          args.overwrite or args.out is None)
+        plt.close(plot_sweep(args.store, out)[1])
+        print(f"wrote {out}")
+        return EXIT_OK
+    if args.out is None:
+        raise InputError("plot: give --out FILE (.png, .pdf or .svg) for a run store")
     out = output_path(args.out, (".png", ".pdf", ".svg"), args.overwrite)
     plot_timeseries(open_store(args.store), out)
     print(f"wrote {out}")
@@ -98,9 +112,11 @@ def add_commands(subparsers) -> None:
     render.add_argument("--overwrite", action="store_true", help="replace --out if it exists (a regular file)")
     render.set_defaults(handler=cmd_render)
 
-    plot = subparsers.add_parser("plot", help="plot time series: species, cell count, cell shape, flow speed")
-    plot.add_argument("store", help="run store")
-    plot.add_argument("--out", required=True, metavar="FILE", help="output figure: .png, .pdf or .svg")
+    plot = subparsers.add_parser("plot", help="plot time series: species, cell count, cell shape, flow speed; "
+                                 "or a sweep folder: each metric against each varied parameter")
+    plot.add_argument("store", help="run store, or a sweep's output folder")
+    plot.add_argument("--out", metavar="FILE",
+                      help="output figure: .png, .pdf or .svg (a sweep's default: SWEEP_FOLDER/sweep.png)")
     plot.add_argument("--overwrite", action="store_true", help="replace --out if it exists (a regular file)")
     plot.set_defaults(handler=cmd_plot)
 

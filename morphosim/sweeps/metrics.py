@@ -34,8 +34,8 @@ def mean_area(run) -> float:
 
 
 def t1_count(run) -> float:
-    """T1 swaps over the whole run."""
-    return float(run.events["t1_swaps"][-1]) if "t1_swaps" in run.events else 0.0
+    """T1 swaps over the whole run (the last frame's cumulative count)."""
+    return float(run.frame(-1).events.get("t1_swaps", 0))
 
 
 def species_fraction_above(run, species: str, threshold: float) -> float:
@@ -46,6 +46,25 @@ def species_fraction_above(run, species: str, threshold: float) -> float:
 def species_mean(run, species: str) -> float:
     """Mean of a species over the last frame's cells."""
     return float(np.mean(run.frame(-1).species[species]))
+
+
+class FinalState:
+    """A finished Simulation read as a one-frame Run (frame(-1), scenario, seed) without writing a
+    store: what a fit's metrics see for each of its many short runs."""
+
+    def __init__(self, simulation):
+        self._frame = simulation.frame()
+        self.scenario = {key: value for key, value in (simulation.scenario or {}).items() if not key.startswith("_")}
+        self.seed = self.scenario.get("seed", 0)
+        self.times = np.array([self._frame.time])
+
+    def __len__(self) -> int:
+        return 1
+
+    def frame(self, k: int):
+        if k not in (0, -1):
+            raise IndexError(f"frame {k}: a fit's run keeps its final frame only (frame(-1))")
+        return self._frame
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 into its own store, results gathered into one table as they finish.
 
 The cluster is a LocalCluster of `workers` single-process workers by default (threads per worker ×
-workers ≤ cores), any running scheduler (`scheduler="tcp://..."`), or a `distributed.Client` the
-caller made (e.g. from a dask-jobqueue SLURMCluster). A variant that fails is recorded with its
-message; the others go on. Running the same sweep again resumes: finished variants are not run
-again, interrupted ones continue from their checkpoint.
+workers ≤ cores), any running scheduler (`scheduler="tcp://..."`), SLURM or PBS jobs
+(`cluster=BatchCluster(...)`), or a `distributed.Client` the caller made (see clusters). A variant
+that fails is recorded with its message; the others go on. Running the same sweep again resumes:
+finished variants are not run again, interrupted ones continue from their checkpoint.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from uuid import uuid4
 
-
+from .clusters import BatchCluster, connect
 from .metrics import compute_metrics
 from .spec import Variant, load_sweep, variants
 
 TABLE = "results.csv"
-MARKER = "morphosim-sweep.json"
 
 
 def run_variant(base: str, variant: Variant, store: str, metrics: dict, folder: str) -> dict:
@@ -47,15 +47,18 @@ def run_variant(base: str, variant: Variant, store: str, metrics: dict, folder: 
     return row
 
 
-def _claim_output(folder: Path) -> None:
-    """A sweep writes into a new folder or into one it made before (it holds the marker file);
-    anything else is refused, as for every other output."""
+def claim_output(folder: Path, kind: str, about: dict) -> None:
+    """A sweep (or fit) writes into a new folder or into one it made before (it holds the marker
+    file morphosim-<kind>.json, written here with `about`); anything else is refused, as for every
+    other output."""
     from morphosim.errors import InputError
 
-    if folder.exists() and not (folder / MARKER).is_file():
-        raise InputError(f"{folder} exists and is not a morphosim sweep folder; nothing was touched: "
+    marker = folder / f"morphosim-{kind}.json"
+    if folder.exists() and not marker.is_file():
+        raise InputError(f"{folder} exists and is not a morphosim {kind} folder; nothing was touched: "
                          "choose an output that does not exist yet")
     folder.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({f"morphosim_{kind}": 1, **about}) + "\n")
 
 
 def read_table(folder: Path) -> list[dict]:
@@ -80,19 +83,25 @@ def write_table(folder: Path, rows: list[dict]) -> None:
 
 
 class SweepProgress:
-    """One line on stderr: done / failed / running of all, and an ETA."""
+    """One bar on stderr over all runs: done / failed / running, and an ETA from the pace so far."""
+
+    WIDTH = 30
 
     def __init__(self, total: int, enabled: bool):
         self.total, self.enabled, self.started = total, enabled, time.perf_counter()
 
-    def show(self, done: int, failed: int, running: int, finished_now: int) -> None:
-        if not self.enabled:
-            return
+    def line(self, done: int, failed: int, running: int, finished_now: int, left_now: int) -> str:
+        """`finished_now` runs finished in this session so far, `left_now` still to finish."""
+        filled = round(self.WIDTH * (done + failed) / self.total) if self.total else self.WIDTH
         elapsed = time.perf_counter() - self.started
-        left = self.total - done - failed
-        eta = f"ETA {elapsed / finished_now * left:.0f} s" if finished_now else "ETA -"
-        print(f"\rsweep: {done} done, {failed} failed, {running} to go of {self.total}  {eta} ",
-              end="", file=sys.stderr, flush=True)
+        eta = f"ETA {elapsed / finished_now * left_now:.0f} s" if finished_now and left_now else (
+            "ETA -" if left_now else f"{elapsed:.0f} s")
+        return (f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done + failed}/{self.total}: {done} done, "
+                f"{failed} failed, {running} running  {eta}")
+
+    def show(self, *counts) -> None:
+        if self.enabled:
+            print(f"\rsweep {self.line(*counts)} ", end="", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.enabled:
@@ -100,60 +109,62 @@ class SweepProgress:
 
 
 def sweep(spec: str | os.PathLike | dict, client=None, *, workers: int = 2, threads_per_worker: int = 1,
-          scheduler: str | None = None, progress: bool = False):
+          scheduler: str | None = None, cluster: BatchCluster | None = None, progress: bool = False):
     """Run every variant of a sweep (a sweep file, or a spec from load_sweep) and return its table
-    (a pandas DataFrame, see open_sweep). Without `client` or `scheduler`, a LocalCluster of
-    `workers` processes with `threads_per_worker` threads each runs it."""
-    from distributed import Client, LocalCluster, as_completed
+    (a pandas DataFrame, see open_sweep). The cluster: `client` if given, else a `scheduler`
+    address, a batch `cluster` (SLURM/PBS), or a LocalCluster of `workers` processes with
+    `threads_per_worker` threads each (see clusters.connect)."""
+    from distributed import as_completed
 
     spec = load_sweep(spec) if not isinstance(spec, dict) else spec
     folder = Path(spec["output"])
-    _claim_output(folder)
-    (folder / MARKER).write_text(json.dumps({"morphosim_sweep": 1, "base": spec["base"]}) + "\n")
+    claim_output(folder, "sweep", {"base": spec["base"], "parameters": list(spec["vary"])})
     rows = {row["variant"]: row for row in read_table(folder)}
-    todo = [v for v in variants(spec) if rows.get(v.name, {}).get("status") != "done"]
-
-    cluster = own_client = None
-    if client is None:
-        if scheduler is not None:
-            client = own_client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                                   dashboard_address=":0", env={"MORPHOSIM_THREADS": str(threads_per_worker)})
-            client = own_client = Client(cluster)
-    if progress:
-        print(f"sweep: {len(todo)} of {len(variants(spec))} variants to run; dashboard {client.dashboard_link}",
-              file=sys.stderr)
-    bar = SweepProgress(len(variants(spec)), progress)
-    try:
-        futures = [client.submit(run_variant, spec["base"], variant, str(folder / f"{variant.name}.zarr"),
-                                 spec["metrics"], spec["folder"], key=f"morphosim-{variant.name}-{id(spec)}",
-                                 pure=False)
-                   for variant in todo]
-        finished = 0
-        for future in as_completed(futures):
-            row = future.result()
-            rows[row["variant"]] = row
-            finished += 1
-            write_table(folder, list(rows.values()))
-            statuses = [r["status"] for r in rows.values()]
-            bar.show(statuses.count("done"), statuses.count("failed"), len(todo) - finished, finished)
-    finally:
-        bar.close()
-        if own_client is not None:
-            own_client.close()
-        if cluster is not None:
-            cluster.close()
+    everything = variants(spec)
+    todo = [v for v in everything if rows.get(v.name, {}).get("status") != "done"]
+    bar = SweepProgress(len(everything), progress)
+    with connect(client, workers=workers, threads_per_worker=threads_per_worker, scheduler=scheduler,
+                 cluster=cluster) as client:
+        if progress:
+            print(f"sweep: {len(todo)} of {len(everything)} variants to run; dashboard {client.dashboard_link}",
+                  file=sys.stderr)
+        try:
+            futures = [client.submit(run_variant, spec["base"], variant, str(folder / f"{variant.name}.zarr"),
+                                     spec["metrics"], spec["folder"], key=f"morphosim-{variant.name}-{uuid4().hex}",
+                                     pure=False)
+                       for variant in todo]
+            pending = {variant.name for variant in todo}
+            for future in as_completed(futures):
+                row = future.result()
+                rows[row["variant"]] = row
+                pending.discard(row["variant"])
+                write_table(folder, list(rows.values()))
+                statuses = [row["status"] for name, row in rows.items() if name not in pending]
+                running = min(len(pending), sum(client.nthreads().values()))
+                bar.show(statuses.count("done"), statuses.count("failed"), running, len(todo) - len(pending),
+                         len(pending))
+        finally:
+            bar.close()
     return open_sweep(folder)
 
 
+BOOKKEEPING = ("variant", "replicate", "seed", "status", "message", "wall_time_s")
+
+
 def open_sweep(folder: str | os.PathLike):
-    """A sweep's table as a pandas DataFrame: one row per variant (parameters, replicate, seed,
-    status, message, wall time, metrics)."""
+    """A sweep's table as a pandas DataFrame: one row per variant, its parameters (one column per
+    key path), replicate, seed, status, message, wall time and metrics. `table.attrs` names the
+    "parameters" and "metrics" columns."""
     import pandas
+
+    from morphosim.errors import InputError
 
     path = Path(folder) / TABLE
     if not path.is_file():
-        from morphosim.errors import InputError
-        raise InputError(f"{folder}: no sweep table ({TABLE}) there")
-    return pandas.read_csv(path, keep_default_na=False, na_values=[""])
+        raise InputError(f"{folder}: no sweep table ({TABLE}) there; give the output folder of a sweep")
+    table = pandas.read_csv(path, keep_default_na=False, na_values=[""])
+    marker = Path(folder) / "morphosim-sweep.json"
+    parameters = json.loads(marker.read_text()).get("parameters", []) if marker.is_file() else []
+    table.attrs["parameters"] = [name for name in parameters if name in table.columns]
+    table.attrs["metrics"] = [name for name in table.columns if name not in (*BOOKKEEPING, *parameters)]
+    return table

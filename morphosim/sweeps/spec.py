@@ -30,7 +30,7 @@ import yaml
 from morphosim.errors import InputError
 from morphosim.scenario import ScenarioError, load_scenario
 from morphosim.scenario.schema import (Choice, Context, Dictionary, Either, ListOf, Mapping, Number, Problem, Spec,
-                                       Text, compose, line_of, _scalar)
+                                       Text, compose, _scalar)
 
 from .metrics import BUILTIN_METRICS
 
@@ -130,38 +130,68 @@ def variants(spec: dict) -> list[Variant]:
     return found
 
 
-def load_sweep(path: str | os.PathLike) -> dict:
-    """Read and check a sweep file, its base scenario and every variant (each validated as a
-    scenario). Raises ScenarioError listing every problem."""
+def line_of_key(root: yaml.Node, key_path: str) -> int | None:
+    """Line of the key at a dotted path, where keys may themselves hold dots (a vary entry such as
+    cells.mechanics.Lambda): at each level the longest key that starts the rest of the path."""
+    node, rest, line = root, key_path, None
+    while rest and isinstance(node, yaml.MappingNode):
+        matches = [(key, value) for key, value in node.value
+                   if rest == str(_scalar(key)) or rest.startswith(f"{_scalar(key)}.")]
+        if not matches:
+            break
+        key, node = max(matches, key=lambda match: len(str(_scalar(match[0]))))
+        line, rest = key.start_mark.line + 1, rest[len(str(_scalar(key))) + 1:]
+    return line
+
+
+def read_document(path: str | os.PathLike, schema: Mapping, what: str):
+    """Check a sweep or fit file against its schema and resolve its paths (base and output relative
+    to the file). Returns the spec (None if unreadable), the problem Context and report(key_path,
+    message) for later checks."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: sweep file not found")
+        raise InputError(f"{path}: {what} file not found")
     root = compose(path.read_bytes(), str(path))
     if root is None:
-        raise InputError(f"{path}: the sweep file is empty")
+        raise InputError(f"{path}: the {what} file is empty")
     context = Context(str(path))
-    spec = SWEEP.check(root, "", context)
+    spec = schema.check(root, "", context)
 
     def report(key_path, message):
-        context.problems.append(Problem(key_path, str(path), line_of(root, key_path), message))
+        context.problems.append(Problem(key_path, str(path), line_of_key(root, key_path), message))
 
     if spec is not None and not context.problems:
         spec["base"] = str((path.parent / spec["base"]).resolve())
         spec["output"] = str((path.parent / Path(spec["output"]).expanduser()).resolve())
         spec["folder"] = str(path.parent.resolve())
+        if not Path(spec["base"]).is_file():
+            report("base", f"scenario file not found: {spec['base']}")
+    return spec, context, report
+
+
+def check_overrides(base: str, overrides: list[str], section: str, keys, label: str, report) -> bool:
+    """Load the base scenario with --set-style overrides; report its problems under section.<key>
+    (for a key of `keys`) or base. True when it loads."""
+    try:
+        load_scenario(base, overrides)
+    except ScenarioError as error:
+        for problem in error.problems:   # one of the overridden keys, or the base scenario itself
+            report(f"{section}.{problem.path}" if problem.path in keys else "base", f"{label}: {problem}")
+        return False
+    return True
+
+
+def load_sweep(path: str | os.PathLike) -> dict:
+    """Read and check a sweep file, its base scenario and every variant (each validated as a
+    scenario). Raises ScenarioError listing every problem."""
+    spec, context, report = read_document(path, SWEEP, "sweep")
+    if spec is not None and not context.problems:
         if spec["combine"] == "zip" and len({len(expand_values(v)) for v in spec["vary"].values()}) > 1:
             report("combine", "zip needs every vary entry to have the same number of values")
-        elif not Path(spec["base"]).is_file():
-            report("base", f"scenario file not found: {spec['base']}")
         else:
             for variant in (v for v in variants(spec) if v.replicate == 0):   # replicates differ by seed only
-                try:
-                    load_scenario(spec["base"], variant.overrides())
-                except ScenarioError as error:
-                    for problem in error.problems:
-                        key = problem.path if problem.source == "--set" else None
-                        report(f"vary.{key}" if key and key in spec["vary"] else "base",
-                               f"variant {variant.name}: {problem}")
+                if not check_overrides(spec["base"], variant.overrides(), "vary", spec["vary"],
+                                       f"variant {variant.name}", report):
                     break
     if context.problems:
         raise ScenarioError(context.problems)

@@ -9,8 +9,9 @@ import pytest
 
 import morphosim
 from morphosim.cli import main
-from morphosim.sweeps import load_sweep, variants
+from morphosim.sweeps import load_sweep, plot_sweep, variants
 from morphosim.sweeps.metrics import compute_metrics
+from morphosim.sweeps.runner import SweepProgress
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 
@@ -72,6 +73,9 @@ def test_variants_and_seeds_follow_the_file(sweep_file):
 
 def test_a_two_worker_sweep_fills_its_table_records_failures_and_resumes(sweep_file, tmp_path, capsys):
     assert main(["sweep", str(sweep_file), "--workers", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "sweep: 9 of 9 variants to run; dashboard http://" in err
+    assert "[##############################] 9/9: 6 done, 3 failed, 0 running" in err   # the bar's last state
     table = morphosim.open_sweep(tmp_path / "out")
     assert len(table) == 9 and list(table["variant"]) == [f"v{k:04d}" for k in range(9)]
     failed = table[table["status"] == "failed"]
@@ -89,6 +93,7 @@ def test_a_two_worker_sweep_fills_its_table_records_failures_and_resumes(sweep_f
         for name, value in expected.items():
             assert row[name] == pytest.approx(value, rel=1e-12), name
     assert (done["custom.high"] >= done["custom.low"]).all() and (done["cells"] == 36).all()
+    check_plot(tmp_path / "out", table)
 
     # a rerun does no finished variant again; the failed ones run again (and fail again)
     stamps = {v: (tmp_path / "out" / f"{v}.zarr" / "zarr.json").stat().st_mtime_ns for v in done["variant"]}
@@ -102,6 +107,32 @@ def test_a_two_worker_sweep_fills_its_table_records_failures_and_resumes(sweep_f
     assert main(["sweep", str(sweep_file.parent / "one.yaml"), "--workers", "1"]) == 0
     single = morphosim.open_sweep(tmp_path / "out1")
     assert single.drop(columns="wall_time_s").equals(table.drop(columns="wall_time_s"))
+
+
+def check_plot(folder, table):
+    """`morphosim plot` writes the PNG; every panel's points are the table's mean ± s.d. over the
+    replicates of each finished parameter set (read back from the figure's artists)."""
+    assert main(["plot", str(folder)]) == 0
+    assert (folder / "sweep.png").stat().st_size > 10_000
+    points, figure = plot_sweep(folder, folder / "again.png")
+    parameters, metrics = table.attrs["parameters"], table.attrs["metrics"]
+    assert parameters == ["cells.mechanics.Lambda", "cells.mechanics.K"]
+    assert metrics == ["cells", "shape", "high_delta", "custom.low", "custom.high"]
+    groups = table[table["status"] == "done"].groupby(parameters)
+    for i, metric in enumerate(metrics):
+        for j, parameter in enumerate(parameters):
+            axis = figure.axes[i * len(parameters) + j]
+            assert axis.get_xlabel() == parameter and axis.get_ylabel() == metric
+            (container,) = axis.containers              # a zip sweep: one line per panel
+            data_line, _, (bars,) = container.lines
+            expected_x = [key[j] for key in groups.groups]
+            np.testing.assert_array_equal(data_line.get_xdata(), expected_x)
+            np.testing.assert_allclose(data_line.get_ydata(), groups[metric].mean().to_numpy(), rtol=1e-12)
+            half_lengths = [(top[1] - bottom[1]) / 2 for bottom, top in bars.get_segments()]
+            np.testing.assert_allclose(half_lengths, groups[metric].std(ddof=1).to_numpy(), rtol=1e-9, atol=1e-15)
+    assert (points["n"] == 3).all()
+    import matplotlib.pyplot as plt
+    plt.close(figure)
 
 
 def test_an_interrupted_variant_continues_from_its_checkpoint(sweep_file, tmp_path):
@@ -118,6 +149,14 @@ def test_an_interrupted_variant_continues_from_its_checkpoint(sweep_file, tmp_pa
     whole = morphosim.Simulation.from_scenario(spec["base"], first.overrides())
     whole.run()
     np.testing.assert_array_equal(morphosim.open_run(store).frame(-1).vertices, whole.frame().vertices)
+
+
+def test_the_progress_bar_counts_and_times_from_this_session():
+    bar = SweepProgress(8, enabled=False)
+    bar.started -= 10.0                                     # 10 s in, 4 of the 8 finished: 10 s to go
+    assert bar.line(3, 1, 2, 4, 4).startswith("[###############...............] 4/8: 3 done, 1 failed, 2 running")
+    assert bar.line(3, 1, 2, 4, 4).split("ETA ")[1] in ("10 s", "11 s")
+    assert bar.line(5, 3, 0, 2, 0).endswith(" 0 running  10 s")        # finished: the elapsed time
 
 
 def test_bad_sweep_files_are_one_line_errors(sweep_file, capsys):
