@@ -21,6 +21,7 @@ from morphosim.errors import InputError
 from morphosim.coupling.inputs import INPUTS, find_input
 from morphosim.coupling.outputs import OUTPUTS
 
+from .geometry import geometry_problems
 from .keys import GEOMETRY_REQUIRES, MECHANICS_ONLY, MECHANICS_REQUIRES, SCENARIO
 from .schema import Context, Problem, ScenarioLoader, compose, line_of
 
@@ -167,9 +168,11 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
         report("cells.division.axis", "a zero vector has no direction; give a non-zero 3-vector or long")
 
     geometry = (scenario.get("cells") or {}).get("geometry") or {}
-    for key in GEOMETRY_REQUIRES.get(geometry.get("kind"), ()):
-        if key not in geometry:
-            report(f"cells.geometry.{key}", f"missing (required for kind {geometry['kind']})")
+    missing = [key for key in GEOMETRY_REQUIRES.get(geometry.get("kind"), ()) if key not in geometry]
+    for key in missing:
+        report(f"cells.geometry.{key}", f"missing (required for kind {geometry['kind']})")
+    for key_path, message in geometry_problems(geometry) if not missing else ():
+        report(f"cells.geometry.{key_path}", message)
 
     cells = scenario.get("cells") or {}
     body = "monolayer" if cells.get("monolayer") else "sheet"
