@@ -122,7 +122,7 @@ def _apply_overrides(root: yaml.Node, overrides: Iterable[str], context: Context
         try:
             value = compose(text, f"--set {key_path}") or compose("null", "--set")
         except InputError as error:
-            reason = str(error).removeprefix(f"--set {key_path}:1: ").removeprefix(f"--set {key_path}: ")
+            reason = re.sub(rf"^--set {re.escape(key_path)}(:\d+)?: ", "", str(error))
             context.problems.append(Problem(key_path, "--set", None, f"not a YAML value: {reason}"))
             continue
         mark = value.start_mark  # a "<unicode string>" mark: problems here are reported as --set

@@ -22,8 +22,9 @@ from morphosim.errors import InputError
 
 
 # ---------------------------------------------------------------------- reading YAML safely
-class ScenarioLoader(yaml.SafeLoader):
-    """YAML 1.1 as PyYAML reads it, plus YAML 1.2's floats without a dot (1e-2, 5E3)."""
+class ScenarioLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """YAML 1.1 as PyYAML reads it, plus YAML 1.2's floats without a dot (1e-2, 5E3); parsed by
+    libyaml when PyYAML has it (about ten times faster on a large scenario)."""
 
 
 ScenarioLoader.add_implicit_resolver(
@@ -137,9 +138,15 @@ class Spec:
         raise NotImplementedError
 
 
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
 def _scalar(node: yaml.Node) -> Any:
-    """The Python value of a YAML scalar node (typed by YAML's own resolver)."""
-    return yaml.load(yaml.serialize(node), Loader=ScenarioLoader) if node is not None else None
+    """The Python value of a YAML scalar node, as the tag YAML's resolver gave it says (constructed
+    directly: each value costs the same whatever the document's size)."""
+    if node is None:
+        return None
+    return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
 
 
 @dataclass
