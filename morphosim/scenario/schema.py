@@ -24,7 +24,7 @@ from morphosim.errors import InputError
 # ---------------------------------------------------------------------- reading YAML safely
 class ScenarioLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """YAML 1.1 as PyYAML reads it, plus YAML 1.2's floats without a dot (1e-2, 5E3); parsed by
-    libyaml when PyYAML has it (about ten times faster on a large scenario)."""
+    libyaml when PyYAML has it (large scenarios)."""
 
 
 ScenarioLoader.add_implicit_resolver(
