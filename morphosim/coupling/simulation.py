@@ -422,6 +422,10 @@ class Simulation:
             measure, stiffness = (("volume", "volume_stiffness") if self.body.kind == "monolayer" else ("area", "K"))
             raise SimulationFailure(f"{where}: cells {_list(sheet.ids[inverted])} turned inside out "
                                     f"(non-positive {measure}): lower time.dt or raise cells.mechanics.{stiffness}")
+        for name, field in (self.transport.concentration if self.transport is not None else {}).items():
+            if not np.isfinite(field.x.array).all():
+                raise SimulationFailure(f"{where}: morphogen {name!r} became NaN or infinite: lower "
+                                        f"tissue.fields.{name}.D or time.dt")
         if self.genes is not None and not np.isfinite(self.genes.population.state).all():
             rows = np.flatnonzero(~np.isfinite(self.genes.population.state).all(axis=1))
             raise SimulationFailure(f"{where}: gene states became NaN or infinite in cells "

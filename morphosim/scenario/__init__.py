@@ -205,6 +205,14 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
     if fields and not tissue.get("flow"):
         report("tissue.fields", "morphogen fields need a tissue.flow section (its mesh carries them)")
 
+    mesh_size, dt = (tissue.get("flow") or {}).get("mesh_size"), time.get("dt")
+    for name, spec in fields.items() if mesh_size and dt else ():
+        if spec and spec.get("D") is not None and spec["D"] * dt / mesh_size**2 > MAX_DIFFUSION_NUMBER:
+            report(f"tissue.fields.{name}.D", f"D dt / mesh_size^2 = {spec['D'] * dt / mesh_size**2:.3g} is above "
+                   f"{MAX_DIFFUSION_NUMBER:g}: in one step the field would spread over ~10^4 mesh cells, its "
+                   f"amount lost in round-off; lower D (at most {MAX_DIFFUSION_NUMBER * mesh_size**2 / dt:.3g} "
+                   "here) or time.dt")
+
     genes = scenario.get("genes")
     for name, spec in fields.items():
         if spec and spec.get("secreted_by") and genes is None:
@@ -246,6 +254,11 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
         fits_cells(f"genes.outputs.{target}", OUTPUTS[target].cells, target)
         if OUTPUTS[target].kind == "trigger" and output and ("above" in output) == ("below" in output):
             report(f"genes.outputs.{target}", "give exactly one of above or below")
+
+
+# D dt / h^2 of a morphogen: backward Euler is stable for any value, but above this the mass term of
+# (M + dt D K) c = M c_old is below round-off against the stiffness term (tissue.transport)
+MAX_DIFFUSION_NUMBER = 1e8
 
 
 def resolve_output(scenario: dict) -> Path:

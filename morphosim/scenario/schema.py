@@ -23,12 +23,13 @@ from morphosim.errors import InputError
 
 # ---------------------------------------------------------------------- reading YAML safely
 class ScenarioLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """YAML 1.1 as PyYAML reads it, plus YAML 1.2's floats without a dot (1e-2, 5E3); parsed by
-    libyaml when PyYAML has it (large scenarios)."""
+    """YAML 1.1 as PyYAML reads it, plus the YAML 1.2 floats that 1.1 reads as strings (1e-2, 5E3,
+    1.0e300); parsed by libyaml when PyYAML has it (large scenarios)."""
 
 
 ScenarioLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)$"), list("-+0123456789"))
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"))
 
 # the only tags a scenario may hold (plain YAML data: no objects, no custom types)
 PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}

@@ -93,6 +93,9 @@ CASES = {   # name: (file contents, --set overrides, expected in the one line)
     "delay under tellurium": (GOOD.replace("k = 1;", "J1: -> X; delay(X, 0.5)\n      k = 1;")
                               .replace("initial:", "solver: tellurium\n  initial:"), [],
                               "s.yaml:13: genes.solver: <Antimony text>: delay() in the kineticLaw of reaction 'J1'"),
+    "diffusion beyond round-off": (GOOD + "tissue:\n  flow: {mu: 1.0, mesh_size: 0.5}\n  fields:\n"
+                                   "    m: {D: 1.0e300, k: 0.1}\n", [],
+                                   "s.yaml:17: tissue.fields.m.D: D dt / mesh_size^2 = 4e+298 is above 1e+08"),
     "--set not YAML": (GOOD, ["time.dt=[0.1,"], "--set: time.dt: not a YAML value: malformed YAML"),
     "--set python tag": (GOOD, ["name=!!python/name:os.system"], "--set: name: not a YAML value: the tag"),
     "--set NaN": (GOOD, ["cells.mechanics.Lambda=-.inf"], "--set: cells.mechanics.Lambda: expected a number"),
@@ -115,8 +118,13 @@ def test_hostile_input_is_one_line_exit_2_and_writes_nothing(case, tmp_path, cap
 
 def test_yaml_1_2_floats_are_numbers(tmp_path, capsys):
     scenario = tmp_path / "s.yaml"
-    scenario.write_text(GOOD.replace("dt: 0.01", "dt: 1e-2").replace("end: 0.02", "end: 2E-2"))
+    scenario.write_text(GOOD.replace("dt: 0.01", "dt: 1e-2").replace("end: 0.02", "end: 2.0E-2")
+                        .replace("K: 1.0", "K: .1e1"))
     assert main(["validate", str(scenario)]) == 0
+    from morphosim.scenario import load_scenario
+
+    scenario = load_scenario(scenario)
+    assert (scenario["time"]["dt"], scenario["time"]["end"], scenario["cells"]["mechanics"]["K"]) == (0.01, 0.02, 1.0)
 
 
 def test_render_refuses_an_impossible_picture_size(tmp_path, capsys):

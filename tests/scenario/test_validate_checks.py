@@ -7,6 +7,7 @@ import pytest
 from morphosim import genes
 from morphosim.cells import Sheet
 from morphosim.cli import main
+from morphosim.scenario import MAX_DIFFUSION_NUMBER
 from morphosim.scenario.geometry import polygon_problems
 
 from tests.scenario.test_hostile_input import GOOD
@@ -82,3 +83,22 @@ def test_delay_is_reported_with_the_model_file_and_line(tmp_path, capsys, solver
         assert len(lines) == 1 and f"s.yaml:8: genes.solver: {tmp_path / 'delayed.xml'}:{line}: delay() in the " \
             "kineticLaw of reaction 'J1': neither solver runs delay differential equations" in lines[0], lines
     assert sorted(p.name for p in tmp_path.iterdir()) == ["delayed.xml", "s.yaml"]
+
+
+def test_the_diffusion_bound_is_where_one_step_stops_conserving_the_amount():
+    """Backward Euler, no decay, no flow: one step keeps the amount to round-off times D dt / h^2;
+    at validate's bound that is below 1e-6, four decades above it already 1e-5 (1e300: all of it)."""
+    from morphosim.tissue.meshes import rectangle_mesh
+    from morphosim.tissue.transport import Transport
+
+    mesh_size, dt = 0.5, 0.1
+    mesh = rectangle_mesh(4.0, 4.0, mesh_size)
+    errors = {}
+    for number in (MAX_DIFFUSION_NUMBER, 1e4 * MAX_DIFFUSION_NUMBER):
+        transport = Transport(mesh, {"m": {"D": number * mesh_size**2 / dt, "k": 0.0}})
+        x = transport.space.tabulate_dof_coordinates()
+        transport.set_concentration("m", np.exp(-((x[:, 0] - 1.0) ** 2)))
+        before = transport.total_amount("m")
+        transport.step(dt)
+        errors[number] = abs(transport.total_amount("m") / before - 1.0)
+    assert errors[MAX_DIFFUSION_NUMBER] < 1e-6 and errors[1e4 * MAX_DIFFUSION_NUMBER] > 1e-5, errors
