@@ -60,11 +60,12 @@ def facet_neighbours(mesh, num_cells: int) -> np.ndarray:
 
 class PointLocationError(ValueError):
     """Raised when points lie farther from the mesh than the location tolerance; `indices` are
-    those points (so a caller can name what they are, e.g. cells)."""
+    those points among `num_points` (so a caller can name what they are, e.g. cells)."""
 
-    def __init__(self, message: str, indices: np.ndarray | None = None):
+    def __init__(self, message: str, indices=(), num_points: int = 0, tolerance: float = 0.0):
         super().__init__(message)
-        self.indices = np.zeros(0, np.int64) if indices is None else np.asarray(indices, np.int64)
+        self.indices = np.asarray(indices, np.int64)
+        self.num_points, self.tolerance = num_points, tolerance
 
 
 def _scalar_basix_element(space: fem.FunctionSpace):
@@ -295,7 +296,7 @@ class PointOperator:
             raise PointLocationError(
                 f"{int(too_far.sum())} of {len(points)} points lie farther than tolerance={self.tolerance:g} "
                 f"from the mesh (e.g. point {worst} at {points[worst]}); move them inside or raise tolerance",
-                np.flatnonzero(too_far))
+                np.flatnonzero(too_far), len(points), self.tolerance)
         self.points = points
         self.num_points = len(points)
         self.owned = np.flatnonzero(mine)

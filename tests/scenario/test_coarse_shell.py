@@ -21,3 +21,4 @@ def test_apical_constriction_with_100_cells_records_the_flow_at_every_cell(tmp_p
     frame = run.frame(len(run.times) - 1)
     speed = frame.cell_data["flow_speed"]
     assert speed.shape == (100,) and np.isfinite(speed).all() and speed.max() > 0
+
