@@ -109,7 +109,7 @@ def _self_crossing(ring: np.ndarray) -> tuple[int, int] | None:
 
 def _overlapping_cells(rings: list[np.ndarray]) -> tuple[int, int] | None:
     """Two cells whose insides overlap, or None: an edge of one crosses an edge of the other, or a
-    point well inside one (its centroid, halfway from it to each corner) is inside the other.
+    point well inside one (its centroid, halfway from it to each corner, those inside it) is inside the other.
     Candidate pairs come from a k-d tree, so this is about linear in the number of cells."""
     sizes = np.array([len(ring) for ring in rings])
     owner = np.repeat(np.arange(len(rings)), sizes)
@@ -130,13 +130,17 @@ def _overlapping_cells(rings: list[np.ndarray]) -> tuple[int, int] | None:
     centroids = np.array([ring.mean(axis=0) for ring in rings])
     samples = np.concatenate([centroids, 0.5 * (starts + centroids[owner])])
     sample_owner = np.concatenate([np.arange(len(rings)), owner])
+    padded = _padded(rings)
+    # a concave cell's samples may fall outside it (in its notch): only those inside it count
+    own = _strictly_inside(samples, padded[sample_owner], 1e-9 * scale)
+    samples, sample_owner = samples[own], sample_owner[own]
     reach = float(np.linalg.norm(starts - centroids[owner], axis=1).max())
     near = cKDTree(centroids).query_ball_point(samples, reach * (1 + 1e-9), return_sorted=False)
     point = np.repeat(np.arange(len(samples)), [len(cells) for cells in near])
     cell = np.fromiter(chain.from_iterable(near), np.int64, count=len(point))
     keep = cell != sample_owner[point]
     point, cell = point[keep], cell[keep]
-    inside = _strictly_inside(samples[point], _padded(rings)[cell], 1e-9 * scale)
+    inside = _strictly_inside(samples[point], padded[cell], 1e-9 * scale)
     if inside.any():
         k = int(np.argmax(inside))
         return tuple(sorted((int(sample_owner[point[k]]), int(cell[k]))))

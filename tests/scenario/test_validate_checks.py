@@ -50,6 +50,16 @@ def test_cells_touching_along_part_of_an_edge_do_not_overlap():
     assert polygon_problems(vertices, [[0, 1, 6, 2, 3], [1, 4, 5, 2, 6]]) == []
 
 
+def test_a_square_in_the_notch_of_an_l_shaped_cell_does_not_overlap_it():
+    # the L's corner average (4/3, 4/3) lies in its notch, inside the square: not a sample of the L
+    vertices = [[0, 0], [3, 0], [3, 1], [1, 1], [1, 3], [0, 3], [3, 3]]
+    cells = [[0, 1, 2, 3, 4, 5], [3, 2, 6, 4]]
+    assert polygon_problems(vertices, cells) == []
+    assert polygon_problems(vertices + [[0.2, 0.2], [0.8, 0.2], [0.8, 0.8], [0.2, 0.8]],
+                            cells + [[7, 8, 9, 10]]) == [("cells[0]", "overlaps cells[2]; cells may share edges "
+                                                          "and corners, not area")]
+
+
 DELAYED = "model m\n  J0: -> X; k\n  J1: -> X; delay(X, 0.5)\n  k = 1; X = 0\nend\n"
 
 
