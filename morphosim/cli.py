@@ -74,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from morphosim.scenario import resolve_output
     from morphosim.scenario.run import run_scenario
 
-    store = None
+    store, existed = None, False
     try:
         scenario = _load(args)
         stop_if_interrupted()
