@@ -252,7 +252,9 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
             report(f"genes.outputs.{target}", "unknown output; use one of " + ", ".join(OUTPUTS))
             continue
         fits_cells(f"genes.outputs.{target}", OUTPUTS[target].cells, target)
-        if OUTPUTS[target].kind == "trigger" and output and ("above" in output) == ("below" in output):
+        misspelt = any(problem.path.startswith(f"genes.outputs.{target}.") for problem in context.problems)
+        if OUTPUTS[target].kind == "trigger" and output and ("above" in output) == ("below" in output) \
+                and not misspelt:
             report(f"genes.outputs.{target}", "give exactly one of above or below")
 
 

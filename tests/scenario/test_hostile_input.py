@@ -84,7 +84,7 @@ CASES = {   # name: (file contents, --set overrides, expected in the one line)
                             "s.yaml:14: genes.outputs.Lambda.gian: unknown key (did you mean gain?); "
                             "allowed here: species, base, gain"),
     "misspelt trigger key": (GOOD.replace("initial: {X: 0.5}", "initial: {X: 0.5}\n  outputs:\n"
-                                          "    divide: {species: X, abov: 2.0, below: 3.0}"), [],
+                                          "    divide: {species: X, abov: 2.0}"), [],
                              "s.yaml:14: genes.outputs.divide.abov: unknown key (did you mean above?); "
                              "allowed here: species, above, below"),
     "delay under batched": (GOOD.replace("k = 1;", "J1: -> X; delay(X, 0.5)\n      k = 1;"), [],
