@@ -178,8 +178,8 @@ class BatchedPopulation(Population):
     def _fail(self, status, first, last):
         if status != STATUS_OK:
             reason = FAILURES.get(status, "the {method} integrator needed a step too small for the time to resolve")
-            raise GeneSolverError(f"{reason.format(method=self.method)} at t={self.time} for cells {first}..{last - 1}; "
-                                  f"{FAILURE_ADVICE}", (first, last))
+            raise GeneSolverError(f"{reason.format(method=self.method)} at t={self.time} for cells "
+                                  f"{first}..{last - 1}; {FAILURE_ADVICE}", (first, last))
 
     def __len__(self):
         return self._y.shape[1]
