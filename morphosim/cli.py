@@ -7,11 +7,15 @@ Bad input ends with one line on stderr and exit code 2; a failed run with exit c
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
+from morphosim.console import STARTUP_INTERRUPT, interrupt_start_up, stop_if_interrupted
 from morphosim.errors import InputError
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130   # what a shell reports for a command stopped by Ctrl-C
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -45,7 +49,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    if _load(args) is None:
+    scenario = _load(args)
+    stop_if_interrupted()
+    if scenario is None:
         return EXIT_BAD_INPUT
     print(f"{args.scenario}: ok")
     return EXIT_OK
@@ -136,17 +142,26 @@ def describe_model(network) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from morphosim.coupling import SimulationFailure
+    from morphosim.io import is_store
+    from morphosim.scenario import resolve_output
     from morphosim.scenario.run import run_scenario
 
-    scenario = _load(args)
-    if scenario is None:
-        return EXIT_BAD_INPUT
+    store, existed = None, False
     try:
+        scenario = _load(args)
+        stop_if_interrupted()
+        if scenario is None:
+            return EXIT_BAD_INPUT
+        store = resolve_output(scenario)
+        existed = is_store(store)
         path = run_scenario(scenario, resume=args.resume, overwrite=args.overwrite, progress=not args.quiet)
     except SimulationFailure as failure:
         print(f"morphosim: run failed: {failure} (frames recorded so far are in the store)", file=sys.stderr)
         return EXIT_RUN_FAILED
     except KeyboardInterrupt:
+        if store is None or (not existed and not is_store(store)):
+            print("morphosim: interrupted during start-up; nothing was written", file=sys.stderr)
+            return EXIT_INTERRUPTED
         print("morphosim: interrupted; the store keeps every frame recorded so far "
               "(continue with --resume)", file=sys.stderr)
         return EXIT_RUN_FAILED
@@ -309,16 +324,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from morphosim.threads import configure
 
-    configure()
+    STARTUP_INTERRUPT.clear()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, interrupt_start_up)   # a Ctrl-C while engines import stops too
     try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as stop:   # --help, or a usage error already printed as one line
-        return stop.code
-    try:
+        configure()
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as stop:   # --help, or a usage error already printed as one line
+            return stop.code
         return args.handler(args)
     except InputError as error:
         print(f"morphosim: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("morphosim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        STARTUP_INTERRUPT.clear()
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ class StopOnInterrupt:
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __enter__(self):
-        self.requested = False
+        self.requested = STARTUP_INTERRUPT.is_set()   # a Ctrl-C during start-up that an import swallowed
         self.previous = {}
         if threading.current_thread() is threading.main_thread():
             self.previous = {number: signal.signal(number, self._handle) for number in self.SIGNALS}
@@ -57,3 +57,20 @@ class StopOnInterrupt:
         for number, handler in self.previous.items():
             signal.signal(number, handler)
         return False
+
+
+# Set by a Ctrl-C before the run's steps: libsbml's bare `except:` blocks swallow the KeyboardInterrupt
+# raised while it imports, so the signal is also remembered, and checked where start-up ends.
+STARTUP_INTERRUPT = threading.Event()
+
+
+def interrupt_start_up(signum, frame):
+    """SIGINT handler for start-up: stop at once, and remember it (see STARTUP_INTERRUPT)."""
+    STARTUP_INTERRUPT.set()
+    raise KeyboardInterrupt
+
+
+def stop_if_interrupted() -> None:
+    """Raise KeyboardInterrupt when a Ctrl-C came during start-up, even one an import swallowed."""
+    if STARTUP_INTERRUPT.is_set():
+        raise KeyboardInterrupt

@@ -149,7 +149,8 @@ class Simulation:
         except SimulationFailure:
             raise
         except (RuntimeError, FloatingPointError, ValueError) as error:
-            raise SimulationFailure(f"step {self.step_index + 1} (t = {self.time + self.dt:g}): {error}") from error
+            raise SimulationFailure(f"step {self.step_index + 1} (t = {self.time + self.dt:g}): "
+                                    f"{self._cells_off_the_mesh(error) or error}{self._gene_cells(error)}") from error
 
     def _step(self, dt: float) -> None:
         self.body.set_time(self.time)
@@ -355,12 +356,19 @@ class Simulation:
             cell_data[name] = body.parameter(name).copy()
         fields = {}
         if self.flow is not None:
-            strain_rates = self.strain_rates if self.tracks_strain_rates else self.flow.strain_rate_at(cells.centroids)
+            try:
+                strain_rates = (self.strain_rates if self.tracks_strain_rates
+                                else self.flow.strain_rate_at(cells.centroids))
+                cell_data["flow_speed"] = np.linalg.norm(self.flow.velocity_at(cells.centroids), axis=1)
+            except ValueError as error:   # cells off the tissue mesh: a failed run, not a traceback
+                reason = self._cells_off_the_mesh(error)
+                if reason is None:
+                    raise
+                raise SimulationFailure(f"step {self.step_index} (t = {self.time:g}): {reason}") from error
             cell_data["strain_rate_trace"], cell_data["strain_rate_anisotropy"] = strain_rate_measures(
                 strain_rates, cells.normals)
             if self.tracks_strain_rates:   # integrated every step only when an input reads it
                 cell_data["accumulated_strain"] = self.accumulated_strain.copy()
-            cell_data["flow_speed"] = np.linalg.norm(self.flow.velocity_at(cells.centroids), axis=1)
             fields = self.flow.fields_on_mesh(self.transport)
         species = {}
         if self.genes is not None:
@@ -413,6 +421,36 @@ class Simulation:
         self._reset_size_history()
 
     # ------------------------------------------------------------------ failures
+    def _cells_off_the_mesh(self, error: Exception) -> str | None:
+        """For a failed point location (tissue.PointLocationError): which cells left the tissue mesh
+        (their centroids, or vertices) and what to change; None for any other error."""
+        if self.flow is None and self.transport is None:
+            return None
+        from morphosim.tissue import PointLocationError   # loaded with the flow
+
+        if not isinstance(error, PointLocationError):
+            return None
+        sheet = self.sheet
+        if error.num_points == sheet.n_cells:
+            what, ids = "centroids", sheet.ids[error.indices]
+        else:   # vertices: the cells around them
+            vertices = error.indices % sheet.n_vertices
+            slots = np.unique(sheet.face[: sheet.n_half_edges][np.isin(sheet.origin[: sheet.n_half_edges], vertices)])
+            what, ids = "vertices", sheet.ids[slots[slots >= 0]]
+        return (f"cells {_list(ids)} left the tissue mesh (their {what} lie farther than {error.tolerance:g} from it): "
+                "lower time.dt or stiffen the cells; a planar sheet may also need a larger tissue.flow.padding")
+
+    def _gene_cells(self, error: Exception) -> str:
+        """The cell ids of the population rows a gene solver failure names (genes.GeneSolverError), or ""."""
+        if self.genes is None:
+            return ""
+        from morphosim.genes.errors import GeneSolverError   # loaded with the genes
+
+        if not isinstance(error, GeneSolverError):
+            return ""
+        first, last = error.rows
+        return f" (cell ids {_list(self.sheet.ids[first:last])})"
+
     def _check(self) -> None:
         sheet = self.sheet
         where = f"step {self.step_index} (t = {self.time:g})"
@@ -427,6 +465,10 @@ class Simulation:
         if inverted.size:
             raise SimulationFailure(f"{where}: {self._inverted_cells_advice(inverted)}")
         self.size_history = np.column_stack([self.size_history[:, 1:], self.cells.signed_sizes])
+        for name, field in (self.transport.concentration if self.transport is not None else {}).items():
+            if not np.isfinite(field.x.array).all():
+                raise SimulationFailure(f"{where}: morphogen {name!r} became NaN or infinite: lower "
+                                        f"tissue.fields.{name}.D or time.dt")
         if self.genes is not None and not np.isfinite(self.genes.population.state).all():
             rows = np.flatnonzero(~np.isfinite(self.genes.population.state).all(axis=1))
             raise SimulationFailure(f"{where}: gene states became NaN or infinite in cells "

@@ -17,3 +17,12 @@ def unsupported(construct):
     """The error for a construct the batched solver does not compile (raise it)."""
     return UnsupportedSBMLError(
         f"{construct} is not supported by the batched solver; use `solver: tellurium` for this model")
+
+
+class GeneSolverError(RuntimeError):
+    """The batched integrator failed for a block of cells (step limit, a step too small, an event
+    cascade); `rows` = (first, last): the population rows first..last - 1 it was integrating."""
+
+    def __init__(self, message, rows):
+        super().__init__(message)
+        self.rows = rows

@@ -24,7 +24,7 @@ import os
 import numpy as np
 from numba.core.errors import NumbaError
 
-from morphosim.genes.errors import SBMLError, UnsupportedSBMLError, unsupported
+from morphosim.genes.errors import GeneSolverError, SBMLError, UnsupportedSBMLError, unsupported
 from morphosim.genes.sbml import one_line
 from morphosim.genes.kernels_common import (
     MAX_EVENT_ROUNDS, STATUS_EVENT_CASCADE, STATUS_OK, STATUS_PENDING_FULL, STATUS_TOO_MANY_STEPS, Blocks, Control,
@@ -179,8 +179,8 @@ class BatchedPopulation(Population):
     def _fail(self, status, first, last):
         if status != STATUS_OK:
             reason = FAILURES.get(status, "the {method} integrator needed a step too small for the time to resolve")
-            raise RuntimeError(f"{reason.format(method=self.method)} at t={self.time} for cells {first}..{last - 1}; "
-                               f"{FAILURE_ADVICE}")
+            raise GeneSolverError(f"{reason.format(method=self.method)} at t={self.time} for cells "
+                                  f"{first}..{last - 1}; {FAILURE_ADVICE}", (first, last))
 
     def __len__(self):
         return self._y.shape[1]

@@ -49,19 +49,21 @@ def one_line(text):
 
 
 def read_sbml_text(source):
-    """Return (sbml_text, source_name) for an SBML/Antimony file path, SBML text or Antimony text."""
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source
-                                            and Path(source).suffix.lower() in SBML_SUFFIXES + ANTIMONY_SUFFIXES):
+    """Return (sbml_text, source_name) for an SBML/Antimony file path, SBML text or Antimony text.
+    A file is SBML when named .xml/.sbml or when its text is SBML, whatever its suffix (model.xml.bak);
+    any other file is Antimony."""
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source and (
+            Path(source).suffix.lower() in SBML_SUFFIXES + ANTIMONY_SUFFIXES or os.path.isfile(source))):
         path = Path(source)
         if not path.is_file():
             raise SBMLError(f"{path}: no such model file; give an SBML (.xml) or Antimony (.ant) file")
         text = read_text_file(path)
-        if path.suffix.lower() in ANTIMONY_SUFFIXES:
-            return antimony_to_sbml(text, str(path)), str(path)
-        return text, str(path)
+        if path.suffix.lower() in SBML_SUFFIXES or is_sbml(text):
+            return text, str(path)
+        return antimony_to_sbml(text, str(path)), str(path)
     if not isinstance(source, str):
         raise SBMLError(f"model source must be a file path, SBML text or Antimony text, not {type(source).__name__}")
-    if "<sbml" in source:
+    if is_sbml(source):
         return source, "<SBML text>"
     return antimony_to_sbml(source, "<Antimony text>"), "<Antimony text>"
 
@@ -74,6 +76,11 @@ def read_text_file(path):
     except UnicodeDecodeError as error:
         raise SBMLError(f"{path}: not an SBML or Antimony text file (byte 0x{data[error.start]:02x} at offset "
                         f"{error.start} is not UTF-8 text); give an SBML (.xml) or Antimony (.ant) file") from None
+
+
+def is_sbml(text: str) -> bool:
+    """XML text with an <sbml> element (Antimony text never starts with '<')."""
+    return text.lstrip("\ufeff \t\r\n").startswith("<") and re.search(r"<([\w.-]+:)?sbml[\s/>]", text) is not None
 
 
 def antimony_to_sbml(text, name):
@@ -149,3 +156,33 @@ def describe(model):
         for p in model.getListOfParameters()
     }
     return species, parameters, compartments
+
+
+def delayed_math(model):
+    """The first element whose math calls delay() (neither solver runs delay differential equations:
+    the batched solver refuses them, libRoadRunner too), as (element, "the kinetic law of reaction 'J0'"),
+    or None."""
+    for element in model.getListOfAllElements():
+        if not (hasattr(element, "isSetMath") and element.isSetMath()):
+            continue
+        if _calls_delay(element.getMath()):
+            return element, _element_name(element)
+    return None
+
+
+def _calls_delay(node):
+    return node.getType() == libsbml.AST_FUNCTION_DELAY or any(
+        _calls_delay(node.getChild(i)) for i in range(node.getNumChildren()))
+
+
+def _element_name(element):
+    """How a message names an element: "the trigger of event 'E1'", "the assignmentRule for 'x'"."""
+    own = next((getter() for getter in (getattr(element, name, None) for name in ("getId", "getVariable", "getSymbol"))
+                if getter is not None and getter()), None)
+    if own:
+        return f"the {element.getElementName()} '{own}'"
+    owner = element.getParentSBMLObject()
+    while owner is not None and not owner.getId():
+        owner = owner.getParentSBMLObject()
+    return f"the {element.getElementName()} of {_element_name(owner)[4:]}" if owner is not None \
+        else f"the {element.getElementName()}"

@@ -21,6 +21,7 @@ from morphosim.errors import InputError
 from morphosim.coupling.inputs import INPUTS, find_input, input_source
 from morphosim.coupling.outputs import OUTPUTS
 
+from .geometry import geometry_problems
 from .keys import GEOMETRY_REQUIRES, MECHANICS_ONLY, MECHANICS_REQUIRES, SCENARIO
 from .schema import Context, Problem, ScenarioLoader, compose, line_of
 
@@ -135,7 +136,7 @@ def _apply_overrides(root: yaml.Node, overrides: Iterable[str], context: Context
         try:
             value = compose(text, f"--set {key_path}") or compose("null", "--set")
         except InputError as error:
-            reason = str(error).removeprefix(f"--set {key_path}:1: ").removeprefix(f"--set {key_path}: ")
+            reason = re.sub(rf"^--set {re.escape(key_path)}(:\d+)?: ", "", str(error))
             context.problems.append(Problem(key_path, "--set", None, f"not a YAML value: {reason}"))
             continue
         mark = value.start_mark  # a "<unicode string>" mark: problems here are reported as --set
@@ -181,9 +182,11 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
         report("cells.division.axis", "a zero vector has no direction; give a non-zero 3-vector or long")
 
     geometry = (scenario.get("cells") or {}).get("geometry") or {}
-    for key in GEOMETRY_REQUIRES.get(geometry.get("kind"), ()):
-        if key not in geometry:
-            report(f"cells.geometry.{key}", f"missing (required for kind {geometry['kind']})")
+    missing = [key for key in GEOMETRY_REQUIRES.get(geometry.get("kind"), ()) if key not in geometry]
+    for key in missing:
+        report(f"cells.geometry.{key}", f"missing (required for kind {geometry['kind']})")
+    for key_path, message in geometry_problems(geometry) if not missing else ():
+        report(f"cells.geometry.{key_path}", message)
 
     cells = scenario.get("cells") or {}
     body = "monolayer" if cells.get("monolayer") else "sheet"
@@ -219,6 +222,14 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
     fields = tissue.get("fields") or {}
     if fields and not tissue.get("flow"):
         report("tissue.fields", "morphogen fields need a tissue.flow section (its mesh carries them)")
+
+    mesh_size, dt = (tissue.get("flow") or {}).get("mesh_size"), time.get("dt")
+    for name, spec in fields.items() if mesh_size and dt else ():
+        if spec and spec.get("D") is not None and spec["D"] * dt / mesh_size**2 > MAX_DIFFUSION_NUMBER:
+            report(f"tissue.fields.{name}.D", f"D dt / mesh_size^2 = {spec['D'] * dt / mesh_size**2:.3g} is above "
+                   f"{MAX_DIFFUSION_NUMBER:g}: in one step the field would spread over ~10^4 mesh cells, its "
+                   f"amount lost in round-off; lower D (at most {MAX_DIFFUSION_NUMBER * mesh_size**2 / dt:.3g} "
+                   "here) or time.dt")
 
     genes = scenario.get("genes")
     for name, spec in fields.items():
@@ -260,8 +271,15 @@ def _check_consistency(scenario: dict, root: yaml.Node, folder: Path, context: C
             report(f"genes.outputs.{target}", "unknown output; use one of " + ", ".join(OUTPUTS))
             continue
         fits_cells(f"genes.outputs.{target}", OUTPUTS[target].cells, target)
-        if OUTPUTS[target].kind == "trigger" and output and ("above" in output) == ("below" in output):
+        misspelt = any(problem.path.startswith(f"genes.outputs.{target}.") for problem in context.problems)
+        if OUTPUTS[target].kind == "trigger" and output and ("above" in output) == ("below" in output) \
+                and not misspelt:
             report(f"genes.outputs.{target}", "give exactly one of above or below")
+
+
+# D dt / h^2 of a morphogen: backward Euler is stable for any value, but above this the mass term of
+# (M + dt D K) c = M c_old is below round-off against the stiffness term (tissue.transport)
+MAX_DIFFUSION_NUMBER = 1e8
 
 
 def resolve_output(scenario: dict) -> Path:

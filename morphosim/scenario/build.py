@@ -21,6 +21,7 @@ from morphosim.coupling.simulation import GeneCoupling, Simulation
 from morphosim.errors import InputError
 
 from . import ScenarioError, problem_at
+from .solvers import solver_problem
 
 
 def load_network(genes: dict):
@@ -73,6 +74,9 @@ def model_problems(scenario: dict, root) -> list:
     for name, spec in ((scenario.get("tissue") or {}).get("fields") or {}).items():
         if spec.get("secreted_by"):
             check(f"tissue.fields.{name}.secreted_by", spec["secreted_by"], species, "a species")
+    refused = solver_problem(network, genes["solver"])
+    if refused:
+        problems.append(problem_at(scenario, root, "genes.solver", refused))
     return problems
 
 

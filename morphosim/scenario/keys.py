@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from morphosim.coupling.outputs import OUTPUTS
+
 from .schema import (Boolean, Choice, Dictionary, Either, ListOf, Mapping, Number, Text)
 
 POSITIVE = Number(minimum=0.0, exclusive_minimum=True)
@@ -119,6 +121,13 @@ INPUT = Either((
     Mapping({"source": Text(), "scale": Number(default=1.0), "offset": Number(default=0.0)}, required=("source",)),
 ), label="an input source name or {source, scale, offset}")
 
+def output_spec(target: str) -> Mapping | None:
+    """A known output's own spec (so a misspelt key inside it is named), None for an unknown one."""
+    if target not in OUTPUTS:
+        return None
+    return TRIGGER if OUTPUTS[target].kind == "trigger" else PARAMETER_OUTPUT
+
+
 GENES = Mapping(
     {
         "model": Text(),            # SBML file, relative to the scenario file
@@ -129,7 +138,7 @@ GENES = Mapping(
         "initial": Dictionary(INITIAL_VALUE, default={}),
         "parameters": Dictionary(Number(), default={}),   # SBML parameter values for every cell
         "inputs": Dictionary(INPUT, default={}),
-        "outputs": Dictionary(Either((PARAMETER_OUTPUT, TRIGGER)), default={}),
+        "outputs": Dictionary(Either((PARAMETER_OUTPUT, TRIGGER)), default={}, value_for=output_spec),
     },
 )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from morphosim.console import stop_if_interrupted
 from morphosim.errors import InputError
 from morphosim.io import claim_store, is_store
 
@@ -27,4 +28,5 @@ def run_scenario(scenario: dict, *, resume: bool = False, overwrite: bool = Fals
     else:
         claim_store(path, overwrite=overwrite, keep=(Path(scenario["_source"]["file"]),))
     sim = build_simulation(scenario)
+    stop_if_interrupted()   # before the store is begun
     return sim.run(store=path, progress=progress, resume=resume, overwrite=overwrite)

@@ -8,9 +8,11 @@ all problems at once.
 
 from __future__ import annotations
 
+import difflib
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,12 +22,14 @@ from morphosim.errors import InputError
 
 
 # ---------------------------------------------------------------------- reading YAML safely
-class ScenarioLoader(yaml.SafeLoader):
-    """YAML 1.1 as PyYAML reads it, plus YAML 1.2's floats without a dot (1e-2, 5E3)."""
+class ScenarioLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """YAML 1.1 as PyYAML reads it, plus the YAML 1.2 floats that 1.1 reads as strings (1e-2, 5E3,
+    1.0e300); parsed by libyaml when PyYAML has it (large scenarios)."""
 
 
 ScenarioLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)$"), list("-+0123456789"))
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"))
 
 # the only tags a scenario may hold (plain YAML data: no objects, no custom types)
 PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}
@@ -135,9 +139,15 @@ class Spec:
         raise NotImplementedError
 
 
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
 def _scalar(node: yaml.Node) -> Any:
-    """The Python value of a YAML scalar node (typed by YAML's own resolver)."""
-    return yaml.load(yaml.serialize(node), Loader=ScenarioLoader) if node is not None else None
+    """The Python value of a YAML scalar node, as the tag YAML's resolver gave it says (constructed
+    directly: each value costs the same whatever the document's size)."""
+    if node is None:
+        return None
+    return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
 
 
 @dataclass
@@ -278,8 +288,9 @@ class Mapping(Spec):
             key = _scalar(key_node)
             key_path = f"{path}.{key}" if path else str(key)
             if key not in self.keys:
-                context.report(key_path, key_node,
-                               f"unknown key; allowed here: {', '.join(self.keys)}")
+                close = difflib.get_close_matches(str(key), self.keys, n=1)
+                context.report(key_path, key_node, (f"unknown key (did you mean {close[0]}?); " if close else
+                                                    "unknown key; ") + f"allowed here: {', '.join(self.keys)}")
                 continue
             if key in result:
                 context.report(key_path, key_node, "key given twice")
@@ -301,6 +312,7 @@ class Dictionary(Spec):
     value: Spec
     default: Any = _MISSING
     description = "a mapping of names"
+    value_for: Callable[[str], Spec | None] | None = None   # a name's own spec, when the name decides it
 
     def check(self, node, path, context):
         if not isinstance(node, yaml.MappingNode):
@@ -309,7 +321,8 @@ class Dictionary(Spec):
         result = {}
         for key_node, value_node in node.value:
             key = str(_scalar(key_node))
-            result[key] = self.value.check(value_node, f"{path}.{key}", context)
+            spec = (self.value_for(key) if self.value_for else None) or self.value
+            result[key] = spec.check(value_node, f"{path}.{key}", context)
         return result
 
 
@@ -320,19 +333,29 @@ def _shown(node: yaml.Node) -> str:
 
 
 def line_of(root: yaml.Node, path: str) -> int | None:
-    """Line of the key at a dotted path in a composed YAML document (for later checks,
-    e.g. an SBML name that does not exist), or None when the path is not in the file."""
+    """Line of the key (or list item) at a key path such as `cells.geometry.cells[3][1]` in a composed
+    YAML document (for later checks, e.g. an SBML name that does not exist), or the line of the
+    deepest part of the path that is in the file; None when none is."""
     node = root
     line = None
-    for key in path.split("."):
+    for key, indices in re.findall(r"([^.\[\]]+)((?:\[\d+\])*)", path):
         if not isinstance(node, yaml.MappingNode):
             return line
         for key_node, value_node in node.value:
             if _scalar(key_node) == key:
-                mark = key_node.start_mark
-                line = mark.line + 1 if mark is not None and not mark.name.startswith("<") else None
+                line = _line(key_node)
                 node = value_node
                 break
         else:
             return line
+        for index in re.findall(r"\d+", indices):
+            if not isinstance(node, yaml.SequenceNode) or int(index) >= len(node.value):
+                return line
+            node = node.value[int(index)]
+            line = _line(node)
     return line
+
+
+def _line(node: yaml.Node) -> int | None:
+    mark = node.start_mark
+    return mark.line + 1 if mark is not None and not mark.name.startswith("<") else None

@@ -59,7 +59,13 @@ def facet_neighbours(mesh, num_cells: int) -> np.ndarray:
 
 
 class PointLocationError(ValueError):
-    """Raised when points lie farther from the mesh than the location tolerance."""
+    """Raised when points lie farther from the mesh than the location tolerance; `indices` are
+    those points among `num_points` (so a caller can name what they are, e.g. cells)."""
+
+    def __init__(self, message: str, indices=(), num_points: int = 0, tolerance: float = 0.0):
+        super().__init__(message)
+        self.indices = np.asarray(indices, np.int64)
+        self.num_points, self.tolerance = num_points, tolerance
 
 
 def _scalar_basix_element(space: fem.FunctionSpace):
@@ -206,7 +212,8 @@ class PointOperator:
     tolerance: points farther than this from the mesh raise PointLocationError; points within
         it are projected onto the nearest triangle (on a surface: along the triangle normal), or
         onto the nearest tetrahedron's boundary (points just outside a volume mesh).
-        Default: half the largest cell edge.
+        Default: half the largest cell edge; on a closed surface (one rank) half its smallest
+        extent, so that every point inside it is located (centroids of coarse cells lie inside).
     """
 
     def __init__(self, space: fem.FunctionSpace, points: np.ndarray, tolerance: float | None = None):
@@ -231,12 +238,19 @@ class PointOperator:
         first, second = np.triu_indices(corners, 1)
         edges = np.linalg.norm(triangles[:, second] - triangles[:, first], axis=2)
         largest_edge = self.comm.allreduce(edges.max() if num_cells else 0.0, op=MPI.MAX)
-        self.tolerance = 0.5 * largest_edge if tolerance is None else float(tolerance)
+        neighbours = facet_neighbours(mesh, num_cells)
+        default = 0.5 * largest_edge
+        closed = self.comm.allreduce(bool((neighbours >= 0).all()), op=MPI.LAND)
+        if self.gdim == 3 and mesh.topology.dim == 2 and closed:
+            # a closed surface (an egg): every point inside it is located, on its nearest surface point.
+            # The centroid of a coarse cell on a curved egg lies inside by up to its own size (a cell
+            # capping a pole: a large part of the radius), far beyond half an edge
+            default = max(default, 0.5 * float(np.ptp(x[:, :3], axis=0).min()))
+        self.tolerance = default if tolerance is None else float(tolerance)
         if not self.tolerance >= 0.0:
             raise ValueError(f"tolerance must be non-negative, got {tolerance!r}")
         self._cell_keys = np.asarray(mesh.topology.original_cell_index[:num_cells], dtype=np.int64)
-        self._cells = Simplices(triangles, simplex_altitudes(triangles), self._cell_keys,
-                                facet_neighbours(mesh, num_cells))
+        self._cells = Simplices(triangles, simplex_altitudes(triangles), self._cell_keys, neighbours)
         # small bucket margin: most points sit on (or within a sagitta of) the mesh
         self._margin = min(self.tolerance, 0.05 * largest_edge)
         self._grid = BucketGrid(*build_bucket_grid(triangles, self._margin, max(64, 8 * num_cells)))
@@ -281,8 +295,8 @@ class PointOperator:
             worst = int(np.argmax(np.where(np.isfinite(best), best, np.finfo(float).max)))
             raise PointLocationError(
                 f"{int(too_far.sum())} of {len(points)} points lie farther than tolerance={self.tolerance:g} "
-                f"from the mesh (e.g. point {worst} at {points[worst]}); move them inside or raise tolerance"
-            )
+                f"from the mesh (e.g. point {worst} at {points[worst]}); move them inside or raise tolerance",
+                np.flatnonzero(too_far), len(points), self.tolerance)
         self.points = points
         self.num_points = len(points)
         self.owned = np.flatnonzero(mine)

@@ -21,6 +21,11 @@ genes:
 output: {path: out.zarr}
 """
 
+def polygons(vertices: str, cells: str) -> str:
+    return GOOD.replace("{kind: hexagonal, rows: 4, cols: 4, periodic: true}",
+                        f"{{kind: polygons, vertices: {vertices}, cells: {cells}}}")
+
+
 BOMB = "".join(f"{chr(97 + i)}: &{chr(97 + i)} [{', '.join([f'*{chr(96 + i)}'] * 9 if i else ['lol'] * 9)}]\n"
                for i in range(9))
 
@@ -49,6 +54,51 @@ CASES = {   # name: (file contents, --set overrides, expected in the one line)
                                  "s.yaml:2: time.end: 1 is not a whole number of steps of time.dt = 0.3 (it would be 0.9)"),
     "zero division axis": (GOOD.replace("  mechanics:", "  division: {area: 2.0, axis: [0, 0, 0]}\n  mechanics:"), [],
                            "s.yaml:5: cells.division.axis: a zero vector has no direction"),
+    # geometry run would refuse (or, for overlapping cells, run as if it were fine)
+    "polygon index out of range": (polygons("[[0, 0], [1, 0], [0, 1]]", "[[0, 1, 5]]"), [],
+                                   "s.yaml:4: cells.geometry.cells[0][2]: vertex index 5 is outside [0, 3)"),
+    "clockwise cell": (polygons("[[0, 0], [1, 0], [0, 1]]", "[[0, 2, 1]]"), [],
+                       "s.yaml:4: cells.geometry.cells[0]: is clockwise"),
+    "bow-tie cell": (polygons("[[0, 0], [1, 0], [0, 1], [1, 1]]", "[[0, 1, 2, 3]]"), [],
+                     "s.yaml:4: cells.geometry.cells[0]: its edges 1 and 3 cross (a bow-tie)"),
+    "overlapping cells": (polygons("[[0, 0], [1, 0], [1, 1], [0, 1], [0.5, 0], [1.5, 0], [1.5, 1], [0.5, 1]]",
+                                   "[[0, 1, 2, 3], [4, 5, 6, 7]]"), [],
+                          "s.yaml:4: cells.geometry.cells[0]: overlaps cells[1]"),
+    "cell inside another": (polygons("[[0, 0], [3, 0], [3, 3], [0, 3], [1, 1], [2, 1], [2, 2], [1, 2]]",
+                                     "[[0, 1, 2, 3], [4, 5, 6, 7]]"), [],
+                            "s.yaml:4: cells.geometry.cells[0]: overlaps cells[1]"),
+    "pinched polygons": (polygons("[[0, 0], [1, 0], [1, 1], [2, 1], [2, 2], [1, 2]]", "[[0, 1, 2], [2, 3, 4, 5]]"),
+                         [], "s.yaml:4: cells.geometry.cells: vertex 2 touches the boundary twice"),
+    "shell of 3 cells": (GOOD.replace("{kind: hexagonal, rows: 4, cols: 4, periodic: true}",
+                                      "{kind: ellipsoid_shell, n_cells: 3, radii: [1, 1, 1]}"), [],
+                         "s.yaml:4: cells.geometry.n_cells: a closed shell needs n_cells >= 4, got 3"),
+    "periodic 1x1 sheet": (GOOD.replace("rows: 4, cols: 4", "rows: 1, cols: 1"), [],
+                           "s.yaml:4: cells.geometry.rows: a periodic hexagonal sheet needs an even rows >= 4 and "
+                           "cols >= 3, got 1 x 1"),
+    "periodic voronoi of 4": (GOOD.replace("{kind: hexagonal, rows: 4, cols: 4, periodic: true}",
+                                           "{kind: voronoi, n_cells: 4, box: [2, 2], periodic: true}"), [],
+                              "s.yaml:4: cells.geometry.n_cells: a periodic voronoi sheet needs n_cells >= 9"),
+    # genes
+    "misspelt output key": (GOOD.replace("initial: {X: 0.5}", "initial: {X: 0.5}\n  outputs:\n"
+                                         "    Lambda: {species: X, gian: 2.0}"), [],
+                            "s.yaml:14: genes.outputs.Lambda.gian: unknown key (did you mean gain?); "
+                            "allowed here: species, base, gain"),
+    "misspelt trigger key": (GOOD.replace("initial: {X: 0.5}", "initial: {X: 0.5}\n  outputs:\n"
+                                          "    divide: {species: X, abov: 2.0}"), [],
+                             "s.yaml:14: genes.outputs.divide.abov: unknown key (did you mean above?); "
+                             "allowed here: species, above, below"),
+    "delay under batched": (GOOD.replace("k = 1;", "J1: -> X; delay(X, 0.5)\n      k = 1;"), [],
+                            "s.yaml:6: genes.solver: <Antimony text>: delay() in the kineticLaw of reaction 'J1': "
+                            "neither solver runs delay differential equations"),
+    "delay under tellurium": (GOOD.replace("k = 1;", "J1: -> X; delay(X, 0.5)\n      k = 1;")
+                              .replace("initial:", "solver: tellurium\n  initial:"), [],
+                              "s.yaml:13: genes.solver: <Antimony text>: delay() in the kineticLaw of reaction 'J1'"),
+    "algebraic rule under batched": (GOOD.replace("k = 1;", "species Q\n      0 = Q + X - 2\n      k = 1;"), [],
+                                     "s.yaml:6: genes.solver: <Antimony text>: an algebraic rule (Q + X - 2 = 0) "
+                                     "is not supported by the batched solver; use `solver: tellurium`"),
+    "diffusion beyond round-off": (GOOD + "tissue:\n  flow: {mu: 1.0, mesh_size: 0.5}\n  fields:\n"
+                                   "    m: {D: 1.0e300, k: 0.1}\n", [],
+                                   "s.yaml:17: tissue.fields.m.D: D dt / mesh_size^2 = 4e+298 is above 1e+08"),
     "--set not YAML": (GOOD, ["time.dt=[0.1,"], "--set: time.dt: not a YAML value: malformed YAML"),
     "--set python tag": (GOOD, ["name=!!python/name:os.system"], "--set: name: not a YAML value: the tag"),
     "--set NaN": (GOOD, ["cells.mechanics.Lambda=-.inf"], "--set: cells.mechanics.Lambda: expected a number"),
@@ -71,8 +121,13 @@ def test_hostile_input_is_one_line_exit_2_and_writes_nothing(case, tmp_path, cap
 
 def test_yaml_1_2_floats_are_numbers(tmp_path, capsys):
     scenario = tmp_path / "s.yaml"
-    scenario.write_text(GOOD.replace("dt: 0.01", "dt: 1e-2").replace("end: 0.02", "end: 2E-2"))
+    scenario.write_text(GOOD.replace("dt: 0.01", "dt: 1e-2").replace("end: 0.02", "end: 2.0E-2")
+                        .replace("K: 1.0", "K: .1e1"))
     assert main(["validate", str(scenario)]) == 0
+    from morphosim.scenario import load_scenario
+
+    scenario = load_scenario(scenario)
+    assert (scenario["time"]["dt"], scenario["time"]["end"], scenario["cells"]["mechanics"]["K"]) == (0.01, 0.02, 1.0)
 
 
 def test_render_refuses_an_impossible_picture_size(tmp_path, capsys):

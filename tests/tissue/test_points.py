@@ -137,3 +137,31 @@ def test_incremental_location_equals_a_fresh_location(surface):
         fresh = PointOperator(space, points)
         assert same_matrix(operator.matrix, fresh.matrix), move
         assert np.array_equal(operator.cells, fresh.cells), move
+
+
+def test_points_deep_inside_a_closed_surface_are_located_on_their_nearest_surface_point():
+    """Centroids of coarse cells on an egg lie far inside it (a cell capping a pole: at 60 % of the
+    radius, as the apical-constriction shell of 100 cells has); they used to fail location."""
+    radii = np.array([90.0, 90.0, 247.5])
+    mesh = ellipsoid_surface_mesh(tuple(radii), 15.75)
+    space = fem.functionspace(mesh, ("Lagrange", 2, (3,)))
+    rng = np.random.default_rng(11)
+    directions = rng.normal(size=(400, 3))
+    on_surface = radii * directions / np.linalg.norm(directions, axis=1, keepdims=True)
+    points = 0.6 * on_surface
+    operator = PointOperator(space, points)
+    nodes = mesh.geometry.x
+    half_edge = 0.5 * 15.75
+    depth = np.array([np.linalg.norm(nodes - point, axis=1).min() for point in points])
+    assert (depth > 2 * half_edge).sum() > 100   # far beyond the former tolerance (half an edge)
+    projected = operator.projected_points
+    assert np.abs(((projected / radii) ** 2).sum(axis=1) - 1).max() < 2e-3   # on the surface
+    # each on its nearest surface point: no mesh node is nearer (up to the node spacing)
+    assert (np.linalg.norm(projected - points, axis=1) <= 1.01 * depth).all()
+    assert (np.linalg.norm(projected - points, axis=1) > depth - half_edge).all()
+    # points outside the egg are still refused, and the error says which
+    outside = points.copy()
+    outside[[3, 7]] = 2.0 * on_surface[[3, 7]]
+    with pytest.raises(PointLocationError, match="2 of 400 points") as refused:
+        operator.update(outside)
+    assert refused.value.indices.tolist() == [3, 7]

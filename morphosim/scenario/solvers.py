@@ -1,0 +1,36 @@
+"""Whether the chosen gene solver can run the model: checked by `validate`, before anything is built.
+
+The batched solver's refusals come from translating the model (cheap: no machine code is made);
+delay() is refused by both solvers (libRoadRunner has no delay differential equations either).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from morphosim.genes.errors import UnsupportedSBMLError
+from morphosim.genes.sbml import delayed_math
+
+
+def solver_problem(network, solver: str) -> str | None:
+    """What stops `solver` running the model (naming the model file, and the line in an SBML file), or None."""
+    delayed = delayed_math(network.document.getModel())
+    if delayed is not None:
+        element, name = delayed
+        return (f"{_where(network, element)}: delay() in {name}: neither solver runs delay differential "
+                "equations (the batched solver refuses them, libRoadRunner too); replace the delay, e.g. by a "
+                "chain of intermediate species")
+    if solver == "batched":
+        try:
+            network.compile()
+        except UnsupportedSBMLError as error:
+            return f"{network.name}: {error}"
+    return None
+
+
+def _where(network, element) -> str:
+    """The model file, with the element's line when the file is the SBML itself (not Antimony)."""
+    path = Path(network.name)
+    if path.is_file() and path.read_text() == network.sbml and element.getLine():
+        return f"{path}:{element.getLine()}"
+    return network.name
