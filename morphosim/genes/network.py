@@ -2,7 +2,7 @@
 
 from morphosim.genes.errors import UnsupportedSBMLError
 from morphosim.genes.populations import BatchedPopulation, TelluriumPopulation
-from morphosim.genes.sbml import describe, read_document, read_sbml_text, rule_kinds
+from morphosim.genes.sbml import delay_refusal, describe, read_document, read_sbml_text, rule_kinds
 
 
 class GeneNetwork:
@@ -58,6 +58,9 @@ class GeneNetwork:
         """Why `population(..., solver=solver, method=method)` refuses this model (the refusal's one-line
         message), or None when it runs it. Builds an empty population, so the answer is exactly what a
         run would get (the batched kernels' numba typing is checked only when they first run)."""
+        delayed = delay_refusal(self.document.getModel())
+        if delayed is not None:
+            return delayed
         try:
             self.population(0, solver=solver, **({"method": method} if solver == "batched" else {}))
         except UnsupportedSBMLError as refusal:

@@ -170,6 +170,15 @@ def delayed_math(model):
     return None
 
 
+def delay_refusal(model) -> str | None:
+    """Why neither solver runs the model, when its math calls delay() (one line), or None."""
+    delayed = delayed_math(model)
+    if delayed is None:
+        return None
+    return (f"delay() in {delayed[1]}: neither solver runs delay differential equations (the batched solver "
+            "refuses them, libRoadRunner too); replace the delay, e.g. by a chain of intermediate species")
+
+
 def _calls_delay(node):
     return node.getType() == libsbml.AST_FUNCTION_DELAY or any(
         _calls_delay(node.getChild(i)) for i in range(node.getNumChildren()))

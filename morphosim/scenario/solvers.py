@@ -9,17 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from morphosim.genes.errors import UnsupportedSBMLError
-from morphosim.genes.sbml import delayed_math
+from morphosim.genes.sbml import delay_refusal, delayed_math
 
 
 def solver_problem(network, solver: str) -> str | None:
     """What stops `solver` running the model (naming the model file, and the line in an SBML file), or None."""
-    delayed = delayed_math(network.document.getModel())
-    if delayed is not None:
-        element, name = delayed
-        return (f"{_where(network, element)}: delay() in {name}: neither solver runs delay differential "
-                "equations (the batched solver refuses them, libRoadRunner too); replace the delay, e.g. by a "
-                "chain of intermediate species")
+    model = network.document.getModel()
+    refusal = delay_refusal(model)
+    if refusal is not None:
+        return f"{_where(network, delayed_math(model)[0])}: {refusal}"
     if solver == "batched":
         try:
             network.compile()

@@ -46,11 +46,11 @@ CASES = {   # name: (model file name, its bytes, solver, --set overrides, expect
                         "s.yaml:7: genes.model: {folder}/m.ant: not an SBML or Antimony text file (byte 0x89 at offset 0"),
     "junk XML": ("m.xml", b"<sbml><<<>>>\x01", "batched", [], "s.yaml:7: genes.model: {folder}/m.xml: line 2: Badly formed XML"),
     "delay under batched": ("m.ant", DELAY.encode(), "batched", [],
-                            "s.yaml:8: genes.solver: {folder}/m.ant: delay() in the kinetic law of reaction 'J0' "
-                            "is not supported by the batched solver"),
+                            "s.yaml:8: genes.solver: {folder}/m.ant: delay() in the kineticLaw of reaction 'J0': "
+                            "neither solver runs delay differential equations"),
     "delay under tellurium": ("m.ant", DELAY.encode(), "tellurium", [],
-                              "s.yaml:8: genes.solver: {folder}/m.ant: delay() is not supported by the tellurium "
-                              "solver either"),
+                              "s.yaml:8: genes.solver: {folder}/m.ant: delay() in the kineticLaw of reaction 'J0': "
+                              "neither solver runs delay differential equations"),
     "local parameter as input": ("m.xml", LOCAL_ONLY.encode(), "batched", ["genes.inputs.k=position.x"],
                                  "genes.inputs.k: 'k' is not a parameter of the model; it has no global parameter, "
                                  "only parameters local to reactions decay, which cells cannot set; declare 'k' at "
