@@ -6,12 +6,14 @@
 setup:
 	@bash scripts/bootstrap.sh
 
-# The flagship: convergent extension on an embryo-shaped shell (3000 cells, ~2 min on 2 cores);
-# leaves out/convergent_extension.zarr, a movie and a plot.
+# The flagship: Drosophila gastrulation in 3D at its CI size (300 cells, ~5-10 min on 2 cores): the
+# ventral furrow folds. Leaves out/gastrulation_small.zarr, a cross-section movie, a ventral still
+# coloured by Twist and a plot. The 6000-cell embryo: scenarios/gastrulation.yaml.
 demo: setup
-	.venv/bin/morphosim run scenarios/convergent_extension.yaml --overwrite
-	.venv/bin/morphosim render out/convergent_extension.zarr --out out/convergent_extension.mp4 --color area --camera xz --overwrite
-	.venv/bin/morphosim plot out/convergent_extension.zarr --out out/convergent_extension_plot.png --overwrite
+	.venv/bin/morphosim run scenarios/gastrulation_small.yaml --overwrite
+	.venv/bin/morphosim render out/gastrulation_small.zarr --out out/gastrulation_section.mp4 --section 0 --color Twist --camera yz --overwrite
+	.venv/bin/morphosim render out/gastrulation_small.zarr --out out/gastrulation_ventral.png --color Twist --camera xy --overwrite
+	.venv/bin/morphosim plot out/gastrulation_small.zarr --out out/gastrulation_plot.png --overwrite
 
 test: setup
 	.venv/bin/python -m pytest -q

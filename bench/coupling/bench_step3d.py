@@ -1,0 +1,92 @@
+"""One coupled 3D step of the flagship (scenarios/gastrulation.yaml): ~6000 cells as a monolayer in
+the egg's yolk flow of ~10^5 unknowns, split by scale. Target: <= 250 ms per coupled step on 2 cores.
+
+A coupled step here is what the motion repeats: forces on both layers, the flow loaded by them
+(b = B^T F, one solve with the factorized operator), B v at the vertices, the move. A coupling step
+of the scenario (dt) also advances the genes once and re-estimates the stability bound every
+RATE_EVERY steps; it holds as many coupled steps as that bound asks for, printed beside it.
+Reference: the same flow with a plain (untuned) DOLFINx LinearProblem solve per step, timed once.
+Run: .venv/bin/python bench/coupling/bench_step3d.py [--quick]   (--quick: the 300-cell small variant)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from morphosim import Simulation
+from morphosim.threads import configure
+
+configure()   # the thread defaults the morphosim command uses
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def coupled_step_phases(simulation: Simulation, repeats: int) -> dict:
+    """Median ms of each phase of one coupled step (forces, flow, move) over `repeats` steps."""
+    body, flow = simulation.body, simulation.flow
+    h = simulation.dt / 100.0       # a short step: the state barely changes between repeats
+    rows = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        forces = body.forces()
+        after_forces = time.perf_counter()
+        velocity = flow.vertex_velocity(body.positions, forces)
+        after_flow = time.perf_counter()
+        body.move(h, velocity)
+        end = time.perf_counter()
+        rows.append((after_forces - start, after_flow - after_forces, end - after_flow, end - start))
+    return dict(zip(("forces", "flow", "move", "total"), 1e3 * np.median(rows, axis=0)))
+
+
+def plain_dolfinx_solve_ms(simulation: Simulation) -> float:
+    """One solve of the same Stokes system with dolfinx.fem.petsc.LinearProblem (assembly, MUMPS LU with
+    null-pivot detection for the rigid motions, solve: the recipe of its docstring)."""
+    import ufl
+    from dolfinx.fem.petsc import LinearProblem
+
+    stokes = simulation.flow.flow
+    x = ufl.SpatialCoordinate(stokes.mesh)
+    load = ufl.inner(ufl.as_vector([x[1], -x[0], 0.0]), stokes._test_velocity) * ufl.dx
+    problem = LinearProblem(stokes.bilinear_form, load, bcs=stokes.bcs, petsc_options_prefix="plain_step3d_",
+                            petsc_options={"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps",
+                                           "mat_mumps_icntl_24": 1, "mat_mumps_icntl_14": 200})
+    start = time.perf_counter()
+    problem.solve()
+    return 1e3 * (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the 300-cell small variant")
+    args = parser.parse_args()
+    scenario = SCENARIOS / ("gastrulation_small.yaml" if args.quick else "gastrulation.yaml")
+    started = time.perf_counter()
+    simulation = Simulation.from_scenario(scenario, overrides=["cells.monolayer.relax_steps=0"])
+    build_s = time.perf_counter() - started
+    simulation.step()            # compile every kernel, factorize, first stability estimate
+    phases = coupled_step_phases(simulation, repeats=5)
+    simulation.timings.clear()
+    started = time.perf_counter()
+    simulation.step()
+    coupling_step_s = time.perf_counter() - started
+    n_substeps = int(np.ceil(simulation.dt * simulation.coupled_rate / (2.0 * 0.5) * (1 - 1e-12)))
+    monolayer = simulation.body.monolayer
+    print(f"{scenario.name}: {monolayer.n_cells} cells, {2 * monolayer.n_vertices} vertices (both layers), "
+          f"{simulation.flow.flow.num_unknowns} flow unknowns; build {build_s:.1f} s")
+    print(f"coupled step, ms (median of 5): forces {phases['forces']:.1f}  flow {phases['flow']:.1f}  "
+          f"move {phases['move']:.1f}  total {phases['total']:.1f}   (target <= 250)")
+    print(f"reference: one plain DOLFINx LinearProblem solve of the same flow: {plain_dolfinx_solve_ms(simulation):.0f} ms")
+    print(f"coupling step dt = {simulation.dt:g} min: {coupling_step_s * 1e3:.0f} ms with {n_substeps} coupled steps "
+          f"(stability rate {simulation.coupled_rate:.3g}/min); by phase, ms: "
+          + ", ".join(f"{name} {1e3 * value:.0f}" for name, value in sorted(simulation.timings.items())))
+    steps = round(float(simulation.scenario["time"]["end"]) / simulation.dt)
+    print(f"the whole run ({steps} coupling steps to t = {simulation.scenario['time']['end']:g} min) at this rate: "
+          f"~{steps * coupling_step_s / 60:.0f} min (the stability bound changes as the cells deform)")
+
+
+if __name__ == "__main__":
+    main()
