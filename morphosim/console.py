@@ -73,7 +73,8 @@ class Progress:
         steps_left = self.total - step
         frames_left = 0
         if self.stride:
-            frames_left = self.total // self.stride - step // self.stride + (self.total % self.stride > 0)
+            last_frame = self.total % self.stride > 0 and step < self.total   # the end is always recorded
+            frames_left = self.total // self.stride - step // self.stride + last_frame
         frame_cost = sum(self.frame_costs) / len(self.frame_costs) if self.frame_costs else 0.0
         return rate, steps_left * max(seconds_per_step, 0.0) + frames_left * frame_cost
 

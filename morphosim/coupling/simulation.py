@@ -409,7 +409,8 @@ class Simulation:
             from morphosim.io.parallel import gather_owned
 
             # whole on every rank, in global dof order: their numbering depends on the rank count
-            state.update({f"fields/{name}": gather_owned(function) for name, function in self.transport.concentration.items()})
+            state.update({f"fields/{name}": gather_owned(function)
+                          for name, function in self.transport.concentration.items()})
             state["fields_ranks"] = np.array([self.transport.mesh.comm.size])
         return {name: np.array(values) for name, values in state.items()}
 

@@ -42,7 +42,8 @@ pytestmark = pytest.mark.mpi
 
 def environment() -> dict:
     # the checkout under test, not whichever morphosim is installed
-    return dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    path = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    return dict(os.environ, OMP_NUM_THREADS="1", MORPHOSIM_THREADS="1", PYTHONPATH=path)
 
 
 def morphosim(ranks: int, *args, timeout=300) -> subprocess.CompletedProcess:
@@ -114,8 +115,9 @@ def test_a_two_rank_checkpoint_resumes_on_two_ranks_and_is_refused_on_one(runs):
 
 def test_a_failure_on_one_rank_ends_every_rank_with_its_message():
     started = time.perf_counter()
-    done = subprocess.run([str(MPIEXEC), "-n", "2", sys.executable, str(Path(__file__).with_name("mpi_failure_case.py"))],
-                          capture_output=True, text=True, timeout=60, env=environment())
+    case = Path(__file__).with_name("mpi_failure_case.py")
+    done = subprocess.run([str(MPIEXEC), "-n", "2", sys.executable, str(case)], capture_output=True, text=True,
+                          timeout=60, env=environment())
     assert done.returncode != 0
     assert "morphosim: run failed on rank 1 of 2: rank 1 lost its disk" in done.stderr
     assert time.perf_counter() - started < 60
@@ -124,7 +126,7 @@ def test_a_failure_on_one_rank_ends_every_rank_with_its_message():
 def test_a_store_write_failing_on_rank_0_mid_run_ends_both_ranks(tmp_path):
     (tmp_path / "s.yaml").write_text(SCENARIO.replace("end: 2.0", "end: 50.0"))
     store = tmp_path / "out.zarr"
-    command = [str(MPIEXEC), "-n", "2", sys.executable, "-m", "morphosim.cli", "run", str(tmp_path / "s.yaml"), "--quiet"]
+    command = [str(MPIEXEC), "-n", "2", sys.executable, "-m", "morphosim.cli", "run", tmp_path / "s.yaml", "--quiet"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment())
     try:
         deadline = time.monotonic() + 240
