@@ -5,11 +5,18 @@ Layout (documented in the README):
     run.zarr/
       zarr.json               attributes: morphosim = {scenario, seed, units, versions, commit, checkpoint, ...}
       times                   (T,)  simulated time of each recorded frame
-      frame/<name>/data       per-frame values of varying length, concatenated along axis 0
-      frame/<name>/offsets    (T+1,) frame k is data[offsets[k]:offsets[k+1]]
+      frames/float/<k>        frame k's arrays of varying length (vertices, per-cell values):
+      frames/int/<k>          every floating-point one flattened into one float64 array, every
+                              integer one into one int64 array, in the order of the layout's
+                              frame names; frames/int/<k> starts with [n, rows of each of the
+                              first n names (-1: absent from this frame)]
       series/<name>           (T, ...) per-frame values of fixed shape (e.g. mesh fields)
       static/<name>           arrays written once (the tissue mesh)
       checkpoint/<slot>       the full state after a recorded frame, as one .npz archive (two slots)
+
+Two arrays per frame, whatever the number of names, keep a frame to a few writes (one chunk each,
+never a partly filled chunk read back and rewritten). Format 2 stores (frame/<name>/data and
+offsets, one pair per name) are still read.
 
 The commit marker (attribute `commit`: the number of frames and a checksum of each) is written
 last for every frame, in one atomic write of zarr.json. A reader trusts only what it says, so a
@@ -28,11 +35,21 @@ from typing import Any
 
 import numpy as np
 import zarr
+from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
 from morphosim.errors import InputError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+BLOCK_DTYPES = {"float": np.dtype(np.float64), "int": np.dtype(np.int64)}   # frames/<kind>/<k>
+
+
+def _block_kind(values: np.ndarray) -> str:
+    if values.dtype.kind == "f":
+        return "float"
+    if values.dtype.kind in "iub":
+        return "int"
+    raise ValueError(f"a frame array of dtype {values.dtype} cannot be recorded (floats, integers, booleans)")
 
 
 def checksum(arrays: dict[str, np.ndarray]) -> str:
@@ -49,6 +66,12 @@ class StoreDamaged(InputError):
     """A store whose arrays do not match their checksums, or cannot be read."""
 
 
+def _raw(values: np.ndarray, dtype: np.dtype):
+    """A chunk's bytes as zarr stores an uncompressed chunk (the bytes codec, little-endian)."""
+    return default_buffer_prototype().buffer.from_bytes(
+        np.ascontiguousarray(values, dtype=np.dtype(dtype).newbyteorder("<")).tobytes())
+
+
 async def _append(array: zarr.Array, values: np.ndarray, length: int) -> None:
     """Write `values` at rows [length, length + len(values)) of an array that may hold stale
     rows past `length` from an interrupted frame (they are overwritten)."""
@@ -56,15 +79,47 @@ async def _append(array: zarr.Array, values: np.ndarray, length: int) -> None:
     target = array._async_array
     if target.shape[0] < end:   # grow by doubling: a resize rewrites metadata; readers stop at the committed length
         await target.resize((max(end, 2 * target.shape[0]),) + target.shape[1:])
-    if len(values):
+    if not len(values):
+        return
+    rows = target.chunks[0]
+    if (length % rows == 0 and len(values) == rows and target.chunks[1:] == target.shape[1:]
+            and not array.compressors and not array.filters):
+        # exactly one whole uncompressed chunk (a series' frame): its bytes, nothing read back
+        key = target.metadata.encode_chunk_key((length // rows,) + (0,) * (len(target.shape) - 1))
+        await (target.store_path / key).set(_raw(values, target.dtype))
+    else:
         await target.setitem(slice(length, end), values)
 
 
-def _append_all(writes: list[tuple[zarr.Array, np.ndarray, int]]) -> None:
-    """Every (array, values, start) append at once: the arrays are distinct, and zarr then overlaps
-    their metadata and chunk writes instead of doing them one after the other."""
+async def _put_block(root: zarr.Group, key: str, values: np.ndarray, template: dict | None) -> None:
+    """The 1-D array `key` holding `values` in one chunk, replacing any a stopped run left there.
+    With `template` (the zarr.json of an earlier block of the same dtype) its metadata and chunk
+    are written as they are, which costs a fraction of zarr's array creation; without, zarr
+    creates it."""
+    if template is None:
+        array = await root._async_group.create_array(key, shape=values.shape, dtype=values.dtype,
+                                                     chunks=(max(1, len(values)),), compressors=None, overwrite=True)
+        if len(values):
+            await array.setitem(slice(None), values)
+        return
+    metadata = dict(template, shape=[len(values)],
+                    chunk_grid={"name": "regular", "configuration": {"chunk_shape": [max(1, len(values))]}})
+    folder = root.store_path / key
+    prototype = default_buffer_prototype()
+    puts = [(folder / "zarr.json").set(prototype.buffer.from_bytes(json.dumps(metadata).encode()))]
+    if len(values):
+        puts.append((folder / "c/0").set(_raw(values, values.dtype)))
+    await asyncio.gather(*puts)
+
+
+def _write_all(appends: list[tuple[zarr.Array, np.ndarray, int]],
+               blocks: list[tuple[zarr.Group, str, np.ndarray, dict | None]] = ()) -> None:
+    """Every (array, values, start) append and every (root, key, values, template) block at once:
+    the arrays are distinct, and zarr then overlaps their writes instead of doing them one after
+    the other."""
     async def gather():
-        await asyncio.gather(*(_append(array, values, start) for array, values, start in writes))
+        await asyncio.gather(*(_append(array, values, start) for array, values, start in appends),
+                             *(_put_block(*block) for block in blocks))
 
     sync(gather())
 
@@ -78,6 +133,10 @@ class StoreWriter:
         self.path = Path(path)
         if resume:
             self.root = zarr.open_group(self.path, mode="r+")
+            found = self.root.attrs["morphosim"].get("format_version")
+            if found != FORMAT_VERSION:
+                raise InputError(f"{self.path}: a store of format {found} (an older morphosim) cannot be "
+                                 f"continued (this one writes format {FORMAT_VERSION}); start again with --overwrite")
         else:
             # "w-" fails on an existing path instead of clearing it: the caller claims the path
             # first (morphosim.io.outputs), so nothing a user owns is ever removed here.
@@ -85,8 +144,7 @@ class StoreWriter:
             self.root.attrs["morphosim"] = {"format_version": FORMAT_VERSION, **(attributes or {})}
             self.root.create_array("times", shape=(0,), chunks=(1024,), dtype="f8")
         self._open: dict[str, zarr.Array] = {}   # arrays opened or created so far (opening reads metadata)
-        self._lengths: dict[str, int] = {}       # ragged name -> data rows after frame _lengths_frame[name] - 1
-        self._lengths_frame: dict[str, int] = {}
+        self._templates: dict[str, dict] = {}    # block kind or "checkpoint" -> zarr.json of the first one written
         self.layout = self.root.attrs["morphosim"].get("layout", {"frame": [], "series": [], "static": []})
         commit = self.root.attrs["morphosim"].get("commit", {"frames": 0, "checksums": []})
         self.n_frames, self.checksums = commit["frames"], list(commit["checksums"])
@@ -107,40 +165,45 @@ class StoreWriter:
         cells); `series` arrays keep one shape (fields on the fixed mesh)."""
         k = self.n_frames
         written = {"time": np.array([time], float)}
-        writes = []
-        for name, values in ragged.items():
-            values = np.asarray(values)
-            data, offsets = self._ragged_arrays(name, values)
-            start = self._ragged_length(name, offsets, k)
-            writes += [(data, values, start), (offsets, np.array([start + len(values)], np.int64), k + 1)]
-            self._lengths[name] = start + len(values)
+        arrays = {name: np.asarray(values) for name, values in ragged.items()}
+        for name, values in arrays.items():
+            self._register_frame_array(name, values)
             written[f"frame/{name}"] = values
+        names = self.layout["frame"]
+        rows = [len(arrays[name]) if name in arrays else -1 for name in names]
+        parts = {"float": [], "int": [np.array([len(names), *rows], np.int64)]}
+        for name in names:
+            if name in arrays:
+                parts[_block_kind(arrays[name])].append(arrays[name].reshape(-1))
+        blocks = [(self.root, f"frames/{kind}/{k}", np.concatenate(parts[kind]).astype(BLOCK_DTYPES[kind], copy=False)
+                   if parts[kind] else np.zeros(0, BLOCK_DTYPES[kind]), self._templates.get(kind))
+                  for kind in BLOCK_DTYPES]
+        writes = []
         for name, values in (series or {}).items():
             values = np.asarray(values)
             writes.append((self._array(f"series/{name}", values.shape, values.dtype, chunks=(1,) + values.shape),
                            values[None], k))
             written[f"series/{name}"] = values
         writes.append((self._array("times", (), np.dtype(float), (1024,)), np.array([time]), k))
-        _append_all(writes)
+        _write_all(writes, blocks)
+        for kind in BLOCK_DTYPES.keys() - self._templates.keys():   # zarr wrote this first block: its metadata
+            self._templates[kind] = json.loads((self.path / f"frames/{kind}/{k}/zarr.json").read_text())
         self.checksums = self.checksums[:k] + [checksum(written)]
         self.n_frames = k + 1
         self.set_attribute("commit", {"frames": self.n_frames, "checksums": self.checksums})
 
-    def _ragged_length(self, name: str, offsets: zarr.Array, k: int) -> int:
-        """Rows of a ragged array's data in the first k frames: kept from the last append, else read."""
-        if self._lengths_frame.get(name) != k:
-            self._lengths[name] = int(offsets[k]) if k < offsets.shape[0] else 0
-        self._lengths_frame[name] = k + 1
-        return self._lengths[name]
-
-    def _ragged_arrays(self, name: str, values: np.ndarray) -> tuple[zarr.Array, zarr.Array]:
-        chunk_rows = max(1, (1 << 18) // max(1, values[:1].nbytes))
-        data = self._array(f"frame/{name}/data", values.shape[1:], values.dtype,
-                           chunks=(chunk_rows,) + values.shape[1:])
-        offsets = self._array(f"frame/{name}/offsets", (), np.dtype(np.int64), chunks=(1024,))
-        if offsets.shape[0] == 0:
-            _append_all([(offsets, np.zeros(1, dtype=np.int64), 0)])
-        return data, offsets
+    def _register_frame_array(self, name: str, values: np.ndarray) -> None:
+        """The dtype and row shape of a frame array, recorded with its first frame: a reader
+        rebuilds the arrays from the two blocks with them."""
+        _block_kind(values)
+        specs = self.root.attrs["morphosim"].get("frame_arrays", {})
+        spec = {"dtype": values.dtype.str, "row_shape": list(values.shape[1:])}
+        if name not in specs:
+            self.set_attribute("frame_arrays", {**specs, name: spec})
+            self._register("frame", name)
+        elif specs[name] != spec:
+            raise ValueError(f"frame array {name!r} was recorded as {specs[name]}, now {spec}: "
+                             "a frame array keeps its dtype and row shape")
 
     def _array(self, key: str, row_shape: tuple, dtype: np.dtype, chunks: tuple) -> zarr.Array:
         if key in self._open:
@@ -149,8 +212,6 @@ class StoreWriter:
             array = self.root[key]
         else:
             kind, name = key.split("/", 1)
-            if kind == "frame":
-                name = name.rsplit("/", 1)[0]
             self._register(kind, name)
             # uncompressed: simulation floats barely compress, and encoding would cost every frame
             array = self.root.create_array(key, shape=(0,) + tuple(row_shape), chunks=chunks, dtype=dtype,
@@ -178,9 +239,9 @@ class StoreWriter:
         archive = io.BytesIO()
         np.savez(archive, **{name.replace("/", "|"): values for name, values in state.items()})
         blob = np.frombuffer(archive.getbuffer(), np.uint8)
-        array = self.root.create_array(f"checkpoint/{slot}", shape=blob.shape, dtype=np.uint8,
-                                       chunks=(max(1, blob.size),), compressors=None, overwrite=True)
-        array[...] = blob
+        _write_all([], [(self.root, f"checkpoint/{slot}", blob, self._templates.get("checkpoint"))])
+        if "checkpoint" not in self._templates:
+            self._templates["checkpoint"] = json.loads((self.path / f"checkpoint/{slot}/zarr.json").read_text())
         self.set_attribute("checkpoint", {"slot": slot, "frame": self.n_frames - 1, "step": step,
                                           "checksum": checksum(state)})
 
@@ -250,10 +311,8 @@ class StoreReader:
         {"time", "frame/<name>", "series/<name>"}. A damaged frame raises StoreDamaged naming it."""
         try:
             arrays = {"time": self.times[k:k + 1].astype(float)}
-            for name in self.names("frame"):
-                group = self.root[f"frame/{name}"]
-                start, end = group["offsets"][k:k + 2]
-                arrays[f"frame/{name}"] = group["data"][int(start):int(end)]
+            read = self._ragged_v3 if self.attributes.get("format_version", 1) >= 3 else self._ragged_v2
+            arrays.update({f"frame/{name}": values for name, values in read(k).items()})
             for name in self.names("series"):
                 arrays[f"series/{name}"] = self.root[f"series/{name}"][k]
         except Exception as error:   # zarr raises many kinds on missing or garbled chunks
@@ -262,6 +321,36 @@ class StoreReader:
         if self.checksums is not None and checksum(arrays) != self.checksums[k]:
             raise StoreDamaged(f"{self.path}: frame {k} is damaged (its arrays do not match their checksum); "
                                f"`morphosim check {self.path}` lists every damaged frame")
+        return arrays
+
+    def _ragged_v3(self, k: int) -> dict[str, np.ndarray]:
+        """Frame k's arrays out of its two blocks (frames/float/<k>, frames/int/<k>)."""
+        blocks = {kind: self.root[f"frames/{kind}/{k}"][...] for kind in BLOCK_DTYPES}
+        n_names = int(blocks["int"][0])
+        rows = blocks["int"][1:1 + n_names]
+        cursor = {"float": 0, "int": 1 + n_names}
+        specs = self.attributes["frame_arrays"]
+        arrays = {}
+        for name, count in zip(self.names("frame")[:n_names], rows):
+            if count < 0:
+                continue
+            dtype, row_shape = np.dtype(specs[name]["dtype"]), tuple(specs[name]["row_shape"])
+            kind = _block_kind(np.zeros(0, dtype))
+            size = int(count) * int(np.prod(row_shape, dtype=np.int64))
+            block = blocks[kind][cursor[kind]:cursor[kind] + size]
+            if len(block) != size:
+                raise ValueError(f"frames/{kind}/{k} is shorter than its layout")
+            arrays[name] = block.astype(dtype, copy=False).reshape((int(count),) + row_shape)
+            cursor[kind] += size
+        return arrays
+
+    def _ragged_v2(self, k: int) -> dict[str, np.ndarray]:
+        """Frame k's arrays in a format 1 or 2 store (frame/<name>/data and offsets)."""
+        arrays = {}
+        for name in self.names("frame"):
+            group = self.root[f"frame/{name}"]
+            start, end = group["offsets"][k:k + 2]
+            arrays[name] = group["data"][int(start):int(end)]
         return arrays
 
     def static(self, name: str) -> np.ndarray:

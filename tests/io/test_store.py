@@ -49,10 +49,10 @@ def test_interrupted_frame_is_invisible_and_overwritten_on_resume(tmp_path):
     path = tmp_path / "run.zarr"
     writer = StoreWriter(path, {"seed": 0})
     writer.append_frame(0.0, square_frame(2, 0))
-    # A crash after the frame arrays but before `times`: simulate by writing the arrays only.
+    # A crash after frame 1's arrays but before its commit: simulate by writing the arrays only.
     group = zarr.open_group(path, mode="r+")
-    group["frame/vertices/data"].resize((100, 3))
-    group["frame/vertices/data"][8:] = 99.0
+    for kind, dtype in (("float", float), ("int", np.int64)):
+        group.create_array(f"frames/{kind}/1", data=np.full(300, 99, dtype))
     assert len(morphosim.open_run(path)) == 1
 
     resumed = StoreWriter(path, resume=True)
