@@ -66,3 +66,26 @@ def test_interrupted_frame_is_invisible_and_overwritten_on_resume(tmp_path):
 def test_not_a_store_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="not a morphosim run store"):
         morphosim.open_run(tmp_path)
+
+
+def test_a_format_2_store_still_reads_and_is_not_continued(tmp_path):
+    """Format 2 (one data and one offsets array per frame name) as the previous release wrote it."""
+    from morphosim.io.store import checksum
+
+    path = tmp_path / "old.zarr"
+    frames, times = [square_frame(2, 0), square_frame(3, 1)], [0.0, 0.5]
+    root = zarr.open_group(path, mode="w-", zarr_format=3)
+    for name in frames[0]:
+        root.create_array(f"frame/{name}/data", data=np.concatenate([frame[name] for frame in frames]))
+        root.create_array(f"frame/{name}/offsets", data=np.cumsum([0] + [len(frame[name]) for frame in frames]))
+    root.create_array("times", data=np.array(times))
+    sums = [checksum({"time": np.array([t]), **{f"frame/{name}": values for name, values in frame.items()}})
+            for t, frame in zip(times, frames)]
+    root.attrs["morphosim"] = {"format_version": 2, "layout": {"frame": list(frames[0]), "series": [], "static": []},
+                               "commit": {"frames": 2, "checksums": sums}}
+    run = morphosim.open_run(path)
+    assert run.check() == [] and len(run) == 2
+    np.testing.assert_array_equal(run.frame(1).vertices, square_frame(3, 1)["vertices"])
+    np.testing.assert_array_equal(run.frame(1).cells[2], [8, 9, 10, 11])
+    with pytest.raises(InputError, match="format 2 .* cannot be continued"):
+        StoreWriter(path, resume=True)
