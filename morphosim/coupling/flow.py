@@ -61,7 +61,8 @@ class FlowCoupling:
     def _located(operator: PointOperator | None, flow: StokesBrinkman, points: np.ndarray) -> PointOperator:
         if operator is None:
             return flow.point_operator(points)
-        operator.update(points)
+        if not np.array_equal(operator.points, points):   # a frame samples the same centroids twice
+            operator.update(points)
         return operator
 
     def vertex_velocity(self, positions: np.ndarray, forces: np.ndarray) -> np.ndarray:

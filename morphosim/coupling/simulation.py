@@ -22,7 +22,7 @@ import numpy as np
 from morphosim.cells import Geometry
 from morphosim.cells.bodies import MonolayerBody, SheetBody, TopologyRules
 from morphosim.console import Interrupted, Progress, StopOnInterrupt
-from morphosim.io.frames import Frame
+from morphosim.io.frames import CellLoops, Frame
 
 from .cell_state import CellState
 from .flow import FlowCoupling
@@ -385,7 +385,9 @@ class Simulation:
             species = {name: self.genes.population.state[:, k].copy()
                        for k, name in enumerate(self.genes.population.species_names)}
         mesh = self.static_arrays()
-        return Frame(time=self.time, vertices=sheet.positions.copy(), cells=sheet.cells(), cell_ids=sheet.ids.copy(),
+        rings = sheet.rings()   # the cells' vertex loops, flat and counter-clockwise (as sheet.cells())
+        loops = CellLoops(np.diff(rings.cell_start), rings.ring_vertex.copy())
+        return Frame(time=self.time, vertices=sheet.positions.copy(), cells=loops, cell_ids=sheet.ids.copy(),
                      parent_ids=sheet.parents.copy(), species=species, cell_data=cell_data,
                      mesh_points=mesh.get("mesh_points"), mesh_cells=mesh.get("mesh_cells"), fields=fields,
                      periodic_box=sheet.box[:2].copy() if sheet.periodic else None,
