@@ -126,7 +126,13 @@ def _write_all(appends: list[tuple[zarr.Array, np.ndarray, int]],
 
 class StoreWriter:
     """Appends frames to a run store. Arrays are created on first use with the dtype and
-    trailing shape of the first frame."""
+    trailing shape of the first frame.
+
+    The writer keeps the store's attributes and times in memory and writes zarr.json itself (the
+    group metadata as zarr writes it, in one atomic write), once a frame: zarr's attribute update
+    would cost several times the frame's own arrays."""
+
+    TIMES_CHUNK = 1024
 
     def __init__(self, path: str | Path, attributes: dict[str, Any] | None = None,
                  resume: bool = False):
@@ -142,12 +148,15 @@ class StoreWriter:
             # first (morphosim.io.outputs), so nothing a user owns is ever removed here.
             self.root = zarr.open_group(self.path, mode="w-", zarr_format=3)
             self.root.attrs["morphosim"] = {"format_version": FORMAT_VERSION, **(attributes or {})}
-            self.root.create_array("times", shape=(0,), chunks=(1024,), dtype="f8")
+            self.root.create_array("times", shape=(0,), chunks=(self.TIMES_CHUNK,), dtype="f8", compressors=None)
+        self._group_metadata = json.loads((self.path / "zarr.json").read_text())
+        self.attributes: dict[str, Any] = dict(self._group_metadata["attributes"]["morphosim"])
         self._open: dict[str, zarr.Array] = {}   # arrays opened or created so far (opening reads metadata)
         self._templates: dict[str, dict] = {}    # block kind or "checkpoint" -> zarr.json of the first one written
-        self.layout = self.root.attrs["morphosim"].get("layout", {"frame": [], "series": [], "static": []})
-        commit = self.root.attrs["morphosim"].get("commit", {"frames": 0, "checksums": []})
+        self.layout = self.attributes.get("layout", {"frame": [], "series": [], "static": []})
+        commit = self.attributes.get("commit", {"frames": 0, "checksums": []})
         self.n_frames, self.checksums = commit["frames"], list(commit["checksums"])
+        self._times = [float(t) for t in self.root["times"][: self.n_frames]]
 
     def set_static(self, name: str, values: np.ndarray) -> None:
         values = np.asarray(values)
@@ -155,14 +164,17 @@ class StoreWriter:
                                        overwrite=True)
         array[...] = values
         self._register("static", name)
-        sums = dict(self.root.attrs["morphosim"].get("static_checksums", {}))
+        sums = dict(self.attributes.get("static_checksums", {}))
         sums[name] = checksum({name: values})
         self.set_attribute("static_checksums", sums)
 
     def append_frame(self, time: float, ragged: dict[str, np.ndarray],
-                     series: dict[str, np.ndarray] | None = None) -> None:
+                     series: dict[str, np.ndarray] | None = None,
+                     checkpoint: tuple[dict[str, np.ndarray], int] | None = None) -> None:
         """Record one frame. `ragged` arrays may change length between frames (vertices,
-        cells); `series` arrays keep one shape (fields on the fixed mesh)."""
+        cells); `series` arrays keep one shape (fields on the fixed mesh). With `checkpoint`
+        (state, step), the state after `step` steps is saved with it (see write_checkpoint):
+        its archive is written beside the frame's arrays, and one write of zarr.json commits both."""
         k = self.n_frames
         written = {"time": np.array([time], float)}
         arrays = {name: np.asarray(values) for name, values in ragged.items()}
@@ -175,32 +187,52 @@ class StoreWriter:
         for name in names:
             if name in arrays:
                 parts[_block_kind(arrays[name])].append(arrays[name].reshape(-1))
-        blocks = [(self.root, f"frames/{kind}/{k}", np.concatenate(parts[kind]).astype(BLOCK_DTYPES[kind], copy=False)
-                   if parts[kind] else np.zeros(0, BLOCK_DTYPES[kind]), self._templates.get(kind))
-                  for kind in BLOCK_DTYPES]
-        writes = []
+        blocks = [(f"frames/{kind}/{k}", np.concatenate(parts[kind]).astype(BLOCK_DTYPES[kind], copy=False)
+                   if parts[kind] else np.zeros(0, BLOCK_DTYPES[kind]), kind) for kind in BLOCK_DTYPES]
+        appends = []
         for name, values in (series or {}).items():
             values = np.asarray(values)
-            writes.append((self._array(f"series/{name}", values.shape, values.dtype, chunks=(1,) + values.shape),
-                           values[None], k))
+            appends.append((self._array(f"series/{name}", values.shape, values.dtype, chunks=(1,) + values.shape),
+                            values[None], k))
             written[f"series/{name}"] = values
-        writes.append((self._array("times", (), np.dtype(float), (1024,)), np.array([time]), k))
-        _write_all(writes, blocks)
-        for kind in BLOCK_DTYPES.keys() - self._templates.keys():   # zarr wrote this first block: its metadata
-            self._templates[kind] = json.loads((self.path / f"frames/{kind}/{k}/zarr.json").read_text())
+        self._times = self._times[:k] + [float(time)]
+        appends.append(self._times_chunk(k))
+        if checkpoint is not None:
+            pointer, blob = self._checkpoint_archive(*checkpoint, frame=k)
+            blocks.append((f"checkpoint/{pointer['slot']}", blob, "checkpoint"))
+        self._write(appends, blocks)
         self.checksums = self.checksums[:k] + [checksum(written)]
         self.n_frames = k + 1
-        self.set_attribute("commit", {"frames": self.n_frames, "checksums": self.checksums})
+        self.attributes["commit"] = {"frames": self.n_frames, "checksums": self.checksums}
+        if checkpoint is not None:
+            self.attributes["checkpoint"] = pointer
+        self._write_attributes()
+
+    def _times_chunk(self, k: int) -> tuple[zarr.Array, np.ndarray, int]:
+        """The whole chunk of `times` holding frame k, from the times kept in memory: written as it
+        is, never read back."""
+        first = k - k % self.TIMES_CHUNK
+        chunk = np.zeros(self.TIMES_CHUNK)
+        chunk[: k + 1 - first] = self._times[first:k + 1]
+        return self._array("times", (), np.dtype(float), (self.TIMES_CHUNK,)), chunk, first
+
+    def _write(self, appends, blocks) -> None:
+        """The appends and (key, values, template name) blocks at once; a block written through
+        zarr (the first of its kind) leaves its zarr.json as the template of the next ones."""
+        _write_all(appends, [(self.root, key, values, self._templates.get(kind)) for key, values, kind in blocks])
+        for key, _, kind in blocks:
+            if kind not in self._templates:
+                self._templates[kind] = json.loads((self.path / key / "zarr.json").read_text())
 
     def _register_frame_array(self, name: str, values: np.ndarray) -> None:
         """The dtype and row shape of a frame array, recorded with its first frame: a reader
-        rebuilds the arrays from the two blocks with them."""
+        rebuilds the arrays from the two blocks with them (written with the frame's commit)."""
         _block_kind(values)
-        specs = self.root.attrs["morphosim"].get("frame_arrays", {})
+        specs = self.attributes.setdefault("frame_arrays", {})
         spec = {"dtype": values.dtype.str, "row_shape": list(values.shape[1:])}
         if name not in specs:
-            self.set_attribute("frame_arrays", {**specs, name: spec})
-            self._register("frame", name)
+            specs[name] = spec
+            self._register("frame", name, write=False)
         elif specs[name] != spec:
             raise ValueError(f"frame array {name!r} was recorded as {specs[name]}, now {spec}: "
                              "a frame array keeps its dtype and row shape")
@@ -219,37 +251,46 @@ class StoreWriter:
         self._open[key] = array
         return array
 
-    def _register(self, kind: str, name: str) -> None:
+    def _register(self, kind: str, name: str, write: bool = True) -> None:
         if name not in self.layout[kind]:
             self.layout[kind].append(name)
-            self.set_attribute("layout", self.layout)
+            self.attributes["layout"] = self.layout
+            if write:
+                self._write_attributes()
 
     def truncate(self, n_frames: int) -> None:
         """Keep the first n_frames frames; later data is overwritten by the next appends."""
-        self.root["times"].resize((n_frames,))
         self.n_frames, self.checksums = n_frames, self.checksums[:n_frames]
+        self._times = self._times[:n_frames]
         self.set_attribute("commit", {"frames": self.n_frames, "checksums": self.checksums})
+
+    def _checkpoint_archive(self, state: dict[str, np.ndarray], step: int, frame: int) -> tuple[dict, np.ndarray]:
+        """(the attributes' pointer to it, the archive) of a checkpoint of `state` in the slot not in use."""
+        slot = 1 - self.attributes.get("checkpoint", {}).get("slot", 1)
+        # one array holding the whole state as an .npz archive: one write instead of one per array
+        archive = io.BytesIO()
+        np.savez(archive, **{name.replace("/", "|"): values for name, values in state.items()})
+        pointer = {"slot": slot, "frame": frame, "step": step, "checksum": checksum(state)}
+        return pointer, np.frombuffer(archive.getbuffer(), np.uint8)
 
     def write_checkpoint(self, state: dict[str, np.ndarray], step: int) -> None:
         """Save `state` (the simulation after `step` steps, at the last frame) into the checkpoint
         slot not in use, then point the attributes at it: a crash mid-write leaves the previous
         checkpoint valid."""
-        slot = 1 - self.root.attrs["morphosim"].get("checkpoint", {}).get("slot", 1)
-        # one array holding the whole state as an .npz archive: one write instead of one per array
-        archive = io.BytesIO()
-        np.savez(archive, **{name.replace("/", "|"): values for name, values in state.items()})
-        blob = np.frombuffer(archive.getbuffer(), np.uint8)
-        _write_all([], [(self.root, f"checkpoint/{slot}", blob, self._templates.get("checkpoint"))])
-        if "checkpoint" not in self._templates:
-            self._templates["checkpoint"] = json.loads((self.path / f"checkpoint/{slot}/zarr.json").read_text())
-        self.set_attribute("checkpoint", {"slot": slot, "frame": self.n_frames - 1, "step": step,
-                                          "checksum": checksum(state)})
+        pointer, blob = self._checkpoint_archive(state, step, frame=self.n_frames - 1)
+        self._write([], [(f"checkpoint/{pointer['slot']}", blob, "checkpoint")])
+        self.set_attribute("checkpoint", pointer)
 
     def set_attribute(self, key: str, value: Any) -> None:
         """Set one of the store's morphosim attributes (one atomic write of zarr.json)."""
-        attributes = dict(self.root.attrs["morphosim"])
-        attributes[key] = value
-        self.root.attrs["morphosim"] = attributes
+        self.attributes[key] = value
+        self._write_attributes()
+
+    def _write_attributes(self) -> None:
+        metadata = dict(self._group_metadata, attributes={**self._group_metadata["attributes"],
+                                                           "morphosim": self.attributes})
+        buffer = default_buffer_prototype().buffer.from_bytes(json.dumps(metadata).encode())
+        sync((self.root.store_path / "zarr.json").set(buffer))
 
 
 def read_checkpoint(root: zarr.Group, path: Path) -> tuple[dict[str, np.ndarray], dict] | None:
