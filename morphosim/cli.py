@@ -57,16 +57,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load(args: argparse.Namespace) -> dict | None:
-    """The checked scenario, or None after printing every problem (one line each)."""
+def _load(args: argparse.Namespace, comm=None) -> dict | None:
+    """The checked scenario, or None after printing every problem (one line each). Under MPI
+    (`comm`) every rank loads it and rank 0 prints the problems any rank found: all ranks then
+    end alike, none is left waiting for the others."""
     from morphosim.scenario import ScenarioError, load_scenario
 
+    scenario, problems = None, []
     try:
-        return load_scenario(args.scenario, args.set)
+        scenario = load_scenario(args.scenario, args.set)
     except ScenarioError as error:
-        for problem in error.problems:
-            print(f"morphosim: error: {problem}", file=sys.stderr)
-        return None
+        problems = list(error.problems)
+    if comm is not None and comm.size > 1:
+        problems = next((found for found in comm.allgather(problems) if found), [])
+    for problem in problems if comm is None or comm.rank == 0 else ():
+        print(f"morphosim: error: {problem}", file=sys.stderr)
+    return None if problems else scenario
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -141,31 +147,53 @@ def describe_model(network) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from morphosim.io.parallel import run_everywhere, world
+
+    if world().size > 1:   # mpiexec: a failure on any rank ends all of them (morphosim.io.parallel)
+        return run_everywhere(lambda: _run(args, world()))
+    return _run(args, None)
+
+
+def _run(args: argparse.Namespace, comm) -> int:
+    """`morphosim run` on one rank, or on every rank of `comm` (rank 0 alone speaks, except for a
+    failure, which run_everywhere reports from the rank it happened on)."""
+    from morphosim.console import Interrupted
     from morphosim.coupling import SimulationFailure
     from morphosim.io import is_store
     from morphosim.scenario import resolve_output
     from morphosim.scenario.run import run_scenario
 
+    speaks = comm is None or comm.rank == 0
     store, existed = None, False
     try:
-        scenario = _load(args)
+        scenario = _load(args, comm)
         stop_if_interrupted()
         if scenario is None:
             return EXIT_BAD_INPUT
         store = resolve_output(scenario)
         existed = is_store(store)
         path = run_scenario(scenario, resume=args.resume, overwrite=args.overwrite, progress=not args.quiet)
+    except InputError as error:   # raised alike on every rank: decided on rank 0 and broadcast
+        if speaks:
+            print(f"morphosim: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except SimulationFailure as failure:
+        if comm is not None:
+            raise
         print(f"morphosim: run failed: {failure} (frames recorded so far are in the store)", file=sys.stderr)
         return EXIT_RUN_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        if comm is not None and not isinstance(interrupt, Interrupted):
+            raise   # a second Ctrl-C, wherever each rank was: only an abort is sure to end them all
         if store is None or (not existed and not is_store(store)):
-            print("morphosim: interrupted during start-up; nothing was written", file=sys.stderr)
+            if speaks:
+                print("morphosim: interrupted during start-up; nothing was written", file=sys.stderr)
             return EXIT_INTERRUPTED
-        print("morphosim: interrupted; the store keeps every frame recorded so far "
-              "(continue with --resume)", file=sys.stderr)
+        if speaks:
+            print("morphosim: interrupted; the store keeps every frame recorded so far "
+                  "(continue with --resume)", file=sys.stderr)
         return EXIT_RUN_FAILED
-    if not args.quiet:
+    if speaks and not args.quiet:
         print(f"wrote {path}")
     return EXIT_OK
 

@@ -50,6 +50,7 @@ class FlowCoupling:
         self.flow = flow
         self.vertices: PointOperator | None = None
         self.centroids: PointOperator | None = None
+        self._centroid_points: np.ndarray | None = None   # where `centroids` was last located
         self.velocity = None   # dolfinx Function of the last solve
         # the output mesh of a planar or surface flow; a volume flow is recorded at the cells
         self.mesh_points = self.mesh_triangles = None
@@ -64,6 +65,14 @@ class FlowCoupling:
         operator.update(points)
         return operator
 
+    def _at_centroids(self, points: np.ndarray) -> PointOperator:
+        """The centroid operator located at `points`; kept as it is when they are where it was last
+        located (a frame samples the strain rate and the velocity at the same centroids)."""
+        if self.centroids is None or not np.array_equal(self._centroid_points, points):
+            self.centroids = self._located(self.centroids, self.flow, points)
+            self._centroid_points = np.array(points)   # a copy: callers update their arrays in place
+        return self.centroids
+
     def vertex_velocity(self, positions: np.ndarray, forces: np.ndarray) -> np.ndarray:
         """B v for the flow driven by b = Bᵀ F: the tissue velocity at every vertex, (Nv, 3)."""
         self.vertices = self._located(self.vertices, self.flow, positions)
@@ -76,15 +85,13 @@ class FlowCoupling:
         """ε(v) of the last solve at points, (N, 3, 3); zero before the first solve."""
         if self.velocity is None:
             return np.zeros((len(points), 3, 3))
-        self.centroids = self._located(self.centroids, self.flow, points)
-        return self.centroids.strain_rate(self.velocity)
+        return self._at_centroids(points).strain_rate(self.velocity)
 
     def velocity_at(self, points: np.ndarray) -> np.ndarray:
         """v of the last solve at points, (N, 3); zero before the first solve."""
         if self.velocity is None:
             return np.zeros((len(points), 3))
-        self.centroids = self._located(self.centroids, self.flow, points)
-        return self.centroids.interpolate(self.velocity)
+        return self._at_centroids(points).interpolate(self.velocity)
 
     def fields_on_mesh(self, transport=None) -> dict[str, np.ndarray]:
         """Velocity (Np, 3) and every morphogen (Np,) at the output mesh points (none for a volume flow)."""

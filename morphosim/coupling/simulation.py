@@ -21,8 +21,8 @@ import numpy as np
 
 from morphosim.cells import Geometry
 from morphosim.cells.bodies import MonolayerBody, SheetBody, TopologyRules
-from morphosim.console import Progress, StopOnInterrupt
-from morphosim.io.frames import Frame
+from morphosim.console import Interrupted, Progress, StopOnInterrupt
+from morphosim.io.frames import CellLoops, Frame
 
 from .cell_state import CellState
 from .flow import FlowCoupling
@@ -285,6 +285,7 @@ class Simulation:
         checkpoint, `overwrite` replaces an earlier store there (nothing else is ever removed).
         Ctrl-C stops between two steps (KeyboardInterrupt), keeping every recorded frame."""
         from morphosim.io import claim_store
+        from morphosim.io.parallel import anywhere, on_root, world
         from morphosim.io.recorder import Recorder
 
         timing = (self.scenario or {}).get("time", {})
@@ -296,40 +297,62 @@ class Simulation:
         n_steps = int(round(until / self.dt))
         record_every = timing.get("record_every", self.dt) if record_every is None else record_every
         stride = max(1, int(round(record_every / self.dt)))
-        recorder = None
+        # under MPI every rank steps alike and samples the frames (collectives); rank 0 alone
+        # claims and writes the store, and what it finds there is broadcast (morphosim.io.parallel)
+        comm = world()
+        recorder, frame_seconds = None, None
         if store is not None:
             store = Path(store)
-            if resume:
-                recorder, state = Recorder.resume(store)
-                refuse_changed_scenario(recorder.attributes, self.store_attributes(), store)
-                if state is not None:
-                    self.load_state(state)
-                else:   # stopped before its first checkpoint: start again from t = 0
-                    recorder.record(self.frame(), self.state(), self.step_index)
-            else:
+            attributes, static = self.store_attributes(), self.static_arrays()
+
+            def open_store() -> tuple[bool, dict | None]:
+                """(rank 0) (whether frame 0 is to be recorded, the checkpointed state to resume from)."""
+                nonlocal recorder
+                if resume:
+                    recorder, saved = Recorder.resume(store)
+                    refuse_changed_scenario(recorder.attributes, attributes, store)
+                    return saved is None, saved   # stopped before its first checkpoint: from t = 0
                 source = (self.scenario or {}).get("_source", {}).get("file")
                 claim_store(store, overwrite=overwrite, keep=(Path(source),) if source else ())()
-                recorder = Recorder.create(store, self.store_attributes(), self.static_arrays())
-                recorder.record(self.frame(), self.state(), self.step_index)
+                recorder = Recorder.create(store, attributes, static)
+                return True, None
+
+            from_start, saved = on_root(comm, open_store)
+            if saved is not None:
+                self.load_state(saved)
+            if from_start:
+                started = clock.perf_counter()
+                self._record(recorder, checkpoint=True)
+                frame_seconds = clock.perf_counter() - started
         recorded = 0
         checkpoint_every = (self.scenario or {}).get("output", {}).get("checkpoint_every", 1)
-        bar = Progress(n_steps, progress)
+        bar = Progress(n_steps, progress and comm.rank == 0, first_step=self.step_index,
+                       record_stride=stride if store is not None else None, frame_seconds=frame_seconds)
         try:
             with StopOnInterrupt() as interrupt:
                 while self.step_index < n_steps:
-                    if interrupt.requested:
-                        raise KeyboardInterrupt
+                    if anywhere(comm, interrupt.requested):   # every rank stops at the same step
+                        raise Interrupted
                     self.step()
-                    if recorder is not None and (self.step_index % stride == 0 or self.step_index == n_steps):
+                    recording = 0.0
+                    if store is not None and (self.step_index % stride == 0 or self.step_index == n_steps):
                         recorded += 1
-                        checkpoint = recorded % checkpoint_every == 0 or self.step_index == n_steps
-                        recorder.record(self.frame(), self.state() if checkpoint else None, self.step_index)
-                    bar.update(self.step_index, self.time, self.sheet.n_cells)
+                        started = clock.perf_counter()
+                        self._record(recorder, recorded % checkpoint_every == 0 or self.step_index == n_steps)
+                        recording = clock.perf_counter() - started
+                    bar.update(self.step_index, self.time, self.sheet.n_cells, recording)
         finally:
             bar.close()
             if recorder is not None:
                 recorder.finish(complete=self.step_index >= n_steps)
         return store
+
+    def _record(self, recorder, checkpoint: bool) -> None:
+        """The current frame, and the state when `checkpoint`, into the store (rank 0's recorder;
+        the other ranks of an MPI run take part in sampling them and pass None)."""
+        frame, state = self.frame(), self.state() if checkpoint else None
+        if recorder is not None:
+            recorder.record(frame, state, self.step_index)
 
     def store_attributes(self) -> dict:
         """What a store records about the run besides its frames."""
@@ -375,7 +398,9 @@ class Simulation:
             species = {name: self.genes.population.state[:, k].copy()
                        for k, name in enumerate(self.genes.population.species_names)}
         mesh = self.static_arrays()
-        return Frame(time=self.time, vertices=sheet.positions.copy(), cells=sheet.cells(), cell_ids=sheet.ids.copy(),
+        rings = sheet.rings()   # the cells' vertex loops, flat and counter-clockwise (as sheet.cells())
+        loops = CellLoops(np.diff(rings.cell_start), rings.ring_vertex.copy())
+        return Frame(time=self.time, vertices=sheet.positions.copy(), cells=loops, cell_ids=sheet.ids.copy(),
                      parent_ids=sheet.parents.copy(), species=species, cell_data=cell_data,
                      mesh_points=mesh.get("mesh_points"), mesh_cells=mesh.get("mesh_cells"), fields=fields,
                      periodic_box=sheet.box[:2].copy() if sheet.periodic else None,
@@ -396,7 +421,12 @@ class Simulation:
         if self.genes is not None:
             state.update({f"genes/{name}": values for name, values in self.genes.population.solver_state().items()})
         if self.transport is not None:
-            state.update({f"fields/{name}": function.x.array for name, function in self.transport.concentration.items()})
+            from morphosim.io.parallel import gather_owned
+
+            # whole on every rank, in global dof order: their numbering depends on the rank count
+            state.update({f"fields/{name}": gather_owned(function)
+                          for name, function in self.transport.concentration.items()})
+            state["fields_ranks"] = np.array([self.transport.mesh.comm.size])
         return {name: np.array(values) for name, values in state.items()}
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
@@ -415,8 +445,15 @@ class Simulation:
         if self.genes is not None:
             self.genes.population.set_solver_state(group("genes/"))
         if self.transport is not None:
-            for name in self.transport.concentration:
-                self.transport.set_concentration(name, state[f"fields/{name}"])
+            from morphosim.errors import InputError
+            from morphosim.io.parallel import set_owned
+
+            ranks, comm = int(state.get("fields_ranks", [1])[0]), self.transport.mesh.comm
+            if ranks != comm.size:
+                raise InputError(f"the checkpoint's fields were written by {ranks} MPI rank(s): resume it "
+                                 f"on as many (mpiexec -n {ranks}), not {comm.size}")
+            for name, function in self.transport.concentration.items():
+                set_owned(function, state[f"fields/{name}"])
         self.cells = self._cell_state()
         self._reset_size_history()
 

@@ -1,6 +1,7 @@
 """A recorded frame: the `Frame` type, and its layout in a run store (both directions).
 
-Per frame, a store holds (README, "Run store layout"):
+Per frame, a store holds (README, "Run store layout"; the frame arrays packed into two blocks
+a frame by morphosim.io.store):
 
     frame/vertices, cell_vertex_counts, cell_vertices, cell_ids, parent_ids   ragged, per frame
     frame/basal_vertices                                                      a 3D monolayer's basal layer
@@ -11,6 +12,7 @@ Per frame, a store holds (README, "Run store layout"):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +24,7 @@ from .store import StoreReader
 class Frame:
     time: float
     vertices: np.ndarray                 # (Nv, 3)
-    cells: list[np.ndarray]              # vertex indices of each cell, counter-clockwise
+    cells: Sequence[np.ndarray]          # vertex indices of each cell, counter-clockwise (a CellLoops)
     cell_ids: np.ndarray                 # (Nc,) persistent ids
     parent_ids: np.ndarray               # (Nc,) -1 for founder cells
     species: dict[str, np.ndarray] = field(default_factory=dict)     # {name: (Nc,)}
@@ -35,18 +37,43 @@ class Frame:
     basal_vertices: np.ndarray | None = None   # (Nv, 3) of a 3D monolayer (vertex v below apical vertex v)
 
 
-def cells_from_flat(counts: np.ndarray, flat: np.ndarray) -> list[np.ndarray]:
-    """Split a flat array of polygon vertex indices into one array per cell."""
-    return np.split(flat, np.cumsum(counts)[:-1]) if len(counts) else []
+class CellLoops(Sequence):
+    """The vertex indices of every cell, held flat: cell k is flat[start[k]:start[k + 1]]. A
+    sequence of per-cell arrays, cut out only when asked for (a store keeps them flat, and so
+    does the sheet's ring table: 10^4 cells need no Python loop to record or read)."""
+
+    def __init__(self, counts: np.ndarray, flat: np.ndarray):
+        self.counts = np.asarray(counts, np.int64)
+        self.flat = np.asarray(flat, np.int64)
+        self.start = np.concatenate([[0], np.cumsum(self.counts)])
+        if self.start[-1] != len(self.flat):
+            raise ValueError(f"cell vertex counts sum to {self.start[-1]}, but there are {len(self.flat)} indices")
+
+    @classmethod
+    def of(cls, cells) -> "CellLoops":
+        """`cells` (a CellLoops, or any sequence of index arrays) as a CellLoops."""
+        if isinstance(cells, CellLoops):
+            return cells
+        flat = np.concatenate(cells) if len(cells) else np.zeros(0, np.int64)
+        return cls(np.array([len(cell) for cell in cells], np.int64), flat)
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        k = range(len(self))[k]   # negative indices and the IndexError of a list
+        return self.flat[self.start[k]:self.start[k + 1]]
 
 
 def frame_arrays(frame: Frame) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(ragged arrays, fixed-shape series) of one frame, keyed as the store names them."""
-    cells = frame.cells
+    cells = CellLoops.of(frame.cells)
     ragged = {
         "vertices": frame.vertices,
-        "cell_vertex_counts": np.array([len(cell) for cell in cells], np.int64),
-        "cell_vertices": np.concatenate(cells).astype(np.int64) if cells else np.zeros(0, np.int64),
+        "cell_vertex_counts": cells.counts,
+        "cell_vertices": cells.flat,
         "cell_ids": frame.cell_ids,
         "parent_ids": frame.parent_ids,
     }
@@ -71,7 +98,7 @@ def read_frame(store: StoreReader, k: int, mesh_points=None, mesh_cells=None) ->
     return Frame(
         time=float(arrays["time"][0]),
         vertices=arrays["frame/vertices"],
-        cells=cells_from_flat(arrays["frame/cell_vertex_counts"], arrays["frame/cell_vertices"]),
+        cells=CellLoops(arrays["frame/cell_vertex_counts"], arrays["frame/cell_vertices"]),
         cell_ids=arrays["frame/cell_ids"],
         parent_ids=arrays["frame/parent_ids"],
         species=named("frame", "species/"),

@@ -1,8 +1,10 @@
-"""Recording a simulation: frames appended to a run store, each followed by a checkpoint.
+"""Recording a simulation: frames appended to a run store, with a checkpoint every
+output.checkpoint_every frames and at the end.
 
 A checkpoint is the simulation's state (named arrays) written into the one of two slots not in
-use, after which the store's attributes point at it (StoreWriter.write_checkpoint): a crash while
-writing leaves the previous checkpoint valid. Resuming reads the last checkpoint and drops the
+use, beside its frame's arrays; then one write of the store's attributes commits the frame and
+points at the checkpoint (StoreWriter.append_frame): a crash while writing leaves the previous
+frames and checkpoint valid. Resuming reads the last checkpoint and drops the
 frames recorded after it, so a resumed run repeats the uninterrupted one bit for bit.
 """
 
@@ -46,14 +48,12 @@ class Recorder:
 
     @property
     def attributes(self) -> dict:
-        return dict(self.writer.root.attrs["morphosim"])
+        return dict(self.writer.attributes)
 
     def record(self, frame: Frame, state: dict[str, np.ndarray] | None, step: int) -> None:
-        """Append `frame`, then checkpoint `state` (the simulation after `step` steps) unless it is None."""
+        """Append `frame` with a checkpoint of `state` (the simulation after `step` steps) unless it is None."""
         ragged, series = frame_arrays(frame)
-        self.writer.append_frame(frame.time, ragged, series)
-        if state is not None:
-            self.writer.write_checkpoint(state, step)
+        self.writer.append_frame(frame.time, ragged, series, checkpoint=None if state is None else (state, step))
 
     def finish(self, complete: bool) -> None:
         self.writer.set_attribute("status", "complete" if complete else "stopped")

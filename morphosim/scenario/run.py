@@ -11,6 +11,7 @@ from pathlib import Path
 from morphosim.console import stop_if_interrupted
 from morphosim.errors import InputError
 from morphosim.io import claim_store, is_store
+from morphosim.io.parallel import on_root, world
 
 from . import resolve_output
 from .build import build_simulation
@@ -22,11 +23,15 @@ def run_scenario(scenario: dict, *, resume: bool = False, overwrite: bool = Fals
     is given. Raises SimulationFailure when the run breaks down (frames recorded so far stay in
     the store)."""
     path = resolve_output(scenario)
-    if resume:
-        if not is_store(path):
-            raise InputError(f"{path}: no run store to resume (run without --resume first)")
-    else:
-        claim_store(path, overwrite=overwrite, keep=(Path(scenario["_source"]["file"]),))
+
+    def check_output() -> None:
+        if resume:
+            if not is_store(path):
+                raise InputError(f"{path}: no run store to resume (run without --resume first)")
+        else:
+            claim_store(path, overwrite=overwrite, keep=(Path(scenario["_source"]["file"]),))
+
+    on_root(world(), check_output)   # under MPI rank 0 alone looks, every rank hears its answer
     sim = build_simulation(scenario)
     stop_if_interrupted()   # before the store is begun
     return sim.run(store=path, progress=progress, resume=resume, overwrite=overwrite)

@@ -385,10 +385,19 @@ def linear_triangles(mesh: dmesh.Mesh) -> tuple[np.ndarray, np.ndarray]:
     """The mesh as flat triangles for output and rendering: (points (Np, 3), triangles (Nt, 3)).
 
     Uses the three vertex nodes of each (possibly curved P2) triangle, so points are mesh
-    vertices; this rank's cells only."""
+    vertices. The whole mesh on every rank: each rank's cells are gathered from all ranks, the
+    points in the order of the mesh's input nodes and the triangles in the order of its input
+    cells, so the result is the same whatever the number of MPI ranks."""
     num_cells = mesh.topology.index_map(mesh.topology.dim).size_local
     corners = mesh.geometry.dofmaps[0][:num_cells, :3]
-    used, triangles = np.unique(corners, return_inverse=True)
-    points = np.zeros((used.size, 3))
-    points[:, : mesh.geometry.x.shape[1]] = mesh.geometry.x[used]
-    return points, triangles.reshape(-1, 3).astype(np.int64)
+    node_ids = np.asarray(mesh.geometry.input_global_indices, dtype=np.int64)
+    cell_ids = np.asarray(mesh.topology.original_cell_index, dtype=np.int64)[:num_cells]
+    used = np.unique(corners)
+    local = (cell_ids, node_ids[corners], node_ids[used], mesh.geometry.x[used])
+    parts = mesh.comm.allgather(local) if mesh.comm.size > 1 else [local]
+    cells, triangles, nodes, coordinates = (np.concatenate([part[k] for part in parts]) for k in range(4))
+    nodes, first = np.unique(nodes, return_index=True)   # a node shared by ranks appears once
+    points = np.zeros((nodes.size, 3))
+    points[:, : coordinates.shape[1]] = coordinates[first]
+    triangles = np.searchsorted(nodes, triangles[np.argsort(cells, kind="stable")])
+    return points, triangles.astype(np.int64)

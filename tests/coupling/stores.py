@@ -30,7 +30,9 @@ def store_arrays(path: Path) -> dict[str, np.ndarray]:
     found["times"] = found["times"][:n]
     for name in [key for key in found if key.startswith("series/")]:
         found[name] = found[name][:n]
-    for name in [key for key in found if key.endswith("/offsets")]:  # drop rows past the last frame
+    for name in [key for key in found if key.startswith("frames/") and int(key.rsplit("/", 1)[1]) >= n]:
+        del found[name]   # a frame written but never committed (an interrupted run's)
+    for name in [key for key in found if key.endswith("/offsets")]:  # format 2: drop rows past the last frame
         offsets = found[name][: n + 1]
         found[name] = offsets
         data = name[: -len("offsets")] + "data"

@@ -49,10 +49,10 @@ def test_interrupted_frame_is_invisible_and_overwritten_on_resume(tmp_path):
     path = tmp_path / "run.zarr"
     writer = StoreWriter(path, {"seed": 0})
     writer.append_frame(0.0, square_frame(2, 0))
-    # A crash after the frame arrays but before `times`: simulate by writing the arrays only.
+    # A crash after frame 1's arrays but before its commit: simulate by writing the arrays only.
     group = zarr.open_group(path, mode="r+")
-    group["frame/vertices/data"].resize((100, 3))
-    group["frame/vertices/data"][8:] = 99.0
+    for kind, dtype in (("float", float), ("int", np.int64)):
+        group.create_array(f"frames/{kind}/1", data=np.full(300, 99, dtype))
     assert len(morphosim.open_run(path)) == 1
 
     resumed = StoreWriter(path, resume=True)
@@ -66,3 +66,26 @@ def test_interrupted_frame_is_invisible_and_overwritten_on_resume(tmp_path):
 def test_not_a_store_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="not a morphosim run store"):
         morphosim.open_run(tmp_path)
+
+
+def test_a_format_2_store_still_reads_and_is_not_continued(tmp_path):
+    """Format 2 (one data and one offsets array per frame name) as the previous release wrote it."""
+    from morphosim.io.store import checksum
+
+    path = tmp_path / "old.zarr"
+    frames, times = [square_frame(2, 0), square_frame(3, 1)], [0.0, 0.5]
+    root = zarr.open_group(path, mode="w-", zarr_format=3)
+    for name in frames[0]:
+        root.create_array(f"frame/{name}/data", data=np.concatenate([frame[name] for frame in frames]))
+        root.create_array(f"frame/{name}/offsets", data=np.cumsum([0] + [len(frame[name]) for frame in frames]))
+    root.create_array("times", data=np.array(times))
+    sums = [checksum({"time": np.array([t]), **{f"frame/{name}": values for name, values in frame.items()}})
+            for t, frame in zip(times, frames)]
+    root.attrs["morphosim"] = {"format_version": 2, "layout": {"frame": list(frames[0]), "series": [], "static": []},
+                               "commit": {"frames": 2, "checksums": sums}}
+    run = morphosim.open_run(path)
+    assert run.check() == [] and len(run) == 2
+    np.testing.assert_array_equal(run.frame(1).vertices, square_frame(3, 1)["vertices"])
+    np.testing.assert_array_equal(run.frame(1).cells[2], [8, 9, 10, 11])
+    with pytest.raises(InputError, match="format 2 .* cannot be continued"):
+        StoreWriter(path, resume=True)
