@@ -12,7 +12,7 @@ setup:
 demo: setup
 	.venv/bin/morphosim run scenarios/gastrulation_small.yaml --overwrite
 	.venv/bin/morphosim render out/gastrulation_small.zarr --out out/gastrulation_section.mp4 --section 0 --color Twist --camera yz --overwrite
-	.venv/bin/morphosim render out/gastrulation_small.zarr --out out/gastrulation_ventral.png --color Twist --camera xy --overwrite
+	.venv/bin/morphosim render out/gastrulation_small.zarr --out out/gastrulation_ventral.png --color Twist --camera=-xy --overwrite
 	.venv/bin/morphosim plot out/gastrulation_small.zarr --out out/gastrulation_plot.png --overwrite
 
 test: setup

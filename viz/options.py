@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CAMERAS = ("auto", "xy", "xz", "yz", "iso")
+CAMERAS = ("auto", "xy", "xz", "yz", "-xy", "-xz", "-yz", "iso")   # "-xy": the xy plane seen from -z
 FLOW_STYLES = ("arrows", "streamlines", "none")
 
 

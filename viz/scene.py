@@ -220,7 +220,10 @@ class Scene:
         if camera == "auto":   # a cross-section is seen face on, from +x
             camera = "yz" if self.options.section is not None else "xy" if self.ranges.is_planar else "iso"
         self.plotter.subplot(0, 0)
-        getattr(self.plotter, f"view_{'isometric' if camera == 'iso' else camera}")(render=False)
+        if camera == "iso":
+            self.plotter.view_isometric(render=False)
+        else:   # "-xy": the same plane from the other side (e.g. an embryo's ventral side, at -z)
+            getattr(self.plotter, f"view_{camera.lstrip('-')}")(negative=camera.startswith("-"), render=False)
         if camera == "iso":
             self.plotter.camera.elevation = -10.0
         # a sheet and a cross-section are flat pictures: no perspective
