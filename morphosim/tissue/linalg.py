@@ -185,25 +185,6 @@ class BlockPreconditionedMinres:
         self.ksp.setUp()
         self.iterations = 0
 
-    def _factorize(self, pc: PETSc.PC) -> None:
-        """The factorization, retried with a larger MUMPS workspace when the estimate was short."""
-        for percent in _WORKSPACE_PERCENT:
-            pc.setFactorSetUpSolverType()
-            factor = pc.getFactorMatrix()
-            factor.setMumpsIcntl(14, percent)
-            self.ksp.setUp()
-            error = factor.getMumpsInfog(1)
-            if error not in _WORKSPACE_ERRORS:
-                return
-            self.ksp.reset()
-            self.ksp.setOperators(self.matrix)
-            self.ksp.setType("preonly")
-            pc = self.ksp.getPC()
-            pc.setType(self.factorization)
-            pc.setFactorSolverType(_SOLVER_TYPE)
-        raise RuntimeError(f"direct factorization failed: MUMPS workspace too small (INFOG(1) = {error}) "
-                           f"even with {_WORKSPACE_PERCENT[-1]} % extra")
-
     def solve(self, b: PETSc.Vec, x: PETSc.Vec) -> None:
         """Solve A x = b (b assembled); x gets the owned entries."""
         if self.null_space is not None:
