@@ -68,7 +68,7 @@ def test_a_batch_cluster_without_its_submit_command_is_an_input_error(tmp_path, 
     monkeypatch.setenv("PATH", str(tmp_path))              # no sbatch here, as on any machine off the cluster
     (tmp_path / "s.yaml").write_text("base: b.yaml\noutput: out\n")
     (tmp_path / "b.yaml").write_text("name: b\ntime: {end: 1.0, dt: 0.5}\ncells:\n  geometry: {kind: hexagonal, "
-                                     "rows: 2, cols: 2, periodic: true}\n  mechanics: {K: 1.0, A0: 1.0, Gamma: 0.04, "
+                                     "rows: 4, cols: 4, periodic: true}\n  mechanics: {K: 1.0, A0: 1.0, Gamma: 0.04, "
                                      "Lambda: 0.12}\noutput: {path: b.zarr}\n")
     assert main(["sweep", str(tmp_path / "s.yaml"), "--cluster", "slurm"]) == 2
     assert "--cluster slurm: sbatch is not on this machine's PATH" in capsys.readouterr().err

@@ -41,7 +41,7 @@ def torn_metadata(tmp_path, good):     # killed while zarr.json was written by h
 
 def lost_array(tmp_path, good):        # a half-copied store: one array's chunks are missing
     shutil.copytree(good, tmp_path / "half.zarr")
-    shutil.rmtree(tmp_path / "half.zarr" / "frame" / "cell_vertices")
+    shutil.rmtree(tmp_path / "half.zarr" / "frames" / "float")   # every frame's floating-point arrays
     return tmp_path / "half.zarr"
 
 
