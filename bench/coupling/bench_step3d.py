@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from morphosim import Simulation
-from morphosim.coupling.simulation import SAFETY
+from morphosim.coupling.simulation import coupled_substeps
 from morphosim.threads import configure
 
 configure()   # the thread defaults the morphosim command uses
@@ -75,7 +75,7 @@ def main() -> None:
     started = time.perf_counter()
     rate = simulation._coupled_rate()               # the stability estimate a coupling step starts with
     rate_s = time.perf_counter() - started
-    n_substeps = int(np.ceil(simulation.dt * rate / (2.0 * SAFETY) * (1 - 1e-12)))
+    n_substeps = coupled_substeps(simulation.dt, rate)
     monolayer = simulation.body.monolayer
     print(f"{scenario.name}: {monolayer.n_cells} cells, {2 * monolayer.n_vertices} vertices (both layers), "
           f"{simulation.flow.flow.num_unknowns} flow unknowns; build {build_s:.1f} s, first step {warm_up_s:.1f} s "

@@ -54,6 +54,11 @@ RATE_EVERY = 10         # coupling steps between estimates of the coupled motion
 SIZE_HISTORY = 4        # steps of cell sizes kept to tell a cell that shrank steadily from one that flipped
 
 
+def coupled_substeps(h: float, rate: float) -> int:
+    """Equal sub-steps of h that keep the explicit coupled motion below its bound SAFETY · 2 / rate."""
+    return int(max(1.0, np.ceil(h * rate / (2.0 * SAFETY) * (1 - 1e-12))))
+
+
 class Simulation:
     """All scales of one run and the per-cell state that belongs to none of them alone.
 
@@ -209,8 +214,8 @@ class Simulation:
         if self.coupled_rate is None or self.step_index % RATE_EVERY == 0:
             with self._timed("tissue"):
                 self.coupled_rate = self._coupled_rate()
-        n_substeps = max(1.0, np.ceil(h * self.coupled_rate / (2.0 * SAFETY) * (1 - 1e-12)))
-        for _ in range(int(n_substeps)):
+        n_substeps = coupled_substeps(h, self.coupled_rate)
+        for _ in range(n_substeps):
             with self._timed("cells"):
                 forces = body.forces()
             with self._timed("tissue"):
