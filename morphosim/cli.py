@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 
-from morphosim.console import STARTUP_INTERRUPT, interrupt_start_up, stop_if_interrupted
+from morphosim.console import STARTUP_INTERRUPT, StopOnInterrupt, interrupt_start_up, stop_if_interrupted
 from morphosim.errors import InputError
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -353,9 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     from morphosim.threads import configure
 
     STARTUP_INTERRUPT.clear()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, interrupt_start_up)   # a Ctrl-C while engines import stops too
+    previous = {}
+    if threading.current_thread() is threading.main_thread():   # a Ctrl-C or SIGTERM while engines import stops too
+        previous = {number: signal.signal(number, interrupt_start_up) for number in StopOnInterrupt.SIGNALS}
     try:
         configure()
         try:
@@ -370,8 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         print("morphosim: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         STARTUP_INTERRUPT.clear()
 
 

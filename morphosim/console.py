@@ -113,13 +113,13 @@ class StopOnInterrupt:
         return False
 
 
-# Set by a Ctrl-C before the run's steps: libsbml's bare `except:` blocks swallow the KeyboardInterrupt
+# Set by a Ctrl-C (or SIGTERM) before the run's steps: libsbml's bare `except:` blocks swallow the KeyboardInterrupt
 # raised while it imports, so the signal is also remembered, and checked where start-up ends.
 STARTUP_INTERRUPT = threading.Event()
 
 
 def interrupt_start_up(signum, frame):
-    """SIGINT handler for start-up: stop at once, and remember it (see STARTUP_INTERRUPT)."""
+    """SIGINT and SIGTERM handler for start-up: stop at once, and remember it (see STARTUP_INTERRUPT)."""
     STARTUP_INTERRUPT.set()
     raise KeyboardInterrupt
 

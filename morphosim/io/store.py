@@ -344,7 +344,10 @@ class StoreReader:
             raise StoreDamaged(f"{self.path}: the store is damaged (times: {_cause(error)})") from None
         self.attributes = attributes
         commit = attributes.get("commit")
-        n = commit["frames"] if commit is not None else len(times)   # format 1 stores: no marker
+        if commit is None:   # format 1 stores have no marker; a later store without one has no frame committed yet
+            n = len(times) if attributes.get("format_version", 1) < 2 else 0
+        else:
+            n = commit["frames"]
         self.checksums = commit["checksums"] if commit is not None else None
         if len(times) < n:
             raise StoreDamaged(f"{self.path}: the store is damaged (times holds {len(times)} of {n} frames)")

@@ -69,6 +69,15 @@ def test_a_torn_times_array_shows_only_committed_frames(tmp_path):
     assert run.check() == []
 
 
+def test_a_store_killed_in_its_first_frame_holds_no_frame(tmp_path):
+    # `times` already has its first chunk (1024 rows) but no commit was written: zero frames, not 1024
+    path = tmp_path / "run.zarr"
+    StoreWriter(path, {"seed": 0})
+    zarr.open_group(path, mode="r+")["times"].resize((1024,))
+    run = morphosim.open_run(path)
+    assert len(run) == 0 and run.check() == []
+
+
 @pytest.mark.parametrize("damage", ["deleted chunk", "garbage chunk"])
 def test_a_damaged_frame_is_named_not_read(tiny, damage, capsys, tmp_path):
     _, store = tiny
