@@ -3,6 +3,14 @@
     scenario = load_scenario("scenarios/lateral_inhibition.yaml", overrides=["time.end=5"])
 
 Relative paths in the file (genes.model, output.path) resolve against the file's folder.
+
+A variant names the scenario it changes and holds only what differs:
+
+    extends: gastrulation_small.yaml     # in the same folder: relative paths resolve against it
+    name: gastrulation_small_squeezed
+    cells: {monolayer: {squeeze: {axis: y, fraction: 0.15, start: 2, ramp: 2}}}
+
+Mappings merge key by key (the variant's value wins); a list or a value replaces the base's whole.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from morphosim.coupling.outputs import OUTPUTS
 
 from .geometry import geometry_problems
 from .keys import GEOMETRY_REQUIRES, MECHANICS_ONLY, MECHANICS_REQUIRES, SCENARIO
-from .schema import Context, Problem, ScenarioLoader, compose, line_of
+from .schema import Context, Problem, ScenarioLoader, compose, file_of, line_of
 
 
 
@@ -37,8 +45,8 @@ class ScenarioError(InputError):
 
 
 def problem_at(scenario: dict, root: yaml.Node, key_path: str, message: str) -> Problem:
-    """A problem at a key path, with the line of that key in the scenario file."""
-    return Problem(key_path, scenario["_source"]["file"], line_of(root, key_path), message)
+    """A problem at a key path, with the file and line of that key."""
+    return Problem(key_path, file_of(root, key_path) or scenario["_source"]["file"], line_of(root, key_path), message)
 
 
 def load_scenario(source: str | os.PathLike | Mapping, overrides: Iterable[str] = (), check_model: bool = True,
@@ -91,13 +99,47 @@ def solver_problems(scenario: dict, root: yaml.Node) -> list[Problem]:
 DICT_SOURCE = "<dict>"   # how problems of a scenario given as a dict name their source
 
 
-def _compose_file(path: Path) -> yaml.Node:
+def _compose_file(path: Path, extended_by: tuple[Path, ...] = ()) -> yaml.Node:
+    """The node tree of a scenario file, merged onto the file it `extends` (if it names one)."""
     if not path.is_file():
         raise InputError(f"{path}: scenario file not found")
     root = compose(path.read_bytes(), str(path))
     if root is None:
         raise InputError(f"{path}: the scenario file is empty")
-    return root
+    entry = next((pair for pair in root.value if pair[0].value == "extends"), None) \
+        if isinstance(root, yaml.MappingNode) else None
+    if entry is None:
+        return root
+    key, value = entry
+    where = f"{path}:{key.start_mark.line + 1}: extends"
+    if not (isinstance(value, yaml.ScalarNode) and value.tag.endswith(":str") and value.value):
+        raise InputError(f"{where}: expected the file name of the scenario this one changes, "
+                         "e.g. extends: gastrulation_small.yaml")
+    base_path = path.parent / value.value
+    if base_path.parent.resolve() != path.parent.resolve():
+        raise InputError(f"{where}: {value.value} is not in this file's folder; a variant sits beside "
+                         "the scenario it changes (their relative paths resolve against one folder)")
+    if base_path.resolve() in {p.resolve() for p in (*extended_by, path)}:
+        chain = " -> ".join(p.name for p in (*extended_by, path, base_path))
+        raise InputError(f"{where}: the scenarios extend each other in a loop ({chain})")
+    if not base_path.is_file():
+        raise InputError(f"{where}: {value.value} not found beside {path.name}")
+    root.value.remove(entry)
+    return _merged(_compose_file(base_path, (*extended_by, path)), root)
+
+
+def _merged(base: yaml.Node, variant: yaml.Node) -> yaml.Node:
+    """`variant` laid over `base`: mappings merge key by key, anything else replaces the base's value."""
+    if not (isinstance(base, yaml.MappingNode) and isinstance(variant, yaml.MappingNode)):
+        return variant
+    merged = list(base.value)
+    for key, value in variant.value:
+        index = next((i for i, (old, _) in enumerate(merged) if old.value == key.value), None)
+        if index is None:
+            merged.append((key, value))
+        else:
+            merged[index] = (key, _merged(merged[index][1], value))
+    return yaml.MappingNode(base.tag, merged, base.start_mark, base.end_mark)
 
 
 def _compose_dict(scenario: Mapping) -> yaml.Node:

@@ -336,24 +336,36 @@ def line_of(root: yaml.Node, path: str) -> int | None:
     """Line of the key (or list item) at a key path such as `cells.geometry.cells[3][1]` in a composed
     YAML document (for later checks, e.g. an SBML name that does not exist), or the line of the
     deepest part of the path that is in the file; None when none is."""
-    node = root
-    line = None
+    node = node_at(root, path)
+    return None if node is None else _line(node)
+
+
+def file_of(root: yaml.Node, path: str) -> str | None:
+    """The file the key at `path` (or the deepest part of it there) was read from: a scenario that
+    `extends` another holds nodes of both files."""
+    node = node_at(root, path)
+    mark = None if node is None else node.start_mark
+    return mark.name if mark is not None and not mark.name.startswith("<") else None
+
+
+def node_at(root: yaml.Node, path: str) -> yaml.Node | None:
+    """The key node (or list item) at a key path, or that of the deepest part of the path in the
+    document; None when none is."""
+    node, found = root, None
     for key, indices in re.findall(r"([^.\[\]]+)((?:\[\d+\])*)", path):
         if not isinstance(node, yaml.MappingNode):
-            return line
+            return found
         for key_node, value_node in node.value:
             if _scalar(key_node) == key:
-                line = _line(key_node)
-                node = value_node
+                found, node = key_node, value_node
                 break
         else:
-            return line
+            return found
         for index in re.findall(r"\d+", indices):
             if not isinstance(node, yaml.SequenceNode) or int(index) >= len(node.value):
-                return line
-            node = node.value[int(index)]
-            line = _line(node)
-    return line
+                return found
+            node = found = node.value[int(index)]
+    return found
 
 
 def _line(node: yaml.Node) -> int | None:

@@ -10,7 +10,7 @@ from morphosim.coupling.inputs import embryo_coordinate
 SCENARIO = "scenarios/gastrulation_small.yaml"
 ONSET = 10.0         # min (genes.parameters.onset)
 CELL_HEIGHT = 35.0   # µm (cells.monolayer.height)
-SQUEEZE = "cells.monolayer.squeeze={axis: y, fraction: 0.15, start: 2, ramp: 2}"
+SQUEEZED = "scenarios/gastrulation_small_squeezed.yaml"   # the same egg pressed laterally
 SQUEEZE_READ = 14.0  # min: when ectopic Twist is counted
 
 
@@ -109,7 +109,7 @@ def test_ectopic_compression_induces_twist_outside_the_band(without_feedback):
     µm) express Twist where their apices are compressed by more than ~8 % (the circuit's half-maximal
     compression); with the feedback off (the fixture's run, unpressed) none do. (With the feedback on
     and no press, the furrow's own pull compresses a few cells near it: 2 against 9 when measured.)"""
-    simulation = Simulation.from_scenario(SCENARIO, overrides=[f"time.end={SQUEEZE_READ}", SQUEEZE])
+    simulation = Simulation.from_scenario(SQUEEZED, overrides=[f"time.end={SQUEEZE_READ}"])
     while simulation.time < SQUEEZE_READ - 1e-9:
         simulation.step()
     ectopic, strain = ectopic_twist(simulation)
