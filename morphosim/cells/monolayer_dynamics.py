@@ -68,7 +68,7 @@ def stiffness_bound(m: Monolayer, model: MonolayerModel, edge_floor: float = 0.0
         elif isinstance(term, VitellineMembrane):
             bound += term.stiffness * np.prod(term.radii) ** (2 / 3) / term.radii.min() ** 2
         elif hasattr(term, "stiffness_bound"):
-            bound += term.stiffness_bound(m)
+            bound += term.stiffness_bound(m, edge_floor)
     return bound
 
 

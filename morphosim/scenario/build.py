@@ -13,7 +13,7 @@ from morphosim.cells import (ApicalContractility, ApicalLineTension, AreaElastic
                              Squeeze, VitellineMembrane, relax_monolayer, default_extrusion_area, default_t1_length)
 from morphosim.cells.bodies import MonolayerBody, SheetBody, TopologyRules
 from morphosim.cells.ellipsoid import smallest_curvature_radius
-from morphosim.cells.monolayer_planar import ApicalPlanarTension
+from morphosim.cells.monolayer_planar import MonolayerPlanarTension
 from morphosim.coupling.flow import FlowCoupling, tissue_mesh
 from morphosim.coupling.inputs import input_source
 from morphosim.coupling.outputs import outputs_from_scenario
@@ -175,7 +175,8 @@ def build_monolayer(scenario: dict, sheet: Sheet) -> tuple[Monolayer, MonolayerM
     terms = [term(**{name: per_cell(name)}) for name, term in (("Gamma", ApicalContractility),
                                                               ("Lambda", ApicalLineTension)) if wanted(name)]
     if wanted("Lambda_planar"):
-        terms.append(ApicalPlanarTension(per_cell("Lambda_planar"), mechanics.get("planar_axis", (1.0, 0.0, 0.0))))
+        terms.append(MonolayerPlanarTension(per_cell("Lambda_planar"), mechanics.get("planar_axis", (1.0, 0.0, 0.0)),
+                                            basal=mechanics.get("planar_basal", False)))
     if spec.get("vitelline_stiffness") is not None and sheet.is_shell:
         squeeze = spec.get("squeeze")
         if squeeze:

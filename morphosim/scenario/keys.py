@@ -48,6 +48,7 @@ MECHANICS = Mapping(
         "Lambda": Number(),         # (apical) line tension (may be negative: adhesion)
         "Lambda_planar": Number(),  # planar-polarised tension on junctions across planar_axis
         "planar_axis": ListOf(Number(), length=3),
+        "planar_basal": Boolean(),  # monolayer: Lambda_planar on the basal sides too (default false)
         "xi": POSITIVE,             # vertex friction
         "t1_length": POSITIVE,      # T1 swap threshold
     },
@@ -59,7 +60,7 @@ MECHANICS_REQUIRES = {
     "monolayer": ("apical_tension", "basal_tension", "lateral_tension", "volume_stiffness"),
 }
 MECHANICS_ONLY = {"sheet": ("K", "A0"), "monolayer": ("apical_tension", "basal_tension", "lateral_tension",
-                                                      "volume_stiffness", "V0")}
+                                                      "volume_stiffness", "V0", "planar_basal")}
 
 # A 3D monolayer: the geometry's cells become the apical faces, extruded inward (apical: out) by height
 # (on a shell, at most 0.7 of the local radius of curvature: shorter cells at the poles of an egg).
