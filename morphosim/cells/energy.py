@@ -85,7 +85,7 @@ class Coefficients:
 
     def add(self, name: str, values: np.ndarray) -> None:
         # the first term's array is taken as it is (the kernels only read it): a force call then
-        # costs a few numpy operations less (~µs each, most of the Python around a small sheet's step)
+        # costs a few numpy operations less, which are most of the Python around a small sheet's step
         current = getattr(self, name)
         setattr(self, name, values if current is self._zero else current + values)
 
