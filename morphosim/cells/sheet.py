@@ -42,7 +42,7 @@ from collections import namedtuple
 import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import SphericalVoronoi, Voronoi, cKDTree
+from scipy.spatial import ConvexHull, SphericalVoronoi, Voronoi, cKDTree
 
 from numba import njit
 
@@ -451,7 +451,7 @@ class Sheet:
 
     @classmethod
     def ellipsoid_shell(cls, n_cells: int, radii=(1.0, 1.0, 1.0), *, seed=None, lloyd: int = 5, spare=0.5,
-                        seeds: str = "random"):
+                        seeds: str = "random", tessellation: str = "sphere"):
         """Closed shell of ``n_cells`` Voronoi cells tiling the ellipsoid with semi-axes ``radii``.
 
         ``seeds="random"``: seeds uniform at random on the ellipsoid's surface; the tessellation is a
@@ -460,11 +460,24 @@ class Sheet:
         fluctuations of random seeds (one side of a 300-cell egg can hold 50 % more cells than the
         other). ``seeds="even"`` (an ellipsoid of revolution): a Fibonacci lattice equal in area on
         the ellipsoid itself, turned about its axis by the seed, without Lloyd steps.
+
+        ``tessellation="sphere"``: the spherical Voronoi diagram of the seeds scaled onto the
+        ellipsoid, whose cells on a 500 x 180 egg are ~2.6x longer along its axis than across it;
+        ``"surface"`` (with even seeds): the Voronoi diagram on the ellipsoid itself
+        (:func:`_dual_on_ellipsoid`), cells as round and equal as the lattice.
         """
+        if tessellation not in ("sphere", "surface"):
+            raise SheetError(f"ellipsoid_shell tessellation must be 'sphere' or 'surface', got {tessellation!r}")
+        if tessellation == "surface" and seeds != "even":
+            raise SheetError("ellipsoid_shell tessellation='surface' needs seeds='even'")
         if n_cells < 4:
             raise SheetError("ellipsoid_shell needs n_cells >= 4")
         radii = np.asarray(radii, float)
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        if seeds == "even" and tessellation == "surface":
+            points = _even_on_spheroid(n_cells, radii, rng)
+            points = points[np.argsort(_morton_key(0.5 * (points / radii + 1.0)))]
+            return cls.from_polygons(*_dual_on_ellipsoid(points, radii), radii=radii, spare=spare)
         if seeds == "even":
             points, lloyd = _even_on_spheroid(n_cells, radii, rng) / radii, 0
         elif seeds == "random":
@@ -564,6 +577,76 @@ def _voronoi_regions(seeds: np.ndarray, box: np.ndarray, periodic: bool) -> list
         angle = np.arctan2(poly[:, 1] - centre[1], poly[:, 0] - centre[0])
         regions.append(poly[np.argsort(angle)])
     return regions
+
+
+def _dual_on_ellipsoid(points: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+    """Cells around points on an ellipsoid, from the ellipsoid's own geometry: the dual of the points'
+    Delaunay triangulation on the surface (:func:`_delaunay_on_surface`), each triangle's circumcentre
+    (in its plane) pushed radially onto the ellipsoid as a cell corner, each point's cell the ring of
+    its triangles walked counter-clockwise seen from outside: the Voronoi diagram on the surface, to
+    the flatness of one triangle. Returns (corners, rings)."""
+    triangles = _delaunay_on_surface(points)
+    a, b, c = (points[triangles[:, k]] for k in range(3))
+    ab, ac = b - a, c - a
+    normal = np.cross(ab, ac)
+    # circumcentre: a + (|ac|^2 (n x ab) + |ab|^2 (ac x n)) / (2 |n|^2)
+    centre = a + ((ac * ac).sum(1)[:, None] * np.cross(normal, ab) + (ab * ab).sum(1)[:, None] * np.cross(ac, normal)) \
+        / (2.0 * (normal * normal).sum(1)[:, None])
+    corners = centre / np.sqrt(((centre / radii) ** 2).sum(1))[:, None]
+    # around point i, the triangle (i, j, k) is followed counter-clockwise by the one holding edge i -> k
+    by_edge = {(int(t[p]), int(t[(p + 1) % 3])): index for index, t in enumerate(triangles) for p in range(3)}
+    first = {int(t[p]): index for index, t in enumerate(triangles) for p in range(3)}
+    rings = []
+    for i in range(len(points)):
+        ring, triangle = [], first[i]
+        while not ring or triangle != ring[0]:
+            ring.append(triangle)
+            t = [int(v) for v in triangles[triangle]]
+            triangle = by_edge[(i, t[(t.index(i) + 2) % 3])]
+        rings.append(ring)
+    return corners, rings
+
+
+def _delaunay_on_surface(points: np.ndarray) -> np.ndarray:
+    """Triangles (outward, counter-clockwise) of points on a closed convex surface around the origin,
+    Delaunay in the surface's own metric: the convex hull, then Lawson flips of every edge whose two
+    opposite angles sum to more than pi. The hull alone is Delaunay on a sphere only: on a long egg
+    its flat direction (along the axis) gets long thin triangles, and cells 2.6x longer than wide."""
+    triangles = ConvexHull(points).simplices.tolist()
+    for t in triangles:   # the hull holds the origin: face outward
+        a, b, c = points[t]
+        if np.cross(b - a, c - a) @ (a + b + c) < 0:
+            t.reverse()
+
+    def angle(at, u, v):
+        e, f = points[u] - points[at], points[v] - points[at]
+        return np.arctan2(np.linalg.norm(np.cross(e, f)), e @ f)
+
+    owner = {(t[p], t[(p + 1) % 3]): index for index, t in enumerate(triangles) for p in range(3)}
+    flipped = True
+    for _ in range(100):   # on a surface (unlike the plane) flips are not proven to end: a few sweeps do
+        if not flipped:
+            break
+        flipped = False
+        for index in range(len(triangles)):
+            for p in range(3):
+                t = triangles[index]
+                u, v, w = t[p], t[(p + 1) % 3], t[(p + 2) % 3]
+                other = owner[(v, u)]
+                s = triangles[other]
+                x = s[(s.index(u) + 1) % 3]            # s = (v, u, x) up to rotation
+                if angle(w, u, v) + angle(x, v, u) <= np.pi + 1e-12 or (w, x) in owner or (x, w) in owner:
+                    continue
+                for edge in ((u, v), (v, w), (w, u), (v, u), (u, x), (x, v)):
+                    owner.pop(edge)
+                triangles[index], triangles[other] = [u, x, w], [x, v, w]   # the quad u x v w, cut along w-x
+                for number in (index, other):
+                    t = triangles[number]
+                    for q in range(3):
+                        owner[(t[q], t[(q + 1) % 3])] = number
+                flipped = True
+                break
+    return np.array(triangles)
 
 
 def _even_on_spheroid(n: int, radii: np.ndarray, rng: np.random.Generator) -> np.ndarray:

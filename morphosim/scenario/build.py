@@ -94,7 +94,7 @@ def build_sheet(scenario: dict) -> Sheet:
         if kind == "polygons":
             return Sheet.from_polygons(np.asarray(geometry["vertices"], float), geometry["cells"])
         return Sheet.ellipsoid_shell(geometry["n_cells"], radii=tuple(geometry["radii"]), seed=seed,
-                                     seeds=geometry["seeds"])
+                                     seeds=geometry["seeds"], tessellation=geometry["tessellation"])
     except ValueError as error:
         raise InputError(f"cells.geometry: {error}") from None
 

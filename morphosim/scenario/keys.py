@@ -19,6 +19,8 @@ GEOMETRY = Mapping(
         "lloyd": Number(minimum=0, integer=True, default=2),   # voronoi
         "radii": ListOf(POSITIVE, length=3),                   # ellipsoid_shell
         "seeds": Choice(("random", "even"), default="random"),  # ellipsoid_shell: "even" = equal areas (spheroid)
+        # ellipsoid_shell: Voronoi cells on the unit sphere scaled onto the ellipsoid, or on the ellipsoid itself
+        "tessellation": Choice(("sphere", "surface"), default="sphere"),
         "periodic": Boolean(default=False),
         "cell_area": POSITIVE,
         "vertices": ListOf(ListOf(Number(), min_length=2)),    # polygons
