@@ -203,14 +203,24 @@ class BatchedPopulation(Population):
 
     @property
     def state(self):
-        """(n_cells, n_species), a read-only view: copy it to keep it."""
+        """(n_cells, n_species), a read-only view: copy it to keep it (a copy when species of a variable
+        compartment keep their amounts in their rows)."""
         view = self._y[: len(self.species_names)].T
+        if self.compiled.amount_rows.size:
+            view = view.copy()
+            view[:, self.compiled.amount_rows] /= self._amount_sizes().T
         view.flags.writeable = False
         return view
 
+    def _amount_sizes(self):
+        """(amount rows, n_cells): the size of each amount row's compartment in every cell."""
+        return np.array([self.values(size) for size in self.compiled.amount_compartments]).reshape(-1, len(self))
+
     def set_state(self, values):
-        for column, array in self._state_columns(values).items():
-            self._y[column] = array
+        columns = self._state_columns(values)
+        sizes = dict(zip(self.compiled.amount_rows, self._amount_sizes()))
+        for column, array in columns.items():
+            self._y[column] = array * sizes[column] if column in sizes else array
         self._fire_events()
 
     def set_parameter(self, name, values):
@@ -233,11 +243,11 @@ class BatchedPopulation(Population):
     def values(self, sbml_id):
         """(n_cells,) current values of any species, parameter, compartment or reaction (its rate) of the model."""
         compiled = self.compiled
-        if sbml_id in compiled.state_ids and sbml_id not in compiled.cell_math.assigned:
+        if sbml_id in compiled.state_ids and sbml_id not in compiled.cell_math.assigned | compiled.cell_math.amounts:
             return self._y[compiled.state_ids.index(sbml_id)].copy()
         if sbml_id in compiled.parameter_ids:
             return self._p[compiled.parameter_ids.index(sbml_id)].copy()
-        # assignment-rule targets (v_<id>) and reaction rates (r_<reaction id>)
+        # assignment-rule targets and concentrations of amount rows (v_<id>), reaction rates (r_<reaction id>)
         computed = [name[2:] for name, _ in compiled.cell_math.statements]
         if sbml_id in computed:
             out = np.zeros((len(computed), len(self)))
