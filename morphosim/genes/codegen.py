@@ -31,6 +31,7 @@ from pathlib import Path
 import libsbml
 import numpy as np
 
+from morphosim.genes.algebraic import as_assignment_rules
 from morphosim.genes.errors import SBMLError, unsupported
 from morphosim.genes.kernel_source import CellMath, EventMath, module_source
 from morphosim.genes.mathml import ExpressionTranslator
@@ -118,7 +119,7 @@ def _check_supported(document, model):
     for rule in model.getListOfRules():
         if not rule.isSetMath():
             continue  # L3V2: a rule without math has no effect
-        if rule.isAlgebraic():
+        if rule.isAlgebraic():  # what as_assignment_rules leaves
             refuse(f"an algebraic rule ({libsbml.formulaToL3String(rule.getMath())} = 0)")
     for constraint in model.getListOfConstraints():
         refuse(f"constraint ({libsbml.formulaToL3String(constraint.getMath())})")
@@ -153,6 +154,7 @@ def compile_model(document):
             document.convert(properties) != libsbml.LIBSBML_OPERATION_SUCCESS:
         refuse("a function definition that libsbml cannot expand")
     model = document.getModel()
+    as_assignment_rules(model)
     _check_supported(document, model)
 
     species = list(model.getListOfSpecies())

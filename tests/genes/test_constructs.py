@@ -137,3 +137,25 @@ end
     pop.advance(1.5)
     np.testing.assert_allclose(pop.values("C"), 1.2, rtol=1e-12)
     np.testing.assert_allclose(pop.values("S"), 0.68, rtol=1e-10)
+
+
+def test_algebraic_rules_affine_in_one_free_variable_become_assignments():
+    """0 = 2 R - Q and 0 = Q + S - 2, with S = exp(-t / 2) from J0: the second rule has one free
+    variable, Q (S is a reacting species), so Q = 2 - S; then the first has one left, R = Q / 2. A third,
+    0 = (k + 1) V - 3 time with k constant, sizes a compartment: V = 3 t / 1.5 (a coefficient that is
+    not 1)."""
+    text = BASE.replace("end", """  species Q in C, R in C
+  compartment V = 1
+  const k
+  0 = 2 * R - Q
+  0 = Q + S - 2
+  0 = (k + 1) * V - 3 * time
+end""")
+    pop = load(text).population(2, **TIGHT)
+    np.testing.assert_allclose(pop.values("Q"), 1.0, rtol=1e-12)
+    pop.advance(2.0)
+    s = math.exp(-1.0)
+    np.testing.assert_allclose(pop.values("S"), s, rtol=1e-9)
+    np.testing.assert_allclose(pop.values("Q"), 2 - s, rtol=1e-9)
+    np.testing.assert_allclose(pop.values("R"), (2 - s) / 2, rtol=1e-9)
+    np.testing.assert_allclose(pop.values("V"), 4.0, rtol=1e-12)

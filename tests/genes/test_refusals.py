@@ -46,7 +46,11 @@ def _make_fast(model):
 
 REFUSED = {
     "delay": (BASE.replace("k * S", "k * delay(S, 0.5)"), r"delay\(\) in the kinetic law of reaction 'J0'"),
-    "algebraic rule": (BASE.replace("end", "  species Q in C\n  0 = Q + S - 2\nend"), r"algebraic rule \(.*Q.*\)"),
+    "nonlinear algebraic rule": (BASE.replace("end", "  species Q in C\n  0 = Q * Q + S - 2\nend"),
+                                 r"algebraic rule Q \* Q \+ S - 2 = 0 \(it is not affine in Q: a differential-algebraic"),
+    "algebraic rule in two variables": (BASE.replace("end", "  species Q in C, R in C\n  0 = Q + R - 2\nend"),
+                                        r"algebraic rule Q \+ R - 2 = 0 \(it has no single variable to solve for "
+                                        r"\(candidates: Q, R\)"),
     "rateOf in a rate rule": (BASE.replace("end", "  q = 0\n  q' = rateOf(S)\nend"),
                               r"rateOf\(\) in the rate rule for 'q'"),
     "constraint": (_edited(_add_constraint), r"constraint \(S >= 0\)"),
