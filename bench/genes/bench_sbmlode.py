@@ -13,11 +13,11 @@ has its own alpha (bench_grn.input_values at step 0), constant over the run: sbm
 whole run in one call and cannot change an input between output times. Both run from the model's
 initial state for 20 or 100 intervals of DT (the transient included), the batched solver as the
 coupling layer drives it (advance DT, read the state: one cell-interval per cell per DT), sbmlode/diffrax
-as one call over the whole run with Tsit5 (explicit 5(4)) and, for
-comparison, Dopri5. Seconds per cell per DT-interval; the best of a few timings (compilation
-excluded: the diffrax call runs once first, the batched populations are made before the clock starts). The scipy loop is timed on SCIPY_SAMPLE cells and scaled. The
-largest difference of the final states from the batched solver's is printed, to show the three compute
-the same thing.
+as one call over the whole run with Tsit5 (explicit 5(4)) and, for comparison, Dopri5. Seconds per
+cell per DT-interval; the best of a few timings (compilation excluded: the diffrax call runs once first,
+the batched populations are made before the clock starts). The scipy loop is timed on SCIPY_SAMPLE
+cells and scaled. The largest difference of the final states from the batched solver's is printed, to
+show the three compute the same thing.
 
 Below the table: the cost of events at 10^4 cells (bench_events.py's ring10 without / with three
 events per cell), the other target of the issue.

@@ -33,6 +33,7 @@ import numpy as np
 
 from morphosim.genes.algebraic import as_assignment_rules
 from morphosim.genes.errors import SBMLError, unsupported
+from morphosim.genes.fast import fast_reactions, rapid_equilibrium
 from morphosim.genes.kernel_source import CellMath, EventMath, module_source
 from morphosim.genes.mathml import ExpressionTranslator
 
@@ -57,8 +58,8 @@ def cache_dir():
 class CompiledModel:
     state_ids: tuple          # species ids, then rate-rule parameter ids, then event-assigned parameter ids
     n_species: int
-    amount_rows: np.ndarray   # rows of species whose row holds their amount (variable volume), not concentration
-    amount_compartments: tuple  # the compartment id of each of amount_rows
+    held_rows: tuple          # (row, species id, its row's value from its concentration `value` and v_<id>s) of
+                              # the species whose row holds not their concentration (an amount, a pool)
     parameter_ids: tuple      # settable per cell: global parameters without rules, then compartments
     n_global_parameters: int  # the first entries of parameter_ids are global parameters
     initial_state: np.ndarray
@@ -124,8 +125,6 @@ def _check_supported(document, model):
     for constraint in model.getListOfConstraints():
         refuse(f"constraint ({libsbml.formulaToL3String(constraint.getMath())})")
     for reaction in model.getListOfReactions():
-        if reaction.isSetFast() and reaction.getFast():
-            refuse(f"fast reaction '{reaction.getId()}'")
         if not reaction.isSetKineticLaw() or not reaction.getKineticLaw().isSetMath():
             refuse(f"reaction '{reaction.getId()}' without a kinetic law")
 
@@ -178,6 +177,9 @@ def compile_model(document):
     # so are stoichiometries that only an initial assignment or an event sets
     event_parameters = [v for v in variables if v not in rules
                         and (v in _event_targets(model) or v in variable_references)]
+    # what a fast reaction's equilibrium cannot hold: species that something else sets
+    held_elsewhere = set(rules) | _event_targets(model) | variable_references | {
+        s.getId() for s in species if s.getCompartment() in variable_compartments}
     state_ids = tuple([s.getId() for s in species] + rate_parameters + event_parameters)
     global_inputs = [p.getId() for p in model.getListOfParameters()
                      if p.getId() not in rules and p.getId() not in event_parameters]
@@ -196,7 +198,7 @@ def compile_model(document):
             return f"r_{sbml_id}"
         raise KeyError(sbml_id)
 
-    derivatives = {}
+    derivatives, equilibrium = {}, None
 
     def rate_of(sbml_id, where):
         """rateOf(sbml_id): the symbol's derivative as the state equations give it (0 for a constant)."""
@@ -204,6 +206,8 @@ def compile_model(document):
             refuse(f"rateOf() in the {where}")
         if sbml_id not in symbols:
             raise SBMLError(f"the {where} takes rateOf() of unknown symbol '{sbml_id}'; define it in the model")
+        if equilibrium and (sbml_id == equilibrium.solved or sbml_id in equilibrium.ratios):
+            refuse(f"rateOf('{sbml_id}') in the {where}, a species of fast reaction '{equilibrium.reaction}'")
         if sbml_id in amounts:  # d(n / V)/dt = (dn/dt - [S] dV/dt) / V
             size = amounts[sbml_id]
             if size not in derivatives:
@@ -213,38 +217,54 @@ def compile_model(document):
         return f"({derivatives[sbml_id]})" if sbml_id in derivatives else "0.0"
 
     translator = ExpressionTranslator(global_name, AVOGADRO, rate_of)
+    fast = fast_reactions(model)
+    equilibrium = rapid_equilibrium(model, fast[0], translator, held_elsewhere) if fast else None
     derivatives.update(_derivatives(model, rules, rate_parameters, translator, amounts))
     derivatives.update({pid: "0.0" for pid in event_parameters})
+    # species row -> (its concentration from the row's local a_<id>, the ids that reads, the row from the
+    # concentration `value`)
+    held = {sid: (f"a_{sid} / v_{size}", {size}, f"value * v_{size}") for sid, size in amounts.items()}
+    equilibrium_rule = {}
+    if equilibrium:
+        solved = equilibrium.solved
+        for sid, ratio in equilibrium.ratios.items():
+            derivatives[sid] = f"({derivatives[sid]}) - {ratio} * ({derivatives[solved]})"
+            held[sid] = (f"a_{sid} + {ratio} * v_{solved}", {solved} | set(re.findall(r"\bv_(\w+)", ratio)),
+                         f"value - {ratio} * v_{solved}")
+        derivatives[solved] = "0.0"
+        equilibrium_rule[solved] = (equilibrium.expression, equilibrium.reads)
     assignment_rules = {
         target: _with_rates_read(translator.translate(rule.getMath(), f"assignment rule for '{target}'"),
                                  _names_in(rule.getMath(), set()))
         for target, rule in rules.items() if rule.isAssignment()
     }
     rates = _reaction_rates(model, translator, global_name)
-    concentrations = {sid: (f"a_{sid} / v_{size}", {size}) for sid, size in amounts.items()}
+    concentrations = {sid: (expression, reads) for sid, (expression, reads, _) in held.items()}
     # rules, concentrations and rates in one dependency order: a rule may read a reaction's rate (its id),
     # a rate a rule
-    computed = {**assignment_rules, **concentrations, **rates}
+    computed = {**assignment_rules, **equilibrium_rule, **concentrations, **rates}
     order = _topological(computed, "assignment rule or kinetic law of")
     statements = [(f"r_{sid}" if sid in rates else f"v_{sid}", computed[sid][0]) for sid in order]
     uses_time = translator.uses_time  # event math gets the time as an argument: it does not count here
     events = _events(document, model, state_ids, translator, amounts)
     # the statements rules and events need: up to the last rule or concentration, or the last rate event
     # math reads
-    needed = set(assignment_rules) | set(amounts) | (_event_names(model) & set(rates)) | set().union(*(
+    needed = set(assignment_rules) | set(equilibrium_rule) | set(held) | (_event_names(model) & set(rates))
+    needed |= set().union(*(
         _with_rates_read(expression, set())[1] for event in events
         for expression in [event.trigger, event.delay, event.priority] + [e for _, e in event.assignments]))
     n_rules = max([i + 1 for i, sid in enumerate(order) if sid in needed], default=0)
-    cell_math = CellMath(state_ids, parameter_ids, frozenset(assignment_rules) & set(state_ids), tuple(statements),
-                         n_rules, tuple(derivatives[sid] for sid in state_ids), uses_time, events, frozenset(amounts))
+    cell_math = CellMath(state_ids, parameter_ids, frozenset(assignment_rules | equilibrium_rule) & set(state_ids),
+                         tuple(statements), n_rules, tuple(derivatives[sid] for sid in state_ids), uses_time, events,
+                         frozenset(held))
+    rows = {sid: to_row for sid, (_, _, to_row) in held.items()}
     initial_state, defaults = _initial_values(model, state_ids, parameter_ids, computed, set(rates), translator,
-                                              variable_references, amounts)
+                                              variable_references, rows, set(equilibrium_rule))
     # the species a set_parameter on their (constant) compartment dilutes
     compartments = np.array([-1 if s.getHasOnlySubstanceUnits() or s.getCompartment() not in parameter_ids
                              else parameter_ids.index(s.getCompartment()) for s in species], dtype=np.int64)
-    return CompiledModel(state_ids, len(species), np.array([state_ids.index(sid) for sid in amounts], dtype=np.int64),
-                         tuple(amounts.values()), parameter_ids, len(global_inputs), initial_state, defaults,
-                         cell_math, compartments)
+    return CompiledModel(state_ids, len(species), tuple((state_ids.index(sid), sid, row) for sid, row in rows.items()),
+                         parameter_ids, len(global_inputs), initial_state, defaults, cell_math, compartments)
 
 
 def _declared_stoichiometry(reference):
@@ -338,6 +358,8 @@ def _derivatives(model, rules, rate_parameters, translator, amounts):
     changes = {s.getId(): [] for s in model.getListOfSpecies()}
     variable_references = _variable_references(model)
     for reaction in model.getListOfReactions():
+        if reaction.isSetFast() and reaction.getFast():
+            continue  # its equilibrium holds its species (fast.py)
         for sign, references in (("- ", reaction.getListOfReactants()), ("+ ", reaction.getListOfProducts())):
             for reference in references:
                 rate, term_sign = f"r_{reaction.getId()}", sign
@@ -399,10 +421,11 @@ def _load_module(source):
 
 
 def _initial_values(model, state_ids, parameter_ids, computed, reaction_ids, translator, variable_references,
-                    amounts):
+                    rows, equilibrium):
     """Evaluate declared values, initial assignments, assignment rules and the rates they read
-    (`computed`: {id: (expression, ids it reads)}) at t = 0, in dependency order; the rows of `amounts`
-    (species: compartment) get concentration times size.
+    (`computed`: {id: (expression, ids it reads)}) at t = 0, in dependency order; the species of `rows`
+    ({id: the row from its concentration `value`}) get that row, and a fast reaction's species (the ids
+    `equilibrium` and the pools) start from their declared values (the population equilibrates them).
     Values SBML leaves undefined default as in libRoadRunner: 0 (compartment sizes: 1)."""
     definitions = {reference.getId(): (repr(_declared_stoichiometry(reference)), set())
                    for _, reference in _references(model) if reference.getId() in variable_references}
@@ -427,7 +450,8 @@ def _initial_values(model, state_ids, parameter_ids, computed, reaction_ids, tra
             definitions[symbol] = (translator.translate(assignment.getMath(), f"initial assignment to '{symbol}'"),
                                    _names_in(assignment.getMath(), set()))
     # rates only where something evaluated here reads them (a kinetic law need not be defined at t = 0)
-    definitions.update({sid: value for sid, value in computed.items() if sid not in reaction_ids | set(amounts)})
+    definitions.update({sid: value for sid, value in computed.items()
+                        if sid not in reaction_ids | set(rows) | equilibrium})
     read = set().union(*(dependencies for _, dependencies in definitions.values()))
     while read & (reaction_ids - set(definitions)):
         for rid in read & (reaction_ids - set(definitions)):
@@ -440,6 +464,6 @@ def _initial_values(model, state_ids, parameter_ids, computed, reaction_ids, tra
             values[local] = float(eval(definitions[name][0], {"math": math, "np": np, "t": 0.0}, values))
         except (ArithmeticError, ValueError, TypeError) as error:
             raise SBMLError(f"the initial value of '{name}' cannot be evaluated: {error}") from None
-    return (np.array([values[f"v_{i}"] * (values[f"v_{amounts[i]}"] if i in amounts else 1.0) for i in state_ids],
-                     dtype=float),
+    return (np.array([eval(rows[i], {"math": math}, {**values, "value": values[f"v_{i}"]}) if i in rows
+                      else values[f"v_{i}"] for i in state_ids], dtype=float),
             np.array([values[f"v_{i}"] for i in parameter_ids], dtype=float))

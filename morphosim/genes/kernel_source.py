@@ -58,12 +58,12 @@ class CellMath:
     derivatives: tuple    # d/dt expression of each state row ("0.0" when constant)
     uses_time: bool       # the math reads `t`
     events: tuple = ()    # EventMath of each event, in document order
-    amounts: frozenset = frozenset()  # species whose row is their amount a_<id> (variable volume); their
-                                      # concentration v_<id> is one of the statements
+    held: frozenset = frozenset()  # species whose row holds not their concentration but a_<id> (an amount,
+                                   # a pool of a fast reaction); their v_<id> is one of the statements
 
     def local(self, sid):
         """The local holding state row `sid` in the kernels."""
-        return f"a_{sid}" if sid in self.amounts else f"v_{sid}"
+        return f"a_{sid}" if sid in self.held else f"v_{sid}"
 
 
 def module_source(math, per_cell, parameter_values, template):

@@ -1,6 +1,6 @@
 """SBML constructs beyond reactions and rules that the batched solver compiles, each against its
 analytic solution: conversion factors, variable stoichiometry, reaction ids as values in math, rateOf,
-compartments that rules and events resize."""
+compartments that rules and events resize, algebraic rules, a fast reaction."""
 
 import math
 
@@ -159,3 +159,32 @@ end""")
     np.testing.assert_allclose(pop.values("Q"), 2 - s, rtol=1e-9)
     np.testing.assert_allclose(pop.values("R"), (2 - s) / 2, rtol=1e-9)
     np.testing.assert_allclose(pop.values("V"), 4.0, rtol=1e-12)
+
+
+def test_a_fast_reaction_holds_its_equilibrium():
+    """J0: A <-> B fast at 2 A - B (per volume), J1: B -> at 0.5 B, in C = 2: A = B / 2 at all times, so
+    with the pool T = A + B, dT/dt = -0.5 B / C = -T / 6 and T = exp(-t / 6) from the declared A = 1,
+    B = 0, equilibrated at once (A = 1/3, B = 2/3). set_state changes the pool, which re-equilibrates."""
+    text = """
+model fast_equilibrium
+  compartment C = 2
+  species A in C, B in C
+  J0: A -> B; C * (2 * A - B)
+  J1: B -> ; 0.5 * B
+  A = 1; B = 0
+end
+"""
+    document = libsbml.readSBMLFromString(_sbml(text))
+    document.setLevelAndVersion(3, 1, False)
+    document.getModel().getReaction("J0").setFast(True)
+    pop = load(libsbml.writeSBMLToString(document)).population(2, **TIGHT)
+    np.testing.assert_allclose(pop.state, [[1 / 3, 2 / 3]] * 2, rtol=1e-12)
+    pop.advance(3.0)
+    total = math.exp(-0.5)
+    np.testing.assert_allclose(pop.values("A"), total / 3, rtol=1e-9)
+    np.testing.assert_allclose(pop.state[:, 1], 2 * total / 3, rtol=1e-9)
+    np.testing.assert_allclose(pop.values("J1"), 0.5 * 2 * total / 3, rtol=1e-9)
+    b = pop.values("B")
+    pop.set_state({"A": [2.0, 1.0]})
+    np.testing.assert_allclose(pop.values("A"), (np.array([2.0, 1.0]) + b) / 3, rtol=1e-12)
+    np.testing.assert_allclose(pop.values("B"), 2 * pop.values("A"), rtol=1e-12)
