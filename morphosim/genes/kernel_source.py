@@ -58,6 +58,12 @@ class CellMath:
     derivatives: tuple    # d/dt expression of each state row ("0.0" when constant)
     uses_time: bool       # the math reads `t`
     events: tuple = ()    # EventMath of each event, in document order
+    held: frozenset = frozenset()  # species whose row holds not their concentration but a_<id> (an amount,
+                                   # a pool of a fast reaction); their v_<id> is one of the statements
+
+    def local(self, sid):
+        """The local holding state row `sid` in the kernels."""
+        return f"a_{sid}" if sid in self.held else f"v_{sid}"
 
 
 def module_source(math, per_cell, parameter_values, template):
@@ -128,7 +134,7 @@ def _integrated(math):
 def _cell_math(math, state_value, parameter_value=None, n_statements=None):
     """Lines binding one cell's locals: state values, parameter values (unless bound already),
     then the rules and rates."""
-    lines = [f"v_{sid} = {state_value(i)}" for i, sid in enumerate(math.state_ids) if sid not in math.assigned]
+    lines = [f"{math.local(sid)} = {state_value(i)}" for i, sid in enumerate(math.state_ids) if sid not in math.assigned]
     if parameter_value is not None:
         lines += [f"v_{pid} = {parameter_value(j)}" for j, pid in enumerate(math.parameter_ids)]
     statements = math.statements if n_statements is None else math.statements[:n_statements]
@@ -249,7 +255,8 @@ def _dopri_step(math, parameter_value, dense=False):
         cell += _cell_math(math, state_value)
         cell += [f"k{stage}_{i} = {math.derivatives[i]}" for i, _ in integrated]
     last = len(DOPRI_C) - 1
-    cell += [f"{_row('Y_NEW', i)} = {f'v_{sid}' if i in moving else f'y_{i}'}" for i, sid in enumerate(math.state_ids)]
+    cell += [f"{_row('Y_NEW', i)} = {math.local(sid) if i in moving else f'y_{i}'}"
+             for i, sid in enumerate(math.state_ids)]
     cell += [f"{_row('K_LAST', i)} = k{last}_{i}" for i in moving]
     if dense:
         cell += [f"{_row('DENSE', i)} = " + " + ".join(f"{name} * k{j}_{i}" for (kind, j), name in weights.items()
@@ -257,7 +264,7 @@ def _dopri_step(math, parameter_value, dense=False):
     cell.append("squares = 0.0")
     for i, sid in integrated:
         error = " + ".join(f"{name} * k{j}_{i}" for (kind, j), name in weights.items() if kind == "error")
-        cell.append(f"ratio = ({error}) / (atol + rtol * max(abs(y_{i}), abs(v_{sid})))")
+        cell.append(f"ratio = ({error}) / (atol + rtol * max(abs(y_{i}), abs({math.local(sid)})))")
         cell.append("squares += ratio * ratio")
     cell.append(f"{_row('ERROR', 0)} = squares")
     body = head + ["worst = 0.0", "for chunk in range(n_chunks):", "    first = chunk * CHUNK",

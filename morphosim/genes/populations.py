@@ -19,7 +19,9 @@ Both solvers share one interface, so the coupling layer and the tests treat them
 
 import contextlib
 import copy
+import math
 import os
+import re
 
 import numpy as np
 from numba.core.errors import NumbaError
@@ -203,13 +205,28 @@ class BatchedPopulation(Population):
 
     @property
     def state(self):
-        """(n_cells, n_species), a read-only view: copy it to keep it."""
+        """(n_cells, n_species), a read-only view: copy it to keep it (a copy when some species' rows hold
+        not their concentration: amounts in a variable volume, pools of a fast reaction)."""
         view = self._y[: len(self.species_names)].T
+        if self.compiled.held_rows:
+            view = view.copy()
+            for row, sid, _ in self.compiled.held_rows:
+                view[:, row] = self.values(sid)
         view.flags.writeable = False
         return view
 
     def set_state(self, values):
-        for column, array in self._state_columns(values).items():
+        columns = self._state_columns(values)
+        new = {self.species_names[column]: array for column, array in columns.items()}
+        # a held row (an amount, a fast reaction's pool) from its species' concentration and what its row
+        # reads (a size, the fast reaction's solved species), new values where given, else current ones
+        rows = {}
+        for row, sid, to_row in self.compiled.held_rows:
+            reads = re.findall(r"\bv_(\w+)", to_row)
+            if sid in new or any(name in new for name in reads):
+                value = {f"v_{name}": new[name] if name in new else self.values(name) for name in reads}
+                rows[row] = eval(to_row, {"math": math}, {**value, "value": new.get(sid, self.values(sid))})
+        for column, array in {**columns, **rows}.items():
             self._y[column] = array
         self._fire_events()
 
@@ -233,11 +250,11 @@ class BatchedPopulation(Population):
     def values(self, sbml_id):
         """(n_cells,) current values of any species, parameter, compartment or reaction (its rate) of the model."""
         compiled = self.compiled
-        if sbml_id in compiled.state_ids and sbml_id not in compiled.cell_math.assigned:
+        if sbml_id in compiled.state_ids and sbml_id not in compiled.cell_math.assigned | compiled.cell_math.held:
             return self._y[compiled.state_ids.index(sbml_id)].copy()
         if sbml_id in compiled.parameter_ids:
             return self._p[compiled.parameter_ids.index(sbml_id)].copy()
-        # assignment-rule targets (v_<id>) and reaction rates (r_<reaction id>)
+        # assignment-rule targets and concentrations of amount rows (v_<id>), reaction rates (r_<reaction id>)
         computed = [name[2:] for name, _ in compiled.cell_math.statements]
         if sbml_id in computed:
             out = np.zeros((len(computed), len(self)))
