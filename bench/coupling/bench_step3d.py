@@ -6,7 +6,9 @@ A coupled step here is what the motion repeats: forces on both layers, the flow 
 of the scenario (dt) also advances the genes once and re-estimates the stability bound every
 RATE_EVERY steps; it holds as many coupled steps as that bound asks for, printed beside it.
 Reference: the same flow with a plain (untuned) DOLFINx LinearProblem solve per step, timed once.
-Run: .venv/bin/python bench/coupling/bench_step3d.py [--quick]   (--quick: the 300-cell small variant)
+Run: .venv/bin/python bench/coupling/bench_step3d.py [--quick] [--set key.path=value ...]
+(--quick: the 300-cell small variant; --set: scenario overrides as for `morphosim run`, e.g. an
+intermediate size: --set cells.geometry.n_cells=1500 --set tissue.flow.mesh_size=40)
 """
 
 from __future__ import annotations
@@ -63,10 +65,12 @@ def plain_dolfinx_solve_ms(simulation: Simulation) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the 300-cell small variant")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a scenario override (repeatable), as morphosim run --set")
     args = parser.parse_args()
     scenario = SCENARIOS / ("gastrulation_small.yaml" if args.quick else "gastrulation.yaml")
     started = time.perf_counter()
-    simulation = Simulation.from_scenario(scenario, overrides=["cells.monolayer.relax_steps=0"])
+    simulation = Simulation.from_scenario(scenario, overrides=["cells.monolayer.relax_steps=0", *args.set])
     build_s = time.perf_counter() - started
     started = time.perf_counter()
     coupled_step_phases(simulation, repeats=1)     # compile every kernel, factorize the flow
