@@ -22,7 +22,10 @@ search their bucket; the result is the same as without a guess. A point that lef
 first tried in the guess's neighbours across its facets, with the same test: a point kept by
 the test in any cell has that cell as its closest, so the result is again a fresh search's. In a tetrahedral mesh the same
 test, with δ the distance to the faces, keeps a point strictly inside its previous tetrahedron:
-no other tetrahedron contains it.
+no other tetrahedron contains it. A point just outside the mesh (a cell's apical vertex at the egg's
+wall) is closest to its boundary surface, a triangle surface, and the surface test applies to the
+boundary face its closest point lies on. A point that fails every test searches its bucket from
+the guess's distance, so that most cells there are rejected by the bound of _closer at once.
 """
 
 from __future__ import annotations
@@ -194,12 +197,26 @@ def simplex_altitudes(triangles: np.ndarray) -> np.ndarray:
 @njit(cache=True)
 def _keeps(i, t, points, cells, found, bary, distance, round_off):
     """Try cell t alone for point i; True when the point is well inside it (module doc: 2d < δ),
-    so that t is the closest cell whatever the others."""
+    so that t is the closest cell whatever the others. A point outside a tetrahedral mesh is
+    kept only over the inside of a boundary face of t (its closest point q has one barycentric
+    coordinate 0, across a facet with no neighbour); λ_k h_k bounds q's distance to that face's
+    edges from below."""
     found[i], distance[i] = -1, np.inf
     _closer(i, t, points, cells, found, bary, distance)
-    edge_distance = bary[i, 0] * cells.altitudes[t, 0]
-    for k in range(1, cells.corners.shape[1]):
-        edge_distance = min(edge_distance, bary[i, k] * cells.altitudes[t, k])
+    corners = cells.corners.shape[1]
+    face = -1
+    if corners == 4 and distance[i] > 0.0:
+        for k in range(4):
+            if bary[i, k] == 0.0:
+                if face >= 0:   # on an edge of the faces
+                    return False
+                face = k
+        if face < 0 or cells.neighbours[t, face] >= 0:
+            return False
+    edge_distance = np.inf
+    for k in range(corners):
+        if k != face:
+            edge_distance = min(edge_distance, bary[i, k] * cells.altitudes[t, k])
     return 2.0 * distance[i] + round_off < edge_distance
 
 
@@ -238,7 +255,10 @@ def locate_points(points, cells, grid, margin, search_radius, guess):
                     break
             if kept:
                 continue
-            found[i], distance[i] = -1, np.inf   # moved farther: search as a new point
+            # moved farther: search as a new point, the guess's distance bounding the search (the
+            # closest cell is the same: the guess is in the point's bucket when within margin of it)
+            found[i], distance[i] = -1, np.inf
+            _closer(i, t, points, cells, found, bary, distance)
         k = 0
         outside = False
         for d in range(3):
@@ -254,7 +274,7 @@ def locate_points(points, cells, grid, margin, search_radius, guess):
                                                           triangles[t, 3])
                 if min(min(l0, l1), min(l2, l3)) >= 0.0:
                     _closer(i, t, points, cells, found, bary, distance)
-        if distance[i] > 0.0:
+        if triangles.shape[1] == 3 or distance[i] > 0.0:   # (every tetrahedron at distance 0 was tried above)
             for m in range(first, last):
                 _closer(i, ids[m], points, cells, found, bary, distance)
         if distance[i] > margin:
