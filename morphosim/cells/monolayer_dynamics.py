@@ -11,10 +11,11 @@ forward Euler.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from scipy.optimize import minimize
 
-from .energy import ParameterError
-from .monolayer import APICAL_AREA, APICAL_PERIMETER, BASAL_AREA, LATERAL_SHARE, Monolayer
+from .energy import ParameterError, per_cell
+from .monolayer import Monolayer, cell_shape, load_cell, side_length
 from .monolayer_energy import MonolayerModel, VitellineMembrane, YolkElasticity
 from .sheet import MAX_DEGREE
 
@@ -32,44 +33,52 @@ def stiffness_bound(m: Monolayer, model: MonolayerModel, edge_floor: float = 0.0
     value; the yolk adds K_Y |dV_yolk/dr|^2 ~ K_Y Sb_total^2 / n_vertices, the wall k_w (R / R_min)^2.
     Edges shorter than ``edge_floor`` count as that long.
     """
-    rings = m.sheet.rings()
-    measures = m.measures()
-    coefficients = model.coefficients(m)
-    start, vertex = rings.cell_start, rings.ring_vertex
-    n_sides = np.diff(start)
-    position = np.arange(vertex.size)
-    following = np.where(position + 1 == np.repeat(start[1:], n_sides), np.repeat(start[:-1], n_sides), position + 1)
-    sheet = m.sheet
-
-    def lengths(vectors):
-        if sheet.periodic:
-            vectors[:, :2] -= sheet.box[:2] * np.floor(vectors[:, :2] / sheet.box[:2] + 0.5)
-        return np.linalg.norm(vectors, axis=1)
-
-    apical = m.apical_positions
-    sides = lengths(apical[vertex[following]] - apical[vertex])
-    lateral = lengths(m.basal_positions[vertex] - apical[vertex])
-    shortest = np.minimum(np.minimum.reduceat(sides, start[:-1]), np.minimum.reduceat(lateral, start[:-1]))
-    shortest = np.maximum(shortest, max(edge_floor, 1e-12))
-    mean_edge = 0.5 * (np.add.reduceat(sides, start[:-1]) + np.add.reduceat(lateral, start[:-1])) / n_sides
-    c = coefficients
-    perimeter = measures[:, APICAL_PERIMETER]
-    tension = np.abs(c.apical_tension) + np.abs(c.basal_tension) + 2 * np.abs(c.lateral_tension)
-    volume = measures[:, 2]
-    pressure = np.abs(c.volume_stiffness * volume + c.volume_slope)
-    areas = measures[:, APICAL_AREA] ** 2 + measures[:, BASAL_AREA] ** 2 + (2 * measures[:, LATERAL_SHARE]) ** 2
-    cell = (2 * tension * mean_edge / shortest + 2 * (np.abs(c.line_tension) + np.abs(c.contractility) * perimeter)
-            / shortest + 2 * np.abs(c.contractility) * n_sides + np.abs(c.volume_stiffness) * areas / n_sides
-            + pressure * 2 * mean_edge)
-    bound = int(sheet.counts[MAX_DEGREE]) * float(cell.max(initial=0.0))
+    rings, layers, scratch = m.kernel_arguments()
+    largest_cell, basal_total = _cell_bound(rings, layers, scratch, model.coefficients(m), max(edge_floor, 1e-12))
+    bound = int(m.sheet.counts[MAX_DEGREE]) * largest_cell
     for term in model.global_terms:
         if isinstance(term, YolkElasticity):
-            bound += term.stiffness * measures[:, BASAL_AREA].sum() ** 2 / m.n_vertices
+            bound += term.stiffness * basal_total ** 2 / m.n_vertices
         elif isinstance(term, VitellineMembrane):
             bound += term.stiffness * np.prod(term.radii) ** (2 / 3) / term.radii.min() ** 2
         elif hasattr(term, "stiffness_bound"):
             bound += term.stiffness_bound(m)
     return bound
+
+
+@njit(cache=True)
+def _cell_bound(rings, layers, scratch, coefficients, edge_floor):
+    """(largest per-cell bound of stiffness_bound's docstring, sum of the basal areas), one pass over the
+    cells (NaN for the bound if a cell's is)."""
+    largest, basal_total, invalid = 0.0, 0.0, False
+    for c in range(rings.cell_start.size - 1):
+        first, n = load_cell(rings, layers, scratch, c)
+        apical_area, basal_area, volume, perimeter, lateral, _ = cell_shape(rings, scratch, first, n,
+                                                                            layers.orientation)
+        shortest, edges = np.inf, 0.0
+        for k in range(n):
+            side = side_length(scratch, n, k)[3]
+            dx = scratch.basal[k, 0] - scratch.apical[k, 0]
+            dy = scratch.basal[k, 1] - scratch.apical[k, 1]
+            dz = scratch.basal[k, 2] - scratch.apical[k, 2]
+            height = np.sqrt(dx * dx + dy * dy + dz * dz)
+            shortest = min(shortest, side, height)
+            edges += side + height
+        shortest = max(shortest, edge_floor)
+        mean_edge = 0.5 * edges / n
+        tension = (abs(per_cell(coefficients.apical_tension, c)) + abs(per_cell(coefficients.basal_tension, c))
+                   + 2 * abs(per_cell(coefficients.lateral_tension, c)))
+        contractility = abs(per_cell(coefficients.contractility, c))
+        stiffness = per_cell(coefficients.volume_stiffness, c)
+        pressure = abs(stiffness * volume + per_cell(coefficients.volume_slope, c))
+        areas = apical_area**2 + basal_area**2 + (2 * lateral) ** 2
+        cell = (2 * tension * mean_edge / shortest
+                + 2 * (abs(per_cell(coefficients.line_tension, c)) + contractility * perimeter) / shortest
+                + 2 * contractility * n + abs(stiffness) * areas / n + pressure * 2 * mean_edge)
+        invalid = invalid or np.isnan(cell)
+        largest = max(largest, cell)
+        basal_total += basal_area
+    return (np.nan if invalid else largest), basal_total
 
 
 class MonolayerOverdamped:
