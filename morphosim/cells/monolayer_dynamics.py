@@ -11,11 +11,12 @@ forward Euler.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 from scipy.optimize import minimize
 
-from .energy import ParameterError, per_cell
-from .monolayer import Monolayer, cell_shape, load_cell, side_length
+from ..threads import share
+from .energy import ParameterError, kernel_threads, per_cell
+from .monolayer import Monolayer, cell_shape, load_cell, new_scratch, side_length
 from .monolayer_energy import MonolayerModel, VitellineMembrane, YolkElasticity
 from .sheet import MAX_DEGREE
 
@@ -34,7 +35,8 @@ def stiffness_bound(m: Monolayer, model: MonolayerModel, edge_floor: float = 0.0
     Edges shorter than ``edge_floor`` count as that long.
     """
     rings, layers, scratch = m.kernel_arguments()
-    largest_cell, basal_total = _cell_bound(rings, layers, scratch, model.coefficients(m), max(edge_floor, 1e-12))
+    largest_cell, basal_total = _cell_bound(kernel_threads(2 * m.n_vertices), rings, layers, scratch.apical.shape[0],
+                                            model.coefficients(m), max(edge_floor, 1e-12))
     bound = int(m.sheet.counts[MAX_DEGREE]) * largest_cell
     for term in model.global_terms:
         if isinstance(term, YolkElasticity):
@@ -47,11 +49,30 @@ def stiffness_bound(m: Monolayer, model: MonolayerModel, edge_floor: float = 0.0
 
 
 @njit(cache=True)
-def _cell_bound(rings, layers, scratch, coefficients, edge_floor):
-    """(largest per-cell bound of stiffness_bound's docstring, sum of the basal areas), one pass over the
-    cells (NaN for the bound if a cell's is)."""
-    largest, basal_total, invalid = 0.0, 0.0, False
-    for c in range(rings.cell_start.size - 1):
+def _cell_bound(n_threads, rings, layers, width, coefficients, edge_floor):
+    """(largest per-cell bound of stiffness_bound's docstring, sum of the basal areas); each thread takes
+    a fixed share of the cells, the maximum and the sum (in cell order) come after, so the result does
+    not depend on the thread count (NaN for the bound if a cell's is)."""
+    n_cells = rings.cell_start.size - 1
+    cell_bounds, basal_areas = np.empty(n_cells), np.empty(n_cells)
+    for thread in prange(n_threads):
+        first, last = share(n_cells, thread, n_threads)
+        _cell_bounds(rings, layers, new_scratch(width), coefficients, edge_floor, first, last,
+                     cell_bounds, basal_areas)
+    largest, basal_total = 0.0, 0.0
+    for c in range(n_cells):
+        if np.isnan(cell_bounds[c]):
+            return np.nan, np.nan
+        largest = max(largest, cell_bounds[c])
+        basal_total += basal_areas[c]
+    return largest, basal_total
+
+
+@njit(cache=True)
+def _cell_bounds(rings, layers, scratch, coefficients, edge_floor, first_cell, last_cell, out, basal_areas):
+    """out[c] = the bound of cell c (stiffness_bound's docstring), basal_areas[c] its basal area, for
+    first_cell <= c < last_cell."""
+    for c in range(first_cell, last_cell):
         first, n = load_cell(rings, layers, scratch, c)
         apical_area, basal_area, volume, perimeter, lateral, _ = cell_shape(rings, scratch, first, n,
                                                                             layers.orientation)
@@ -72,13 +93,10 @@ def _cell_bound(rings, layers, scratch, coefficients, edge_floor):
         stiffness = per_cell(coefficients.volume_stiffness, c)
         pressure = abs(stiffness * volume + per_cell(coefficients.volume_slope, c))
         areas = apical_area**2 + basal_area**2 + (2 * lateral) ** 2
-        cell = (2 * tension * mean_edge / shortest
-                + 2 * (abs(per_cell(coefficients.line_tension, c)) + contractility * perimeter) / shortest
-                + 2 * contractility * n + abs(stiffness) * areas / n + pressure * 2 * mean_edge)
-        invalid = invalid or np.isnan(cell)
-        largest = max(largest, cell)
-        basal_total += basal_area
-    return (np.nan if invalid else largest), basal_total
+        out[c] = (2 * tension * mean_edge / shortest
+                  + 2 * (abs(per_cell(coefficients.line_tension, c)) + contractility * perimeter) / shortest
+                  + 2 * contractility * n + abs(stiffness) * areas / n + pressure * 2 * mean_edge)
+        basal_areas[c] = basal_area
 
 
 class MonolayerOverdamped:
