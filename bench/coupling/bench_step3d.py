@@ -46,6 +46,27 @@ def coupled_step_phases(simulation: Simulation, h: float, repeats: int) -> dict:
     return dict(zip(("forces", "flow", "move", "total"), 1e3 * np.median(rows, axis=0)))
 
 
+def flow_split(simulation: Simulation, repeats: int = 5) -> dict:
+    """Median ms of the flow phase's parts at the current state: re-locating the vertices (each in its
+    previous tetrahedron or among the boundary faces around it), b = B^T F, the solve, B v."""
+    body, coupling = simulation.body, simulation.flow
+    positions, forces = body.positions, body.forces()
+    operator, stokes = coupling.vertices, coupling.flow
+    parts = {"locate": lambda: operator.update(positions), "spread": lambda: operator.spread(forces),
+             "solve": lambda: stokes.solve(load=operator.spread(forces)),
+             "interpolate": lambda: operator.interpolate(stokes.velocity)}
+    split = {}
+    for name, part in parts.items():
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            part()
+            times.append(time.perf_counter() - start)
+        split[name] = 1e3 * float(np.median(times))
+    split["solve"] -= split["spread"]
+    return split
+
+
 def plain_dolfinx_solve_ms(simulation: Simulation) -> float:
     """One solve of the same Stokes system with dolfinx.fem.petsc.LinearProblem (assembly, MUMPS LU with
     null-pivot detection for the rigid motions, solve: the recipe of its docstring)."""
@@ -91,6 +112,8 @@ def main() -> None:
     print(f"coupled step of {h:.3g} min, ms (median of 5): forces {phases['forces']:.1f}  flow {phases['flow']:.1f}  "
           f"move {phases['move']:.1f} ({inner} sub-steps of the cells' own bound)  total {phases['total']:.1f}   "
           "(target <= 250)")
+    split = flow_split(simulation)
+    print("flow phase, ms: " + "  ".join(f"{name} {value:.1f}" for name, value in split.items()))
     print(f"reference: one plain DOLFINx LinearProblem solve of the same flow: {plain_dolfinx_solve_ms(simulation):.0f} ms")
     print(f"stability: rate {rate:.3g}/min ({rate_s:.1f} s to estimate) -> {n_substeps} coupled steps per coupling "
           f"step dt = {simulation.dt:g} min, ~{n_substeps * phases['total'] / 1e3:.1f} s per coupling step")
