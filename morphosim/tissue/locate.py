@@ -22,7 +22,10 @@ search their bucket; the result is the same as without a guess. A point that lef
 first tried in the guess's neighbours across its facets, with the same test: a point kept by
 the test in any cell has that cell as its closest, so the result is again a fresh search's. In a tetrahedral mesh the same
 test, with δ the distance to the faces, keeps a point strictly inside its previous tetrahedron:
-no other tetrahedron contains it.
+no other tetrahedron contains it. A point just outside the mesh (a cell's apical vertex at the egg's
+wall) is closest to its boundary surface, a triangle surface, and the surface test applies to the
+boundary face its closest point lies on. A point that fails every test searches its bucket from
+the guess's distance, so that most cells there are rejected by the bound of _closer at once.
 """
 
 from __future__ import annotations
@@ -45,6 +48,49 @@ class Simplices(NamedTuple):
     altitudes: np.ndarray
     tie_keys: np.ndarray
     neighbours: np.ndarray
+
+
+class BoundaryStars(NamedTuple):
+    """The boundary surface of a tetrahedral mesh, for points just outside it (numba record).
+
+    exterior: (n, 4) facet k of cell t (opposite vertex k) is on the mesh's boundary; vertices: (n,
+    4) node index of each corner; the cells with a boundary facet at node v are
+    cells[offsets[v]:offsets[v+1]] (the node's star of boundary faces); radius: (nodes,) the
+    distance from a boundary node to the far edges of its star (0 off the boundary), so that the
+    disk of that radius about it lies in the star. Empty for triangle meshes.
+    """
+
+    exterior: np.ndarray
+    vertices: np.ndarray
+    offsets: np.ndarray
+    cells: np.ndarray
+    radius: np.ndarray
+
+
+def boundary_stars(corners: np.ndarray, vertices: np.ndarray, exterior: np.ndarray, num_nodes: int) -> BoundaryStars:
+    """BoundaryStars of tetrahedra corners (n, 4, 3) with node indices vertices (n, 4) and exterior
+    facets (n, 4) (bool), over num_nodes nodes."""
+    cell, facet = np.nonzero(exterior)
+    face_corners = np.array([[k for k in range(4) if k != opposite] for opposite in range(4)])[facet]   # (f, 3)
+    face_nodes = vertices[cell[:, None], face_corners]
+    points = corners[cell[:, None], face_corners]                                      # (f, 3, 3)
+    double_area = np.linalg.norm(np.cross(points[:, 1] - points[:, 0], points[:, 2] - points[:, 0]), axis=1)
+    # altitude from each corner of a face onto the opposite edge: the star's extent from that node
+    altitudes = double_area[:, None] / np.linalg.norm(points[:, [2, 0, 1]] - points[:, [1, 2, 0]], axis=2)
+    radius = np.full(num_nodes, np.inf)
+    np.minimum.at(radius, face_nodes.ravel(), altitudes.ravel())
+    radius[~np.isfinite(radius)] = 0.0
+    order = np.argsort(face_nodes.ravel(), kind="stable")
+    offsets = np.zeros(num_nodes + 1, dtype=np.int64)
+    np.add.at(offsets, face_nodes.ravel() + 1, 1)
+    return BoundaryStars(np.ascontiguousarray(exterior), np.ascontiguousarray(vertices, dtype=np.int64),
+                         np.cumsum(offsets), np.repeat(cell, 3)[order].astype(np.int64), radius)
+
+
+def no_boundary_stars(num_cells: int, corners: int) -> BoundaryStars:
+    """The empty BoundaryStars of a triangle mesh (its points are on it or projected onto it)."""
+    return BoundaryStars(np.zeros((num_cells, corners), bool), np.zeros((num_cells, corners), np.int64),
+                         np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0))
 
 
 class BucketGrid(NamedTuple):
@@ -192,24 +238,88 @@ def simplex_altitudes(triangles: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _keeps(i, t, points, cells, found, bary, distance, round_off):
+def _keeps(i, t, points, cells, stars, found, bary, distance, round_off):
     """Try cell t alone for point i; True when the point is well inside it (module doc: 2d < δ),
-    so that t is the closest cell whatever the others."""
+    so that t is the closest cell whatever the others. A point outside a tetrahedral mesh is
+    kept only over the inside of a boundary face of t (its closest point q has one barycentric
+    coordinate 0, on an exterior facet); λ_k h_k bounds q's distance to that face's edges from below."""
     found[i], distance[i] = -1, np.inf
     _closer(i, t, points, cells, found, bary, distance)
-    edge_distance = bary[i, 0] * cells.altitudes[t, 0]
-    for k in range(1, cells.corners.shape[1]):
-        edge_distance = min(edge_distance, bary[i, k] * cells.altitudes[t, k])
+    corners = cells.corners.shape[1]
+    face = -1
+    if corners == 4 and distance[i] > 0.0:
+        face = _boundary_face(i, t, stars, bary)
+        if face < 0:
+            return False
+    edge_distance = np.inf
+    for k in range(corners):
+        if k != face:
+            edge_distance = min(edge_distance, bary[i, k] * cells.altitudes[t, k])
     return 2.0 * distance[i] + round_off < edge_distance
 
 
 @njit(cache=True)
-def locate_points(points, cells, grid, margin, search_radius, guess):
+def _boundary_face(i, t, stars, bary):
+    """The facet of t that point i's closest point lies inside, if it is on the boundary; else -1."""
+    face = -1
+    for k in range(4):
+        if bary[i, k] == 0.0:
+            if face >= 0:   # on an edge of the faces
+                return -1
+            face = k
+    if face < 0 or not stars.exterior[t, face]:
+        return -1
+    return face
+
+
+@njit(cache=True)
+def _keeps_in_stars(i, t, points, cells, stars, found, bary, distance, round_off):
+    """Point i just outside the mesh, near the boundary face of cell t: the closest cell among the
+    stars of that face's corners (the boundary faces around it), kept when its closest point q is
+    inside a boundary face and 2d < δ, δ = max over the corners v of (radius_v − |q − v|): the
+    disk of radius δ about q lies in the stars, the rest of the boundary is farther than δ − d > d
+    (the surface argument of the module doc), and every cell beyond it is reached through it."""
+    own = -1
+    for k in range(4):
+        if stars.exterior[t, k]:
+            own = k
+            break
+    if own < 0:
+        return False
+    found[i], distance[i] = -1, np.inf
+    for k in range(4):
+        if k != own:
+            node = stars.vertices[t, k]
+            for m in range(stars.offsets[node], stars.offsets[node + 1]):
+                _closer(i, stars.cells[m], points, cells, found, bary, distance)
+    best = found[i]
+    if best < 0 or _boundary_face(i, best, stars, bary) < 0:
+        return False
+    corners = cells.corners
+    qx, qy, qz = 0.0, 0.0, 0.0
+    for k in range(4):
+        qx += bary[i, k] * corners[best, k, 0]
+        qy += bary[i, k] * corners[best, k, 1]
+        qz += bary[i, k] * corners[best, k, 2]
+    reach = 0.0
+    for k in range(4):
+        if k != own:
+            node = stars.vertices[t, k]
+            v = corners[t, k]
+            gap = np.sqrt((qx - v[0]) ** 2 + (qy - v[1]) ** 2 + (qz - v[2]) ** 2)
+            reach = max(reach, stars.radius[node] - gap)
+    return 2.0 * distance[i] + round_off < reach
+
+
+@njit(cache=True)
+def locate_points(points, cells, stars, grid, margin, search_radius, guess):
     """Closest cell (Simplices) and barycentric coordinates for each point (n, 3).
 
-    grid: BucketGrid of the cells. guess: (n,) cell index per point from a previous call, or -1
-    (new points); a point well inside its guess or one of the guess's neighbours keeps it (module
-    doc), the result is the same as without the guess.
+    stars: BoundaryStars of a tetrahedral mesh (no_boundary_stars for triangles). grid: BucketGrid
+    of the cells. guess: (n,) cell index per point from a previous call, or -1 (new points); a
+    point well inside its guess or one of the guess's neighbours, or just outside the mesh and well
+    within the boundary stars around its guess, keeps the closest cell found there (module doc);
+    the result is the same as without the guess.
     The bucket of a point lists every cell within `margin` of it; a point farther than that from
     all of them (rare: off a curved surface, or outside the mesh) is compared with every cell,
     and is left unlocated (-1) beyond search_radius.
@@ -228,17 +338,23 @@ def locate_points(points, cells, grid, margin, search_radius, guess):
         p = points[i]
         t = guess[i]
         if t >= 0:
-            if _keeps(i, t, points, cells, found, bary, distance, round_off):
+            if _keeps(i, t, points, cells, stars, found, bary, distance, round_off):
+                continue
+            if triangles.shape[1] == 4 and distance[i] > 0.0 and _keeps_in_stars(i, t, points, cells, stars, found,
+                                                                                 bary, distance, round_off):
                 continue
             kept = False
             for k in range(cells.neighbours.shape[1]):
                 neighbour = cells.neighbours[t, k]
-                if neighbour >= 0 and _keeps(i, neighbour, points, cells, found, bary, distance, round_off):
+                if neighbour >= 0 and _keeps(i, neighbour, points, cells, stars, found, bary, distance, round_off):
                     kept = True
                     break
             if kept:
                 continue
-            found[i], distance[i] = -1, np.inf   # moved farther: search as a new point
+            # moved farther: search as a new point, the guess's distance bounding the search (the
+            # closest cell is the same: the guess is in the point's bucket when within margin of it)
+            found[i], distance[i] = -1, np.inf
+            _closer(i, t, points, cells, found, bary, distance)
         k = 0
         outside = False
         for d in range(3):
@@ -254,7 +370,7 @@ def locate_points(points, cells, grid, margin, search_radius, guess):
                                                           triangles[t, 3])
                 if min(min(l0, l1), min(l2, l3)) >= 0.0:
                     _closer(i, t, points, cells, found, bary, distance)
-        if distance[i] > 0.0:
+        if triangles.shape[1] == 3 or distance[i] > 0.0:   # (every tetrahedron at distance 0 was tried above)
             for m in range(first, last):
                 _closer(i, ids[m], points, cells, found, bary, distance)
         if distance[i] > margin:

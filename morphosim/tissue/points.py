@@ -27,9 +27,10 @@ import scipy.sparse as sp
 from mpi4py import MPI
 from numba import njit
 
-from dolfinx import fem
+from dolfinx import fem, mesh as dmesh
 from morphosim.tissue.basis import LagrangeBasis
-from morphosim.tissue.locate import BucketGrid, Simplices, build_bucket_grid, locate_points, simplex_altitudes
+from morphosim.tissue.locate import (BucketGrid, Simplices, boundary_stars, build_bucket_grid, locate_points,
+                                     no_boundary_stars, simplex_altitudes)
 
 
 def allreduce_array(comm: MPI.Comm, array: np.ndarray, op=MPI.SUM) -> np.ndarray:
@@ -56,6 +57,16 @@ def facet_neighbours(mesh, num_cells: int) -> np.ndarray:
     own = np.arange(num_cells)[:, None]
     across = np.where(first[cell_facets] == own, second[cell_facets], first[cell_facets])
     return np.where(across < num_cells, across, -1).astype(np.int64)
+
+
+def exterior_facets(mesh, num_cells: int) -> np.ndarray:
+    """(num_cells, tdim + 1) bool: facet k of each owned cell (opposite vertex k) lies on the mesh's
+    boundary (not on another rank's cells)."""
+    tdim = mesh.topology.dim
+    mesh.topology.create_connectivity(tdim, tdim - 1)
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    cell_facets = mesh.topology.connectivity(tdim, tdim - 1).array.reshape(-1, tdim + 1)[:num_cells]
+    return np.isin(cell_facets, dmesh.exterior_facet_indices(mesh.topology))
 
 
 class PointLocationError(ValueError):
@@ -251,6 +262,11 @@ class PointOperator:
             raise ValueError(f"tolerance must be non-negative, got {tolerance!r}")
         self._cell_keys = np.asarray(mesh.topology.original_cell_index[:num_cells], dtype=np.int64)
         self._cells = Simplices(triangles, simplex_altitudes(triangles), self._cell_keys, neighbours)
+        if mesh.topology.dim == 3:
+            self._stars = boundary_stars(triangles, geometry_nodes[:, :corners], exterior_facets(mesh, num_cells),
+                                         len(x))
+        else:
+            self._stars = no_boundary_stars(num_cells, corners)
         # small bucket margin: most points sit on (or within a sagitta of) the mesh
         self._margin = min(self.tolerance, 0.05 * largest_edge)
         self._grid = BucketGrid(*build_bucket_grid(triangles, self._margin, max(64, 8 * num_cells)))
@@ -280,7 +296,8 @@ class PointOperator:
         guess = np.full(len(query), -1, dtype=np.int64)
         kept = min(len(query), len(self._last_cells))
         guess[:kept] = self._last_cells[:kept]
-        cells, bary, distance = locate_points(query, self._cells, self._grid, self._margin, self.tolerance, guess)
+        cells, bary, distance = locate_points(query, self._cells, self._stars, self._grid, self._margin, self.tolerance,
+                                               guess)
         self._last_cells = cells
         distance = np.where(cells >= 0, distance, np.inf)
         best = allreduce_array(self.comm, distance, op=MPI.MIN)

@@ -27,7 +27,9 @@ Null spaces are removed with Lagrange multipliers (FactorizedOperator): the pres
 when no boundary is traction-free (∫ p = 0), and, when γ = 0, the rigid motions the boundary
 conditions allow (zero net momentum / angular momentum: ∫ v·z = 0 for each mode z). A load with
 a component along a rigid mode (a net force or torque that nothing resists) has that component
-removed: the multipliers absorb it.
+removed: the multipliers absorb it. Where the constrained modes are null vectors of the operator
+(rigid motions, the pressure constant of a planar or volume flow), the factorization is of the
+sparse operator with as many unknowns pinned, not of the bordered matrix (FactorizedOperator).
 """
 
 from __future__ import annotations
@@ -270,7 +272,7 @@ class StokesBrinkman:
         A.assemble()
         self.matrix = A
         prolongation = periodic_prolongation(self.space, self.periodic) if any(self.periodic) else None
-        self.constraint_names, constraints = self._null_space_constraints(rotation_axes)
+        self.constraint_names, constraints, null_vectors = self._null_space_constraints(rotation_axes)
         if solver == "auto":
             solver = "direct" if self.num_unknowns <= DIRECT_LIMIT else "iterative"
         #: "direct" or "iterative": the solver in use
@@ -290,7 +292,7 @@ class StokesBrinkman:
                                                     self._pressure_constant() if constraints else [], rtol=rtol)
         else:
             assembled = time.perf_counter()
-            self.solver = FactorizedOperator(A, constraints, prolongation)
+            self.solver = FactorizedOperator(A, constraints, prolongation, null_vectors)
         #: wall-clock seconds of the one-off setup (for bench/)
         self.timings = {"assemble": assembled - start, "factorize": time.perf_counter() - assembled}
 
@@ -384,7 +386,8 @@ class StokesBrinkman:
         return bcs, (facets["slip"] if has_slip else None)
 
     def _rigid_modes(self, rotation_axes):
-        """UFL vector fields of the rigid motions that cost no energy when γ = 0."""
+        """The rigid motions that cost no energy when γ = 0: (name, UFL vector field, the field as a
+        function of points (n, gdim) -> (n, gdim))."""
         mesh = self.mesh
         x = ufl.SpatialCoordinate(mesh)
         if self.surface:
@@ -401,7 +404,7 @@ class StokesBrinkman:
             for axis in rotation_axes:
                 e = np.zeros(3)
                 e[axis] = 1.0
-                modes.append((f"rotation_{'xyz'[axis]}", ufl.cross(ufl.as_vector(e), x)))
+                modes.append((f"rotation_{'xyz'[axis]}", ufl.cross(ufl.as_vector(e), x), lambda p, e=e: np.cross(e, p)))
             return modes
         facets = self._facets
         fixed = self.mesh.comm.allreduce(len(facets["noslip"]), op=MPI.SUM)
@@ -433,27 +436,44 @@ class StokesBrinkman:
         for name, (mode, evaluate) in candidates.items():
             leak = max(np.abs((evaluate(corners[:, k]) * normal).sum(axis=1)).max(initial=0.0) for k in range(fdim + 1))
             if self.mesh.comm.allreduce(leak, op=MPI.MAX) < 1e-10 * max(1.0, np.abs(mesh.geometry.x).max()):
-                modes.append((name, mode))
+                modes.append((name, mode, evaluate))
         return modes
 
     def _null_space_constraints(self, rotation_axes):
-        names, forms = [], []
+        """Names, constraint vectors (∫ q for the pressure mean, ∫ z·w for a rigid motion z) and
+        the motions themselves as dof vectors, (0, 1) for the pressure constant: the null vectors
+        the constraints remove when the operator has them (FactorizedOperator checks that)."""
+        names, forms, modes = [], [], []
         if not self.compressible and self.mesh.comm.allreduce(len(self._facets["free"]), op=MPI.SUM) == 0:
             q = ufl.TestFunctions(self.space)[1]
             names.append("pressure_mean")
             forms.append(q * ufl.dx)
+            modes.append(self._pressure_constant()[0])
         if self.gamma == 0.0:
             w = self._test_velocity
-            for name, mode in self._rigid_modes(rotation_axes):
+            for name, mode, evaluate in self._rigid_modes(rotation_axes):
                 names.append(name)
                 forms.append(ufl.inner(mode, w) * ufl.dx)
+                modes.append(self._velocity_vector(evaluate))
         vectors = []
         for form in forms:
             c = fem_petsc.assemble_vector(fem.form(form))
             c.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
             fem_petsc.set_bc(c, self.bcs, alpha=0.0)
             vectors.append(c)
-        return names, vectors
+        return names, vectors, modes
+
+    def _velocity_vector(self, velocity) -> PETSc.Vec:
+        """A velocity field, a function of points (n, gdim) -> (n, gdim), at the velocity nodes (which
+        a rigid motion's linear field takes exactly), pressure 0, as a PETSc vector."""
+        interpolated = fem.Function(self.velocity_space)
+        nodes = self.velocity_space.tabulate_dof_coordinates()[:, :self.mesh.geometry.dim]
+        interpolated.x.array[:] = np.asarray(velocity(nodes), dtype=float).ravel()
+        if self._velocity_dofs is None:
+            return interpolated.x.petsc_vec.copy()
+        whole = fem.Function(self.space)
+        whole.x.array[self._velocity_dofs] = interpolated.x.array
+        return whole.x.petsc_vec.copy()
 
     # ------------------------------------------------------------------ solving
     @property

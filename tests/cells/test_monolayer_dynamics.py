@@ -59,3 +59,36 @@ def test_explicit_steps_respect_the_stability_bound():
     assert np.all(np.diff(energies) < 0)
     assert m.check()
     assert np.abs(m.volumes() - 0.4).max() < np.abs(0.5 * cell_areas(sheet) - 0.4).max()
+
+
+def test_the_tracked_bound_holds_for_every_move_within_its_reach():
+    """StiffnessTracker bounds stiffness_bound at any positions within the largest vertex move from its
+    measures: after moves that shorten the shortest edges most (its two ends towards each other) and
+    random ones, of up to a fifth of the shortest edge, the tracked bound is at least the bound measured
+    there, and the same number when nothing moved."""
+    from morphosim.cells.monolayer_dynamics import StiffnessTracker, stiffness_bound
+
+    sheet = Sheet.voronoi(30, box=(5.5, 5.5), periodic=True, lloyd=2, seed=2)
+    m = Monolayer.from_sheet(sheet, 0.5)
+    model = MonolayerModel(1.0, 0.8, 0.6, volume_stiffness=50.0, V0=0.4, Gamma=0.05, Lambda=0.1)
+    tracker = StiffnessTracker(m, model)
+    assert tracker.bound() == stiffness_bound(m, model)
+    origin = (m.apical_positions.copy(), m.basal_positions.copy())
+    ne = sheet.n_half_edges
+    tail, head = sheet.origin[:ne], sheet.origin[sheet.twin[:ne]]
+    sides = np.linalg.norm(origin[0][head] - origin[0][tail], axis=1)
+    shortest = int(np.argmin(sides))
+    rng = np.random.default_rng(5)
+    for fraction in (0.01, 0.05, 0.2):
+        reach = fraction * sides[shortest]
+        for layer, start in zip((m.apical_positions, m.basal_positions), origin):
+            step = rng.normal(size=start.shape)
+            step *= (reach * rng.uniform(0, 1, len(start)) / np.linalg.norm(step, axis=1))[:, None]
+            layer[:] = start + step
+        a, b = tail[shortest], head[shortest]   # the shortest apical side shrinks by 2 reach
+        direction = (origin[0][b] - origin[0][a]) / sides[shortest]
+        m.apical_positions[a] = origin[0][a] + reach * direction
+        m.apical_positions[b] = origin[0][b] - reach * direction
+        tracker.measured = np.inf                      # keep the measures: no re-measuring here
+        assert tracker.bound() >= stiffness_bound(m, model) > 0
+        m.apical_positions[:], m.basal_positions[:] = origin

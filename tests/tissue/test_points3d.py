@@ -89,20 +89,34 @@ def test_internal_forces_drive_no_net_translation_or_rotation(ball):
     assert angular == pytest.approx(expected, rel=1e-10)
 
 
-def test_incremental_relocation_equals_fresh_search(ball):
+@pytest.mark.parametrize("where", ["inside", "at the wall"])
+def test_incremental_relocation_equals_fresh_search(ball, where):
+    """update() starts from each point's previous tetrahedron, or for a point just outside the mesh
+    (a cell's apical vertex at the egg's wall) from the boundary faces around it: the result is bit
+    for bit a fresh search's, while many points change tetrahedron."""
     solver = StokesBrinkman(ball, mu=1.0, gamma=0.1)
     rng = np.random.default_rng(8)
-    points = points_in_ball(rng, 5000, 0.95 * R)
+
+    def place(points):
+        if where == "inside":
+            return points * np.minimum(1.0, 0.95 * R / np.linalg.norm(points, axis=1))[:, None]
+        # within ±1 % of the sphere: mostly outside the inscribed polyhedron, some inside
+        radius = np.clip(np.linalg.norm(points, axis=1), 0.99 * R, 1.01 * R)
+        return points * (radius / np.linalg.norm(points, axis=1))[:, None]
+
+    points = place(points_in_ball(rng, 5000, 0.95 * R))
     operator = solver.point_operator(points)
-    for step in range(4):   # steps of about a tenth of a cell: many points change tetrahedron
-        points = points + 0.03 * rng.normal(size=points.shape)
-        points *= np.minimum(1.0, 0.95 * R / np.linalg.norm(points, axis=1))[:, None]
+    for size in (0.03, 0.03, 0.3, 0.03):   # a tenth of a cell: many points change tetrahedron; a cell: most
+        points = place(points + size * rng.normal(size=points.shape))
         before = operator.cells.copy()
         operator.update(points)
         fresh = solver.point_operator(points)
         assert np.array_equal(operator.cells, fresh.cells)
         assert np.array_equal(operator.reference_points, fresh.reference_points)
         assert (operator.cells != before).sum() > 100
+    if where == "at the wall":
+        outside = np.linalg.norm(operator.projected_points - points, axis=1) > 0.0
+        assert outside.sum() > 2500
 
 
 def test_points_just_outside_are_projected_and_far_points_rejected(ball):
