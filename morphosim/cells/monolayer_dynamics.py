@@ -35,11 +35,13 @@ def stiffness_bound(m: Monolayer, model: MonolayerModel, edge_floor: float = 0.0
     value; the yolk adds K_Y |dV_yolk/dr|^2 ~ K_Y Sb_total^2 / n_vertices, the wall k_w (R / R_min)^2.
     Edges shorter than ``edge_floor`` count as that long.
     """
-    return _total_bound(m, model, _bound_within(cell_ingredients(m, model), max(edge_floor, 1e-12), 0.0))
+    edge_floor = max(edge_floor, 1e-12)
+    return _total_bound(m, model, _bound_within(cell_ingredients(m, model), edge_floor, 0.0), edge_floor)
 
 
-def _total_bound(m: Monolayer, model: MonolayerModel, cells: tuple[float, float]) -> float:
-    """The bound from (largest per-cell bound, sum of the basal areas) and the global terms."""
+def _total_bound(m: Monolayer, model: MonolayerModel, cells: tuple[float, float], edge_floor: float) -> float:
+    """The bound from (largest per-cell bound, sum of the basal areas) and the global terms (their
+    edges shorter than edge_floor count as that long); the global terms are measured where m is."""
     largest_cell, basal_total = cells
     bound = int(m.sheet.counts[MAX_DEGREE]) * largest_cell
     for term in model.global_terms:
@@ -176,7 +178,8 @@ class StiffnessTracker:
         m = self.m
         self.ingredients = cell_ingredients(m, self.model)
         self.origin = (m.apical_positions.copy(), m.basal_positions.copy())
-        self.measured = _total_bound(m, self.model, _bound_within(self.ingredients, self.edge_floor, 0.0))
+        self.measured = _total_bound(m, self.model, _bound_within(self.ingredients, self.edge_floor, 0.0),
+                                     self.edge_floor)
 
     def bound(self) -> float:
         """An upper estimate of stiffness_bound(m, model, edge_floor) at m's current positions."""
@@ -187,7 +190,7 @@ class StiffnessTracker:
         reach = max(_largest_move(m.apical_positions, self.origin[0]), _largest_move(m.basal_positions, self.origin[1]))
         if reach == 0.0:
             return self.measured
-        bound = _total_bound(m, self.model, _bound_within(self.ingredients, self.edge_floor, reach))
+        bound = _total_bound(m, self.model, _bound_within(self.ingredients, self.edge_floor, reach), self.edge_floor)
         if bound > REMEASURE * self.measured:
             self._measure()
             return self.measured

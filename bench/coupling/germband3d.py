@@ -1,0 +1,86 @@
+"""Germband extension on the 3D flagship's small variant: how far planar myosin extends the germband.
+
+    PYTHONPATH=. .venv/bin/python bench/coupling/germband3d.py [--furrow] [--gain 1.5] [--end 40]
+
+Runs scenarios/gastrulation_small.yaml with MyoPlanar -> Lambda_planar (gain nN, on the apical and
+basal sides), mechanosensitivity off, and without the furrow's outputs unless --furrow. Prints every
+2.5 min the germband's AP span (10-90 % of the x of the cells that were germband when planar myosin
+started: trunk, ventrolateral, not mesoderm) beside the embryo's > 2.5x, and the T1 swaps since then
+with the share of lost neighbour pairs separated along AP (|cos| > 0.7 in the tangent plane; random
+directions give 0.51). A measurement, not a timed benchmark.
+"""
+
+import argparse
+
+import numpy as np
+
+from morphosim import Simulation
+from morphosim.coupling.inputs import embryo_coordinate
+from morphosim.threads import configure
+
+SCENARIO = "scenarios/gastrulation_small.yaml"
+PLANAR_ONSET = 15.0   # min: genes.parameters.onset + the circuit's delay_planar
+
+
+def neighbour_pairs(sheet) -> set:
+    """(id, id) of every two cells sharing a side."""
+    ids, owner, pairs = sheet.ids, {}, set()
+    for cell, ring in enumerate(sheet.cells()):
+        for a, b in zip(ring, np.roll(ring, -1)):
+            side = (min(a, b), max(a, b))
+            if side in owner:
+                first, second = ids[owner[side]], ids[cell]
+                pairs.add((min(first, second), max(first, second)))
+            owner[side] = cell
+    return pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--furrow", action="store_true", help="keep the furrow's tension outputs")
+    parser.add_argument("--gain", type=float, default=1.5, help="Lambda_planar per unit MyoPlanar (nN)")
+    parser.add_argument("--end", type=float, default=40.0, help="simulated minutes")
+    args = parser.parse_args()
+    configure()
+    overrides = [f"time.end={args.end}", "genes.parameters.mechanosensitivity=0", "cells.mechanics.planar_basal=true",
+                 f"genes.outputs.Lambda_planar={{species: MyoPlanar, base: 0.0, gain: {args.gain}}}"]
+    if not args.furrow:
+        overrides += ["genes.outputs.apical_tension={species: MyoApical, base: 0.01, gain: 0.0}",
+                      "genes.outputs.basal_tension={species: BasalRelax, base: 0.01, gain: 0.0}",
+                      "genes.outputs.lateral_tension={species: BasalRelax, base: 0.0171, gain: 0.0}"]
+    simulation = Simulation.from_scenario(SCENARIO, overrides=overrides)
+    radii = np.asarray(simulation.cells.sheet.radii)
+    germband, start_span, lost_along = None, None, []
+    pairs = neighbour_pairs(simulation.cells.sheet)
+    print(f"germband extension, planar gain {args.gain} nN, furrow {'on' if args.furrow else 'off'}")
+    while simulation.time < args.end - 1e-9:
+        simulation.step()
+        cells = simulation.cells
+        now = neighbour_pairs(cells.sheet)
+        if germband is not None:
+            slot = {cell_id: k for k, cell_id in enumerate(cells.sheet.ids)}
+            for first, second in pairs - now:
+                if first in slot and second in slot:
+                    a, b = cells.centroids[slot[first]], cells.centroids[slot[second]]
+                    normal = a / radii**2
+                    normal /= np.linalg.norm(normal)
+                    apart = (a - b) - normal * ((a - b) @ normal)
+                    lost_along.append(abs(apart[0]) / np.linalg.norm(apart))
+        pairs = now
+        x = cells.centroids[:, 0]
+        if germband is None and simulation.time >= PLANAR_ONSET - 1e-9:
+            trunk = np.abs(x) < 175.0
+            chosen = trunk & (embryo_coordinate(cells, "dv") < 0.8) & (simulation.species("Twist") < 0.5)
+            germband = set(cells.sheet.ids[chosen].tolist())
+        if germband is not None and abs(simulation.time / 2.5 - round(simulation.time / 2.5)) < 1e-9:
+            inside = np.isin(cells.sheet.ids, list(germband))
+            span = np.subtract(*np.percentile(x[inside], [90, 10]))
+            start_span = start_span or span
+            along = np.array(lost_along)
+            print(f"t = {simulation.time:5.1f} min  span {span:6.1f} um  x{span / start_span:.3f} (embryo > 2.5)  "
+                  f"T1 since planar onset {len(along):3d}, along AP {np.mean(along > 0.7) if len(along) else 0:.2f} "
+                  f"(random 0.51)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
