@@ -93,9 +93,10 @@ CASES = {   # name: (file contents, --set overrides, expected in the one line)
     "delay under tellurium": (GOOD.replace("k = 1;", "J1: -> X; delay(X, 0.5)\n      k = 1;")
                               .replace("initial:", "solver: tellurium\n  initial:"), [],
                               "s.yaml:13: genes.solver: <Antimony text>: delay() in the kineticLaw of reaction 'J1'"),
-    "algebraic rule under batched": (GOOD.replace("k = 1;", "species Q\n      0 = Q + X - 2\n      k = 1;"), [],
-                                     "s.yaml:6: genes.solver: <Antimony text>: an algebraic rule (Q + X - 2 = 0) "
-                                     "is not supported by the batched solver; use `solver: tellurium`"),
+    "algebraic rule under batched": (GOOD.replace("k = 1;", "species Q\n      0 = Q*Q + X - 2\n      k = 1;"), [],
+                                     "s.yaml:6: genes.solver: <Antimony text>: the algebraic rule Q * Q + X - 2 = 0 "
+                                     "(it is not affine in Q: a differential-algebraic system) is not supported by "
+                                     "the batched solver; use `solver: tellurium`"),
     "diffusion beyond round-off": (GOOD + "tissue:\n  flow: {mu: 1.0, mesh_size: 0.5}\n  fields:\n"
                                    "    m: {D: 1.0e300, k: 0.1}\n", [],
                                    "s.yaml:17: tissue.fields.m.D: D dt / mesh_size^2 = 4e+298 is above 1e+08"),
