@@ -447,8 +447,9 @@ def _initial_values(model, state_ids, parameter_ids, computed, reaction_ids, tra
     for assignment in model.getListOfInitialAssignments():
         symbol = assignment.getSymbol()
         if symbol in definitions and assignment.isSetMath():
-            definitions[symbol] = (translator.translate(assignment.getMath(), f"initial assignment to '{symbol}'"),
-                                   _names_in(assignment.getMath(), set()))
+            definitions[symbol] = _with_rates_read(  # rateOf() reads reaction rates the math does not name
+                translator.translate(assignment.getMath(), f"initial assignment to '{symbol}'"),
+                _names_in(assignment.getMath(), set()))
     # rates only where something evaluated here reads them (a kinetic law need not be defined at t = 0)
     definitions.update({sid: value for sid, value in computed.items()
                         if sid not in reaction_ids | set(rows) | equilibrium})

@@ -82,6 +82,13 @@ def test_rate_of_reads_the_state_equations():
     np.testing.assert_array_equal(pop.values("still"), 0.0)
 
 
+def test_rate_of_in_an_initial_assignment_reads_the_initial_rates():
+    """An initial assignment start := rateOf(S) (the suite's 01252) is dS/dt at t = 0 = -k S(0) = -0.5: it
+    reads the reaction's rate, which its math does not name (this was a raw NameError)."""
+    pop = load(BASE.replace("end", "  start = rateOf(S)\nend")).population(2, **TIGHT)
+    np.testing.assert_allclose(pop.values("start"), -0.5, rtol=1e-12)
+
+
 def test_a_growing_compartment_keeps_the_amounts_reactions_change():
     """C' = 0.1 (C = 1 + t / 10) and J0: S -> P at k [S] = 0.5 n / C (an amount per time): n = C^-5,
     [S] = C^-6, [P] = (1 - C^-5) / C, and rateOf(S) = d(n / C)/dt = -0.6 C^-7. The same with the size
