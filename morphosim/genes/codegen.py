@@ -335,17 +335,21 @@ def _event_names(model):
 
 
 def _reaction_rates(model, translator, global_name):
-    """{reaction id: (rate expression, ids it reads)}; local parameters become literals."""
+    """{reaction id: (rate expression, ids it reads)}; local parameters become literals, and their
+    rateOf() is 0 (they are constant, whatever a global parameter of the same id does)."""
     rates = {}
+    global_rate_of = translator.rate_of
     for reaction in model.getListOfReactions():
         law = reaction.getKineticLaw()
         local = {p.getId(): repr(p.getValue())
                  for p in list(law.getListOfParameters()) + list(law.getListOfLocalParameters())}
         translator.name_of = lambda sbml_id, local=local: local[sbml_id] if sbml_id in local else global_name(sbml_id)
+        translator.rate_of = lambda sbml_id, where, local=local: \
+            "0.0" if sbml_id in local else global_rate_of(sbml_id, where)
         rates[reaction.getId()] = _with_rates_read(
             translator.translate(law.getMath(), f"kinetic law of reaction '{reaction.getId()}'"),
             _names_in(law.getMath(), set()) - set(local))
-    translator.name_of = global_name
+    translator.name_of, translator.rate_of = global_name, global_rate_of
     return rates
 
 

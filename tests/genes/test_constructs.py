@@ -89,6 +89,21 @@ def test_rate_of_in_an_initial_assignment_reads_the_initial_rates():
     np.testing.assert_allclose(pop.values("start"), -0.5, rtol=1e-12)
 
 
+def test_rate_of_a_local_parameter_is_zero():
+    """rateOf(k) in a kinetic law whose local parameter k shadows a global k' = 2 (the suite's 01460) is
+    0: J0: -> P at rateOf(k) leaves P at 0."""
+    text = BASE.replace("J0: S -> P; k * S", "J0: -> P; rateOf(k)").replace("end", "  k' = 2\nend")
+    document = libsbml.readSBMLFromString(_sbml(text))
+    law = document.getModel().getReaction("J0").getKineticLaw()
+    local = law.createLocalParameter()
+    local.setId("k")
+    local.setValue(3.0)
+    pop = load(libsbml.writeSBMLToString(document)).population(2, **TIGHT)
+    pop.advance(1.0)
+    np.testing.assert_array_equal(pop.values("P"), 0.0)
+    np.testing.assert_allclose(pop.values("k"), 0.5 + 2.0, rtol=1e-12)   # the global k did change
+
+
 def test_a_growing_compartment_keeps_the_amounts_reactions_change():
     """C' = 0.1 (C = 1 + t / 10) and J0: S -> P at k [S] = 0.5 n / C (an amount per time): n = C^-5,
     [S] = C^-6, [P] = (1 - C^-5) / C, and rateOf(S) = d(n / C)/dt = -0.6 C^-7. The same with the size
