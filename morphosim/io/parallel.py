@@ -15,6 +15,7 @@ that escapes a run under MPI prints its message with the rank and aborts all ran
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -77,6 +78,9 @@ def set_owned(function, values: np.ndarray) -> None:
     function.x.scatter_forward()
 
 
+ABORT_GRACE = 1.0   # s between the failure's message and MPI_Abort, for mpiexec to forward it
+
+
 def run_everywhere(command: Callable[[], int]) -> int:
     """`command()` on every rank of an MPI run. An exception on any rank prints one line naming
     the rank and aborts all ranks with exit code 1 (never a rank left waiting); an exit code other
@@ -93,5 +97,8 @@ def run_everywhere(command: Callable[[], int]) -> int:
         if not expected:   # a bug or an environment problem: the traceback says where
             traceback.print_exc(file=sys.stderr)
             sys.stderr.flush()
+        # MPI_Abort kills the ranks and mpiexec's output forwarders at once: on a loaded machine
+        # the line above, though flushed into the pipe, was lost before mpiexec printed it.
+        time.sleep(ABORT_GRACE)
         comm.Abort(1)
         raise   # not reached: Abort ends every rank

@@ -119,7 +119,8 @@ def test_a_failure_on_one_rank_ends_every_rank_with_its_message():
     done = subprocess.run([str(MPIEXEC), "-n", "2", sys.executable, str(case)], capture_output=True, text=True,
                           timeout=60, env=environment())
     assert done.returncode != 0
-    assert "morphosim: run failed on rank 1 of 2: rank 1 lost its disk" in done.stderr
+    assert "morphosim: run failed on rank 1 of 2: rank 1 lost its disk" in done.stderr, \
+        f"exit {done.returncode}, stdout {done.stdout!r}, stderr {done.stderr!r}"
     assert time.perf_counter() - started < 60
 
 
