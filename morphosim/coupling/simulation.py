@@ -51,6 +51,7 @@ class GeneCoupling:
 EVENT_NAMES = ("t1_swaps", "divisions", "extrusions")
 SAFETY = 0.5            # fraction of the explicit coupled step's stability bound used
 RATE_EVERY = 10         # coupling steps between estimates of the coupled motion's fastest rate
+RATE_RESOLUTION = 0.1  # of the T1 length: the displacement over which the coupled rate's stiffness is measured
 SIZE_HISTORY = 4        # steps of cell sizes kept to tell a cell that shrank steadily from one that flipped
 
 
@@ -226,10 +227,19 @@ class Simulation:
     def _coupled_rate(self, iterations: int = 8) -> float:
         """Largest eigenvalue of B A⁻¹ Bᵀ H (H = −∂F/∂r, applied by differencing the forces): the
         fastest relaxation rate of the cells through the flow, by power iteration from a fixed start
-        (deterministic)."""
+        (deterministic).
+
+        With T1 swaps the forces are differenced over RATE_RESOLUTION of the T1 length, not
+        infinitesimally: stiffness on scales below a swap is not resolved, as the cells' own step
+        bound floors edges at the T1 length. A side that has collapsed to ~0 is a kink of the energy
+        (the tension of a vanishing edge, the area of a vanishing fan triangle turning out of plane),
+        whose tangent stiffness ~ tension / length diverges while the step it allows only chatters
+        within ~ the step's displacement. A monolayer cannot swap a side that collapsed in one layer
+        while its lateral face stays wide (cells.monolayer_topology), so such kinks persist there."""
         body = self.body
         positions, forces = body.positions.copy(), body.forces()
-        scale = 1e-7 * float(np.abs(positions).max())
+        t1_length = body.rules.t1_length
+        scale = RATE_RESOLUTION * t1_length if t1_length else 1e-7 * float(np.abs(positions).max())
         trial = np.random.default_rng(0).standard_normal(positions.shape)
         rate = 0.0
         for _ in range(iterations):
