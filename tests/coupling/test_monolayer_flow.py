@@ -8,7 +8,7 @@ from scipy.spatial import ConvexHull
 
 from morphosim import Simulation, tissue
 from morphosim.cells import Monolayer, MonolayerModel, Sheet, VolumeElasticity, YolkElasticity
-from morphosim.cells.bodies import MonolayerBody
+from morphosim.cells.bodies import MonolayerBody, TopologyRules
 from morphosim.coupling.flow import FlowCoupling
 from morphosim.errors import InputError
 
@@ -181,3 +181,28 @@ def test_monolayer_keys_are_checked(tmp_path, change, message):
         node[last] = value
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         Simulation.from_scenario(scenario, folder=tmp_path)
+
+
+
+@pytest.mark.parametrize("collapsed", [False, True])
+def test_the_coupled_rate_differenced_over_a_tenth_of_the_t1_length_is_the_tangent_one(egg_flow, collapsed):
+    """With T1 swaps the coupled rate differences the forces over 0.1 t1_length, not infinitesimally
+    (so that kinks below a swap, sides collapsed in one layer, do not throttle the run: measured on
+    the flagship in bench/RESULTS.md). On an intact tissue, and with an apical side collapsed to 1e-6
+    under its wide basal side, it is the tangent rate (power iteration on the linearised motion):
+    the resolution does not blur the tissue-scale stiffness that the stability bound is for."""
+    def rate(t1_length):
+        m, model = equilibrium_monolayer()
+        m.apical_positions[:] *= 1.03   # off equilibrium: the surfaces pull
+        if collapsed:
+            i, j = m.sheet.cells()[0][:2]
+            m.apical_positions[j] = m.apical_positions[i] + 1e-6 * np.array([0.0, 0.0, 1.0])
+        body = MonolayerBody(m, model, xi=1.0, rules=TopologyRules(t1_length=t1_length))
+        simulation = Simulation(body, flow=egg_flow, dt=1e-6)
+        simulation.step()
+        return simulation.coupled_rate
+
+    tangent = rate(None)
+    assert tangent > 10.0   # the volume stiffness through the flow (~70 per unit time here)
+    assert rate(0.05) == pytest.approx(tangent, rel=0.02)
+    assert rate(0.5) != pytest.approx(tangent, rel=0.02)   # a resolution at the cells' scale would blur it
