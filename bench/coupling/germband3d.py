@@ -1,9 +1,10 @@
 """Germband extension on the 3D flagship's small variant: how far planar myosin extends the germband.
 
-    PYTHONPATH=. .venv/bin/python bench/coupling/germband3d.py [--furrow] [--gain 1.5] [--end 40] [--set K=V ...]
+    PYTHONPATH=. .venv/bin/python bench/coupling/germband3d.py [--furrow] [--gain 0.3] [--end 40] [--set K=V ...]
 
-Runs scenarios/gastrulation_small.yaml with MyoPlanar -> Lambda_planar (gain nN, on the apical and
-basal sides), mechanosensitivity off, and without the furrow's outputs unless --furrow. Prints every
+Runs scenarios/gastrulation_small.yaml (MyoPlanar -> Lambda_planar on the apical and basal sides,
+--gain nN per unit MyoPlanar instead of the scenario's), mechanosensitivity off, and without the
+furrow's outputs unless --furrow. Prints every
 2.5 min the germband's AP span (10-90 % of the x of the cells that were germband when planar myosin
 started: trunk, ventrolateral, not mesoderm) beside the embryo's > 2.5x, the same span measured along
 the egg's surface (meridional arc length from the anterior pole: on a closed egg x saturates at the
@@ -52,13 +53,14 @@ def meridional_arc(points: np.ndarray, radii: np.ndarray) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--furrow", action="store_true", help="keep the furrow's tension outputs")
-    parser.add_argument("--gain", type=float, default=1.5, help="Lambda_planar per unit MyoPlanar (nN)")
+    parser.add_argument("--gain", type=float, help="Lambda_planar per unit MyoPlanar (nN; default: the scenario's)")
     parser.add_argument("--end", type=float, default=40.0, help="simulated minutes")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a scenario override")
     args = parser.parse_args()
     configure()
-    overrides = [f"time.end={args.end}", "genes.parameters.mechanosensitivity=0", "cells.mechanics.planar_basal=true",
-                 f"genes.outputs.Lambda_planar={{species: MyoPlanar, base: 0.0, gain: {args.gain}}}"]
+    overrides = [f"time.end={args.end}", "genes.parameters.mechanosensitivity=0"]
+    if args.gain is not None:
+        overrides.append(f"genes.outputs.Lambda_planar={{species: MyoPlanar, base: 0.0, gain: {args.gain}}}")
     if not args.furrow:
         overrides += ["genes.outputs.apical_tension={species: MyoApical, base: 0.01, gain: 0.0}",
                       "genes.outputs.basal_tension={species: BasalRelax, base: 0.01, gain: 0.0}",
@@ -68,7 +70,8 @@ def main() -> None:
     radii = np.asarray(simulation.cells.sheet.radii)
     germband, start_span, start_arc, lost_along = None, None, None, []
     pairs = neighbour_pairs(simulation.cells.sheet)
-    print(f"germband extension, planar gain {args.gain} nN, furrow {'on' if args.furrow else 'off'}")
+    print(f"germband extension, planar gain {args.gain if args.gain is not None else 'of the scenario'} nN, "
+          f"furrow {'on' if args.furrow else 'off'}")
     while simulation.time < args.end - 1e-9:
         simulation.step()
         cells = simulation.cells
