@@ -232,7 +232,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     table = sweep(spec, **_where(args))
     failed = int((table["status"] == "failed").sum())
-    print(f"{len(table) - failed} done, {failed} failed: {spec['output']}/results.csv")
+    print(f"{len(table) - failed} done, {failed} failed: {spec['output']}/results.parquet")
     return EXIT_OK
 
 

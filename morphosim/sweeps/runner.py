@@ -10,7 +10,6 @@ finished variants are not run again, interrupted ones continue from their checkp
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
@@ -22,7 +21,7 @@ from .clusters import BatchCluster, connect
 from .metrics import compute_metrics
 from .spec import Variant, load_sweep, variants
 
-TABLE = "results.csv"
+TABLE = "results.parquet"   # typed columns: numbers come back as numbers, missing metrics as NaN
 
 
 def run_variant(base: str, variant: Variant, store: str, metrics: dict, folder: str) -> dict:
@@ -62,23 +61,23 @@ def claim_output(folder: Path, kind: str, about: dict) -> None:
 
 
 def read_table(folder: Path) -> list[dict]:
+    import pandas
+
     path = folder / TABLE
     if not path.is_file():
         return []
-    with open(path, newline="") as stream:
-        return list(csv.DictReader(stream))
+    return pandas.read_parquet(path).to_dict("records")
 
 
 def write_table(folder: Path, rows: list[dict]) -> None:
     """The table, in variant order, written to a temporary file and moved over the old one (a kill
     never leaves half a table)."""
+    import pandas
+
     rows = sorted(rows, key=lambda row: row["variant"])
     columns = list(dict.fromkeys(key for row in rows for key in row))
     temporary = folder / (TABLE + ".tmp")
-    with open(temporary, "w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    pandas.DataFrame(rows, columns=columns).to_parquet(temporary, index=False)
     os.replace(temporary, folder / TABLE)
 
 
@@ -162,7 +161,7 @@ def open_sweep(folder: str | os.PathLike):
     path = Path(folder) / TABLE
     if not path.is_file():
         raise InputError(f"{folder}: no sweep table ({TABLE}) there; give the output folder of a sweep")
-    table = pandas.read_csv(path, keep_default_na=False, na_values=[""])
+    table = pandas.read_parquet(path)
     marker = Path(folder) / "morphosim-sweep.json"
     parameters = json.loads(marker.read_text()).get("parameters", []) if marker.is_file() else []
     table.attrs["parameters"] = [name for name in parameters if name in table.columns]

@@ -12,7 +12,7 @@
       cells: final_cell_count
       high_delta: {species_fraction_above: {species: D, threshold: 0.5}}
       mine: {python: metrics.py:furrow_depth}  # a function of a Run returning a float or a dict of floats
-    output: out/sweep                          # one store per variant below it, and results.csv
+    output: out/sweep                          # one store per variant below it, and results.parquet
 
 Problems are reported like a scenario's: one line each, with the file, line and key path.
 """

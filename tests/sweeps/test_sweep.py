@@ -81,6 +81,9 @@ def test_a_two_worker_sweep_fills_its_table_records_failures_and_resumes(sweep_f
     failed = table[table["status"] == "failed"]
     assert list(failed["cells.mechanics.Lambda"]) == [-3.0] * 3
     assert all("turned inside out" in message for message in failed["message"])
+    # typed columns: numbers stay numbers, a failed run's metrics are missing (NaN), not ""
+    assert table["seed"].dtype.kind == "i" and table["cells.mechanics.Lambda"].dtype.kind == "f"
+    assert table["cells"].dtype.kind == "f" and failed["cells"].isna().all()
     done = table[table["status"] == "done"]
     assert len(done) == 6
     folder = sweep_file.parent
