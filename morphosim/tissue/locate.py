@@ -2,8 +2,8 @@
 
 The mesh never moves (Eulerian tissue), so a uniform bucket grid over the cells is built
 once; locating 10^5 points is then one pass over the points, split over numba's threads
-(each point is located on its own, so the result does not depend on their number). In a tetrahedral mesh a point
-goes to the tetrahedron containing it (distance 0; barycentric coordinates by Cramer's rule),
+(each point is located on its own, so the result does not depend on their number). In a
+tetrahedral mesh a point goes to the tetrahedron containing it (distance 0; barycentric coordinates by Cramer's rule),
 or, just outside the mesh, to the closest one (the closest point of its faces). On triangles
 each point goes to the triangle
 closest to it (among the triangles whose margin-inflated bounding box contains the point's
