@@ -6,7 +6,8 @@ for every apical and basal vertex, free in 3D (no projection onto any surface). 
 split into sub-steps no longer than SAFETY * 2 xi / k, k an upper estimate of the stiffness (the
 largest Hessian eigenvalue, see :func:`stiffness_bound`), which is the stability bound of forward
 Euler. Within one step the cells are measured for k once, and again only when the vertices have
-moved far enough for k to have grown by REMEASURE (StiffnessTracker).
+moved far enough for k to have grown by REMEASURE (StiffnessTracker); every sub-step's force pass
+measures the cells on the way, so a re-measure costs no pass of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from numba import njit, prange
 from scipy.optimize import minimize
 
 from ..threads import share
-from .energy import ParameterError, kernel_threads, per_cell
+from .energy import ParameterError, kernel_threads
 from .monolayer import Monolayer, cell_shape, load_cell, new_scratch
 from .monolayer_energy import (APICAL, BASAL, BASAL_PERIMETER, CELL_VOLUME, CONTRACTILITY, HEIGHTS, LATERAL, LINE,
                                MEAN_EDGE, N_INGREDIENTS, PERIMETER, SHORTEST, SIDES, SLOPE, STIFFNESS, TENSION,
