@@ -40,7 +40,7 @@ def coupled_step_phases(simulation: Simulation, h: float, repeats: int) -> dict:
         after_forces = time.perf_counter()
         velocity = flow.vertex_velocity(body.positions, forces)
         after_flow = time.perf_counter()
-        body.move(h, velocity)
+        body.move(h, velocity, forces)
         end = time.perf_counter()
         rows.append((after_forces - start, after_flow - after_forces, end - after_flow, end - start))
     return dict(zip(("forces", "flow", "move", "total"), 1e3 * np.median(rows, axis=0)))

@@ -7,7 +7,10 @@ Two bodies share one interface, so the coupling loop is written once for both:
 
     positions        every vertex that moves, (N, 3): the sheet's; the monolayer's apical then basal
     forces()         -dE/dr at those positions, same layout
-    move(h, v)       overdamped motion dr/dt = F/xi + v over h (v: the tissue velocity there, or None)
+    move(h, v, F)    overdamped motion dr/dt = F/xi + v over h (v: the tissue velocity there, or None;
+                     F: what forces() last returned, at the current positions, if the caller has it:
+                     the monolayer's first sub-step starts from it; the sheet's step kernel evaluates
+                     its forces together with its bound, so it needs none)
     apply_topology   T1 swaps, divisions, extrusions by the rules; returns the TopologyEvents record
     parameter_names  the per-cell coefficients of the energy, read with parameter(), set with
                      set_parameters() (one value per cell)
@@ -86,7 +89,7 @@ class SheetBody:
     def set_time(self, time: float) -> None:
         """A sheet's energy does not depend on time."""
 
-    def move(self, h: float, velocity: np.ndarray | None = None) -> None:
+    def move(self, h: float, velocity: np.ndarray | None = None, forces: np.ndarray | None = None) -> None:
         self.integrator.step(self.sheet, h, v_ext=velocity)
 
     def apply_topology(self, divide: np.ndarray | None = None):
@@ -125,6 +128,7 @@ class MonolayerBody:
         # faces narrower than the T1 threshold are about to swap: they do not set the step bound
         self.integrator = MonolayerOverdamped(model, xi, min_edge_length=self.rules.t1_length or 0.0)
         self._owners = {name: term for term in model.terms for name in getattr(term, "parameters", ())}
+        self._last_forces = (None, None)   # (what forces() last returned, the cells' ingredients there)
         measures = monolayer.measures()
         self.reference = {"apical_area": measures[:, APICAL_AREA].copy(), "basal_area": measures[:, BASAL_AREA].copy(),
                           "height": measures[:, HEIGHT].copy()}
@@ -160,15 +164,23 @@ class MonolayerBody:
             setattr(self._owners[name], name, np.array(value, float))
 
     def forces(self) -> np.ndarray:
-        return np.concatenate(self.model.forces(self.monolayer))
+        layers, ingredients = self.integrator.forces(self.monolayer)
+        # the stiffness bound's ingredients, measured on the way, for a move that starts from these forces
+        self._last_forces = (np.concatenate(layers), ingredients)
+        return self._last_forces[0]
 
     def set_time(self, time: float) -> None:
         """Terms that change in time (a squeezed vitelline membrane) to this time."""
         self.model.set_time(time)
 
-    def move(self, h: float, velocity: np.ndarray | None = None) -> None:
+    def move(self, h: float, velocity: np.ndarray | None = None, forces: np.ndarray | None = None) -> None:
         n = self.monolayer.n_vertices
-        self.integrator.step(self.monolayer, h, v_ext=None if velocity is None else (velocity[:n], velocity[n:]))
+        start = {}
+        if forces is not None:
+            measured = self._last_forces[1] if forces is self._last_forces[0] else None
+            start = {"forces": (forces[:n], forces[n:]), "ingredients": measured}
+        self.integrator.step(self.monolayer, h, v_ext=None if velocity is None else (velocity[:n], velocity[n:]),
+                             **start)
 
     def apply_topology(self, divide: np.ndarray | None = None):
         from .monolayer_topology import apply_monolayer_topology

@@ -6,7 +6,8 @@ for every apical and basal vertex, free in 3D (no projection onto any surface). 
 split into sub-steps no longer than SAFETY * 2 xi / k, k an upper estimate of the stiffness (the
 largest Hessian eigenvalue, see :func:`stiffness_bound`), which is the stability bound of forward
 Euler. Within one step the cells are measured for k once, and again only when the vertices have
-moved far enough for k to have grown by REMEASURE (StiffnessTracker).
+moved far enough for k to have grown by REMEASURE (StiffnessTracker); every sub-step's force pass
+measures the cells on the way, so a re-measure costs no pass of its own.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from numba import njit, prange
 from scipy.optimize import minimize
 
 from ..threads import share
-from .energy import ParameterError, kernel_threads, per_cell
-from .monolayer import Monolayer, cell_shape, load_cell, new_scratch, side_length
-from .monolayer_energy import MonolayerModel, VitellineMembrane, YolkElasticity
+from .energy import ParameterError, kernel_threads
+from .monolayer import Monolayer, cell_shape, load_cell, new_scratch
+from .monolayer_energy import (APICAL, BASAL, BASAL_PERIMETER, CELL_VOLUME, CONTRACTILITY, HEIGHTS, LATERAL, LINE,
+                               MEAN_EDGE, N_INGREDIENTS, PERIMETER, SHORTEST, SIDES, SLOPE, STIFFNESS, TENSION,
+                               MonolayerModel, VitellineMembrane, YolkElasticity, store_ingredients)
 from .sheet import MAX_DEGREE
 
 SAFETY = 0.5  # fraction of the forward-Euler bound 2 xi / k used
@@ -54,17 +57,13 @@ def _total_bound(m: Monolayer, model: MonolayerModel, cells: tuple[float, float]
     return bound
 
 
-# columns of cell_ingredients: what a cell's bound is computed from
-(SHORTEST, MEAN_EDGE, PERIMETER, BASAL_PERIMETER, APICAL, BASAL, LATERAL, HEIGHTS, VOLUME, SIDES, TENSION, LINE,
- CONTRACTILITY, STIFFNESS, SLOPE) = range(15)
-
-
 def cell_ingredients(m: Monolayer, model: MonolayerModel) -> np.ndarray:
-    """(n_cells, 15) per cell: shortest edge (apical side or lateral), mean edge, apical and basal
+    """(n_cells, N_INGREDIENTS) per cell: shortest edge (apical side or lateral), mean edge, apical and basal
     perimeters, apical and basal areas, lateral share, sum of the lateral edges, volume, sides, and the
-    coefficients the bound reads (columns SHORTEST, ...)."""
+    coefficients the bound reads (columns SHORTEST, ... of .monolayer_energy); the force pass measures
+    the same, bit for bit, when given an array for them (MonolayerModel.forces)."""
     rings, layers, scratch = m.kernel_arguments()
-    out = np.empty((m.n_cells, 15))
+    out = np.empty((m.n_cells, N_INGREDIENTS))
     _cell_ingredients(kernel_threads(2 * m.n_vertices), rings, layers, scratch.apical.shape[0],
                       model.coefficients(m), out)
     return out
@@ -85,31 +84,7 @@ def _ingredients(rings, layers, scratch, coefficients, first_cell, last_cell, ou
         first, n = load_cell(rings, layers, scratch, c)
         apical_area, basal_area, volume, perimeter, lateral, _ = cell_shape(rings, scratch, first, n,
                                                                             layers.orientation)
-        shortest, edges, heights, basal_perimeter = np.inf, 0.0, 0.0, 0.0
-        for k in range(n):
-            side = side_length(scratch, n, k)[3]
-            j = k + 1 if k + 1 < n else 0
-            dx = scratch.basal[k, 0] - scratch.apical[k, 0]
-            dy = scratch.basal[k, 1] - scratch.apical[k, 1]
-            dz = scratch.basal[k, 2] - scratch.apical[k, 2]
-            height = np.sqrt(dx * dx + dy * dy + dz * dz)
-            dx = scratch.basal[j, 0] - scratch.basal[k, 0]
-            dy = scratch.basal[j, 1] - scratch.basal[k, 1]
-            dz = scratch.basal[j, 2] - scratch.basal[k, 2]
-            basal_perimeter += np.sqrt(dx * dx + dy * dy + dz * dz)
-            shortest = min(shortest, side, height)
-            edges += side + height
-            heights += height
-        out[c, SHORTEST], out[c, MEAN_EDGE] = shortest, 0.5 * edges / n
-        out[c, PERIMETER], out[c, BASAL_PERIMETER] = perimeter, basal_perimeter
-        out[c, APICAL], out[c, BASAL], out[c, LATERAL] = apical_area, basal_area, lateral
-        out[c, HEIGHTS], out[c, VOLUME], out[c, SIDES] = heights, volume, n
-        out[c, TENSION] = (abs(per_cell(coefficients.apical_tension, c)) + abs(per_cell(coefficients.basal_tension, c))
-                           + 2 * abs(per_cell(coefficients.lateral_tension, c)))
-        out[c, LINE] = abs(per_cell(coefficients.line_tension, c))
-        out[c, CONTRACTILITY] = abs(per_cell(coefficients.contractility, c))
-        out[c, STIFFNESS] = per_cell(coefficients.volume_stiffness, c)
-        out[c, SLOPE] = per_cell(coefficients.volume_slope, c)
+        store_ingredients(scratch, coefficients, c, n, (apical_area, basal_area, volume, perimeter, lateral), out)
 
 
 @njit(cache=True)
@@ -136,7 +111,7 @@ def _bound_within(ingredients, edge_floor, reach):
         triangles = (0.5 * n * ((0.5 * g[PERIMETER] + 2 * d) ** 2 + (0.5 * g[BASAL_PERIMETER] + 2 * d) ** 2)
                      + 0.5 * quads**2 + 8 * d * quads + 8 * n * d * d)   # >= the fan triangles' area
         stiffness = g[STIFFNESS]
-        pressure = abs(stiffness * g[VOLUME] + g[SLOPE]) + abs(stiffness) * d * triangles
+        pressure = abs(stiffness * g[CELL_VOLUME] + g[SLOPE]) + abs(stiffness) * d * triangles
         areas = apical**2 + basal**2 + (2 * lateral) ** 2
         cell = (2 * g[TENSION] * mean_edge / shortest + 2 * (g[LINE] + g[CONTRACTILITY] * perimeter) / shortest
                 + 2 * g[CONTRACTILITY] * n + abs(stiffness) * areas / n + pressure * 2 * mean_edge)
@@ -167,32 +142,45 @@ class StiffnessTracker:
     to where they were, the bound is that of any positions within the largest move (_bound_within),
     an upper estimate of stiffness_bound at the current positions that costs no pass over the cells.
     Global terms other than the yolk and the membrane (whose bound does not grow with the motion)
-    are evaluated anew every time."""
+    are evaluated anew every time. ``measured``: the cells' ingredients at m's current positions when
+    a force pass has them (else they are measured here); a force pass may write those of later positions
+    into ``fresh``, so that a re-measure takes them instead of a pass over the cells (bound(fresh=True))."""
 
-    def __init__(self, m: Monolayer, model: MonolayerModel, edge_floor: float = 0.0):
+    def __init__(self, m: Monolayer, model: MonolayerModel, edge_floor: float = 0.0,
+                 measured: np.ndarray | None = None):
         self.m, self.model, self.edge_floor = m, model, max(edge_floor, 1e-12)
         self.tracks = all(isinstance(term, (YolkElasticity, VitellineMembrane)) for term in model.global_terms)
-        self._measure()
+        self.fresh = np.empty((m.n_cells, N_INGREDIENTS))
+        self.ingredients = cell_ingredients(m, model) if measured is None else measured.copy()
+        self._measured_here()
 
-    def _measure(self) -> None:
+    def _measured_here(self) -> None:
+        """The bound at the ingredients just taken, measured at m's current positions."""
         m = self.m
-        self.ingredients = cell_ingredients(m, self.model)
         self.origin = (m.apical_positions.copy(), m.basal_positions.copy())
         self.measured = _total_bound(m, self.model, _bound_within(self.ingredients, self.edge_floor, 0.0),
                                      self.edge_floor)
 
-    def bound(self) -> float:
-        """An upper estimate of stiffness_bound(m, model, edge_floor) at m's current positions."""
+    def _measure(self, fresh: bool) -> None:
+        if fresh:   # the force pass's ingredients become the measures; their array the next one's
+            self.ingredients, self.fresh = self.fresh, self.ingredients
+        else:
+            self.ingredients = cell_ingredients(self.m, self.model)
+        self._measured_here()
+
+    def bound(self, fresh: bool = False) -> float:
+        """An upper estimate of stiffness_bound(m, model, edge_floor) at m's current positions; with
+        ``fresh``, ``self.fresh`` holds the cells' ingredients at those positions."""
         m = self.m
         if not self.tracks:
-            self._measure()
+            self._measure(fresh)
             return self.measured
         reach = max(_largest_move(m.apical_positions, self.origin[0]), _largest_move(m.basal_positions, self.origin[1]))
         if reach == 0.0:
             return self.measured
         bound = _total_bound(m, self.model, _bound_within(self.ingredients, self.edge_floor, reach), self.edge_floor)
         if bound > REMEASURE * self.measured:
-            self._measure()
+            self._measure(fresh)
             return self.measured
         return bound
 
@@ -214,24 +202,42 @@ class MonolayerOverdamped:
     def _stable(self, bound: float) -> float:
         return SAFETY * 2.0 * self.xi / max(bound, 1e-300)
 
-    def step(self, m: Monolayer, dt: float, v_ext: tuple | None = None) -> int:
+    def forces(self, m: Monolayer, out: tuple | None = None) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """((apical, basal) forces, the cells' ingredients of the stiffness bound) at m's positions,
+        in one force pass: what :meth:`step` can start from."""
+        ingredients = np.empty((m.n_cells, N_INGREDIENTS))
+        return self.model.forces(m, out=out, ingredients=ingredients), ingredients
+
+    def step(self, m: Monolayer, dt: float, v_ext: tuple | None = None, forces: tuple | None = None,
+             ingredients: np.ndarray | None = None) -> int:
         """Advance by ``dt`` in sub-steps within the stability bound (an upper estimate of it at every
         sub-step: StiffnessTracker); ``v_ext`` is (apical, basal) external velocities, (n_vertices, 3)
-        each. Returns the sub-step count."""
+        each. ``forces`` (apical, basal) and ``ingredients`` (:meth:`forces`), when the caller has them
+        at m's current positions, start the first sub-step (else it measures them). Every later sub-step
+        measures its forces and the cells' ingredients in one pass. Returns the sub-step count."""
         remaining, substeps = float(dt), 0
-        forces = (np.empty((m.n_vertices, 3)), np.empty((m.n_vertices, 3)))
-        tracker = StiffnessTracker(m, self.model, self.min_edge_length)
-        while remaining > 0:
-            h = min(remaining, self._stable(tracker.bound()))
+        if remaining <= 0:
+            wrap(m)
+            return substeps
+        buffers = (np.empty((m.n_vertices, 3)), np.empty((m.n_vertices, 3)))
+        if forces is None:
+            forces, ingredients = self.forces(m, out=buffers)
+        tracker = StiffnessTracker(m, self.model, self.min_edge_length, measured=ingredients)
+        bound = tracker.bound()
+        while True:
+            h = min(remaining, self._stable(bound))
             if remaining - h < 1e-12 * dt:
                 h = remaining
-            self.model.forces(m, out=forces)
             for layer, force, k in ((m.apical_positions, forces[0], 0), (m.basal_positions, forces[1], 1)):
                 layer += (h / self.xi) * force
                 if v_ext is not None:
                     layer += h * v_ext[k]
             remaining -= h
             substeps += 1
+            if remaining <= 0:
+                break
+            forces = self.model.forces(m, out=buffers, ingredients=tracker.fresh)
+            bound = tracker.bound(fresh=True)
         wrap(m)
         return substeps
 

@@ -220,19 +220,24 @@ SideForces = namedtuple("SideForces", "vertex_sides apical basal width")  # widt
 def cell_gradient(ring_code, scratch, coefficients, c, first, n, orientation):
     """dE_c/dr of the loaded cell c into scratch.apical_gradient and basal_gradient, every face evaluated
     once: the tensions' area gradients go straight in, the volume's triple sum and the perimeter are
-    summed with their gradients kept apart, then added times dE/dV = K V + k1 and dE/dP = Gamma P."""
+    summed with their gradients kept apart, then added times dE/dV = K V + k1 and dE/dP = Gamma P.
+    Returns (apical area, basal area, volume, apical perimeter, lateral share), the values, bit for bit,
+    of :func:`.monolayer.cell_shape` (the same operations in the same order)."""
     s = orientation
     apical, basal = scratch.apical_gradient, scratch.basal_gradient
-    triple = fan_face(scratch.apical, n, apical, per_cell(coefficients.apical_tension, c),
-                      scratch.apical_volume_gradient, 1.0)[1]
-    triple -= fan_face(scratch.basal, n, basal, per_cell(coefficients.basal_tension, c),
-                       scratch.basal_volume_gradient, -1.0)[1]  # the basal face runs in reverse ring order
+    apical_area, triple = fan_face(scratch.apical, n, apical, per_cell(coefficients.apical_tension, c),
+                                   scratch.apical_volume_gradient, 1.0)
+    basal_area, basal_triple = fan_face(scratch.basal, n, basal, per_cell(coefficients.basal_tension, c),
+                                        scratch.basal_volume_gradient, -1.0)
+    triple -= basal_triple  # the basal face runs in reverse ring order
     lateral_tension = per_cell(coefficients.lateral_tension, c)
     line_tension = per_cell(coefficients.line_tension, c)
-    perimeter = 0.0
+    perimeter = lateral = 0.0
     for k in range(n):
         share = side_share(ring_code, first + k)
-        triple += lateral_face(scratch, n, k, share * lateral_tension, 1.0)[1]
+        area, lateral_triple = lateral_face(scratch, n, k, share * lateral_tension, 1.0)
+        lateral += share * area
+        triple += lateral_triple
         dx, dy, dz, length = side_length(scratch, n, k)
         perimeter += length
         if length > 0.0:
@@ -259,15 +264,60 @@ def cell_gradient(ring_code, scratch, coefficients, c, first, n, orientation):
         for d in range(3):
             apical[k, d] += w * scratch.apical_volume_gradient[k, d] + dE_dP * scratch.perimeter_gradient[k, d]
             basal[k, d] += w * scratch.basal_volume_gradient[k, d]
+    return apical_area, basal_area, volume, perimeter, lateral
+
+
+# columns of a cell's row of the stiffness bound's ingredients (.monolayer_dynamics.cell_ingredients),
+# which the force pass can fill on the way (it has measured every one of them)
+(SHORTEST, MEAN_EDGE, PERIMETER, BASAL_PERIMETER, APICAL, BASAL, LATERAL, HEIGHTS, CELL_VOLUME, SIDES, TENSION,
+ LINE, CONTRACTILITY, STIFFNESS, SLOPE) = range(15)
+N_INGREDIENTS = 15
+_NO_INGREDIENTS = np.empty((0, N_INGREDIENTS))   # the force pass without them
+
+
+@njit(inline="always")
+def store_ingredients(scratch, coefficients, c, n, shape, out):
+    """Row c of the bound's ingredients from the loaded cell c and its cell_shape values `shape`
+    (apical area, basal area, volume, perimeter, lateral share): shortest edge (apical side or
+    lateral), mean edge, basal perimeter, sum of the lateral edges, sides and the coefficients."""
+    apical_area, basal_area, volume, perimeter, lateral = shape
+    shortest, edges, heights, basal_perimeter = np.inf, 0.0, 0.0, 0.0
+    for k in range(n):
+        side = side_length(scratch, n, k)[3]
+        j = k + 1 if k + 1 < n else 0
+        dx = scratch.basal[k, 0] - scratch.apical[k, 0]
+        dy = scratch.basal[k, 1] - scratch.apical[k, 1]
+        dz = scratch.basal[k, 2] - scratch.apical[k, 2]
+        height = np.sqrt(dx * dx + dy * dy + dz * dz)
+        dx = scratch.basal[j, 0] - scratch.basal[k, 0]
+        dy = scratch.basal[j, 1] - scratch.basal[k, 1]
+        dz = scratch.basal[j, 2] - scratch.basal[k, 2]
+        basal_perimeter += np.sqrt(dx * dx + dy * dy + dz * dz)
+        shortest = min(shortest, side, height)
+        edges += side + height
+        heights += height
+    out[c, SHORTEST], out[c, MEAN_EDGE] = shortest, 0.5 * edges / n
+    out[c, PERIMETER], out[c, BASAL_PERIMETER] = perimeter, basal_perimeter
+    out[c, APICAL], out[c, BASAL], out[c, LATERAL] = apical_area, basal_area, lateral
+    out[c, HEIGHTS], out[c, CELL_VOLUME], out[c, SIDES] = heights, volume, n
+    out[c, TENSION] = (abs(per_cell(coefficients.apical_tension, c)) + abs(per_cell(coefficients.basal_tension, c))
+                       + 2 * abs(per_cell(coefficients.lateral_tension, c)))
+    out[c, LINE] = abs(per_cell(coefficients.line_tension, c))
+    out[c, CONTRACTILITY] = abs(per_cell(coefficients.contractility, c))
+    out[c, STIFFNESS] = per_cell(coefficients.volume_stiffness, c)
+    out[c, SLOPE] = per_cell(coefficients.volume_slope, c)
 
 
 @njit(cache=True)
-def _cell_pass(rings, layers, coefficients, first_cell, last_cell, sides):
-    """-dE_c/dr of cells [first_cell, last_cell) into their ring rows of sides.apical and sides.basal."""
+def _cell_pass(rings, layers, coefficients, first_cell, last_cell, sides, ingredients):
+    """-dE_c/dr of cells [first_cell, last_cell) into their ring rows of sides.apical and sides.basal,
+    and their rows of the bound's ingredients when that array has rows."""
     scratch = new_scratch(sides.width)
     for c in range(first_cell, last_cell):
         first, n = load_cell(rings, layers, scratch, c)
-        cell_gradient(rings.ring_code, scratch, coefficients, c, first, n, layers.orientation)
+        shape = cell_gradient(rings.ring_code, scratch, coefficients, c, first, n, layers.orientation)
+        if ingredients.shape[0] > 0:
+            store_ingredients(scratch, coefficients, c, n, shape, ingredients)
         for k in range(n):
             for d in range(3):
                 sides.apical[first + k, d] = -scratch.apical_gradient[k, d]
@@ -292,11 +342,11 @@ def _vertex_pass(sides, first_vertex, last_vertex, apical_force, basal_force):
 
 
 @njit(cache=True)
-def _force_passes(thread, n_threads, arrivals, rings, layers, coefficients, sides, forces):
+def _force_passes(thread, n_threads, arrivals, rings, layers, coefficients, sides, forces, ingredients):
     """One thread's share of the cells, a barrier, then its share of the vertices."""
     n_cells = rings.cell_start.shape[0] - 1
     first, last = share(n_cells, thread, n_threads)
-    _cell_pass(rings, layers, coefficients, first, last, sides)
+    _cell_pass(rings, layers, coefficients, first, last, sides, ingredients)
     barrier(arrivals, n_threads, 1)
     apical_force, basal_force = forces
     first, last = share(apical_force.shape[0], thread, n_threads)
@@ -304,20 +354,21 @@ def _force_passes(thread, n_threads, arrivals, rings, layers, coefficients, side
 
 
 @njit(cache=True, parallel=True)
-def _force_region(n_threads, arrivals, rings, layers, coefficients, sides, forces):
+def _force_region(n_threads, arrivals, rings, layers, coefficients, sides, forces, ingredients):
     for thread in prange(n_threads):
-        _force_passes(thread, n_threads, arrivals, rings, layers, coefficients, sides, forces)
+        _force_passes(thread, n_threads, arrivals, rings, layers, coefficients, sides, forces, ingredients)
 
 
 @njit(cache=True)
-def cell_forces(n_threads, rings, layers, coefficients, sides, forces):
-    """Set forces = (apical, basal), each (n_vertices, 3), to -dE/dr of the cell terms, on n_threads
-    threads (one: without a parallel region, which would wake the others)."""
+def cell_forces(n_threads, rings, layers, coefficients, sides, forces, ingredients):
+    """Set forces = (apical, basal), each (n_vertices, 3), to -dE/dr of the cell terms, and, when
+    ingredients (n_cells, N_INGREDIENTS) has rows, every cell's row of the stiffness bound's ingredients,
+    on n_threads threads (one: without a parallel region, which would wake the others)."""
     arrivals = np.zeros(1, np.int64)
     if n_threads == 1:
-        _force_passes(0, 1, arrivals, rings, layers, coefficients, sides, forces)
+        _force_passes(0, 1, arrivals, rings, layers, coefficients, sides, forces, ingredients)
     else:
-        _force_region(n_threads, arrivals, rings, layers, coefficients, sides, forces)
+        _force_region(n_threads, arrivals, rings, layers, coefficients, sides, forces, ingredients)
 
 
 def side_forces(m: Monolayer) -> SideForces:
@@ -411,12 +462,20 @@ class MonolayerModel:
             total += t.energy(m)
         return total
 
-    def forces(self, m: Monolayer, out: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(apical, basal) forces -dE/dr, each (n_vertices, 3); ``out`` reuses two such arrays."""
+    def forces(self, m: Monolayer, out: tuple | None = None,
+               ingredients: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(apical, basal) forces -dE/dr, each (n_vertices, 3); ``out`` reuses two such arrays.
+        ``ingredients``, an (n_cells, N_INGREDIENTS) array, also gets the cells' ingredients of the
+        stiffness bound at these positions (.monolayer_dynamics.cell_ingredients), measured on the way."""
         nv = m.n_vertices
         apical, basal = out if out is not None else (np.empty((nv, 3)), np.empty((nv, 3)))
         rings, layers = m.kernel_arguments()[:2]
-        cell_forces(kernel_threads(2 * nv), rings, layers, self.coefficients(m), side_forces(m), (apical, basal))
+        if ingredients is None:
+            ingredients = _NO_INGREDIENTS
+        elif ingredients.shape != (m.n_cells, N_INGREDIENTS):
+            raise ParameterError(f"ingredients must have shape ({m.n_cells}, {N_INGREDIENTS}), got {ingredients.shape}")
+        cell_forces(kernel_threads(2 * nv), rings, layers, self.coefficients(m), side_forces(m), (apical, basal),
+                    ingredients)
         for t in self.global_terms:
             t.add_forces(m, apical, basal)
         return apical, basal

@@ -222,7 +222,7 @@ class Simulation:
             with self._timed("tissue"):
                 tissue_velocity = self.flow.vertex_velocity(body.positions, forces)
             with self._timed("cells"):
-                body.move(h / n_substeps, tissue_velocity)
+                body.move(h / n_substeps, tissue_velocity, forces)
 
     def _coupled_rate(self, iterations: int = 8) -> float:
         """Largest eigenvalue of B A⁻¹ Bᵀ H (H = −∂F/∂r, applied by differencing the forces): the

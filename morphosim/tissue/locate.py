@@ -1,8 +1,9 @@
 """Point location on a fixed triangle mesh (planar or surface) or tetrahedral mesh, in numba.
 
 The mesh never moves (Eulerian tissue), so a uniform bucket grid over the cells is built
-once; locating 10^5 points is then one pass over the points. In a tetrahedral mesh a point
-goes to the tetrahedron containing it (distance 0; barycentric coordinates by Cramer's rule),
+once; locating 10^5 points is then one pass over the points, split over numba's threads
+(each point is located on its own, so the result does not depend on their number). In a
+tetrahedral mesh a point goes to the tetrahedron containing it (distance 0; barycentric coordinates by Cramer's rule),
 or, just outside the mesh, to the closest one (the closest point of its faces). On triangles
 each point goes to the triangle
 closest to it (among the triangles whose margin-inflated bounding box contains the point's
@@ -33,7 +34,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
 class Simplices(NamedTuple):
@@ -311,7 +312,7 @@ def _keeps_in_stars(i, t, points, cells, stars, found, bary, distance, round_off
     return 2.0 * distance[i] + round_off < reach
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def locate_points(points, cells, stars, grid, margin, search_radius, guess):
     """Closest cell (Simplices) and barycentric coordinates for each point (n, 3).
 
@@ -334,7 +335,7 @@ def locate_points(points, cells, stars, grid, margin, search_radius, guess):
     found = -np.ones(n, dtype=np.int64)
     bary = np.zeros((n, triangles.shape[1]))
     distance = np.full(n, np.inf)
-    for i in range(n):
+    for i in prange(n):
         p = points[i]
         t = guess[i]
         if t >= 0:

@@ -280,7 +280,7 @@ class PointOperator:
 
     # ---------------------------------------------------------------- location
     def update(self, points: np.ndarray) -> None:
-        """Re-locate the (moved) points (B follows them). Cost: one numba pass over the points.
+        """Re-locate the (moved) points (B follows them). Cost: one numba pass over the points (on numba's threads).
 
         Point i starts from the triangle point i had at the previous update (the points are
         expected to keep their order; appended or reordered points are merely searched anew).

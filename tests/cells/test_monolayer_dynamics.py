@@ -92,3 +92,51 @@ def test_the_tracked_bound_holds_for_every_move_within_its_reach():
         tracker.measured = np.inf                      # keep the measures: no re-measuring here
         assert tracker.bound() >= stiffness_bound(m, model) > 0
         m.apical_positions[:], m.basal_positions[:] = origin
+
+
+def _perturbed_monolayer():
+    """A periodic Voronoi monolayer with both layers jittered (non-planar faces) and per-cell coefficients."""
+    sheet = Sheet.voronoi(30, box=(5.5, 5.5), periodic=True, lloyd=2, seed=2)
+    m = Monolayer.from_sheet(sheet, 0.5)
+    rng = np.random.default_rng(7)
+    m.apical_positions[:] += rng.normal(0, 0.03, m.apical_positions.shape)
+    m.basal_positions[:] += rng.normal(0, 0.03, m.basal_positions.shape)
+    n = m.n_cells
+    model = MonolayerModel(rng.uniform(0.8, 1.2, n), 0.8, rng.uniform(0.4, 0.8, n), volume_stiffness=50.0,
+                           V0=rng.uniform(0.3, 0.5, n), Gamma=0.05, Lambda=rng.uniform(0.05, 0.15, n))
+    return m, model
+
+
+def test_the_force_pass_measures_the_bound_ingredients_bit_for_bit():
+    """The force pass that also fills the stiffness bound's ingredients gives the same forces as the
+    plain one and the same ingredients as the separate pass over the cells, to the last bit (the step's
+    sub-step lengths are taken from them)."""
+    from morphosim.cells.monolayer_dynamics import cell_ingredients
+    from morphosim.cells.monolayer_energy import N_INGREDIENTS
+
+    m, model = _perturbed_monolayer()
+    plain = model.forces(m)
+    ingredients = np.full((m.n_cells, N_INGREDIENTS), np.nan)
+    measured = model.forces(m, ingredients=ingredients)
+    for layer, layer_measured in zip(plain, measured):
+        assert np.array_equal(layer, layer_measured)
+    assert np.array_equal(ingredients, cell_ingredients(m, model))
+
+
+def test_a_move_started_from_the_callers_forces_is_the_same_move():
+    """MonolayerBody.move given the forces its forces() returned at these positions (the coupled step has
+    them) moves every vertex exactly as a move that evaluates them itself, over several sub-steps, with
+    an external velocity; a copy of those forces (ingredients not known) too."""
+    from morphosim.cells.bodies import MonolayerBody
+
+    m, model = _perturbed_monolayer()
+    velocity = np.random.default_rng(3).normal(0, 0.1, (2 * m.n_vertices, 3))
+    bodies = [MonolayerBody(m.copy(), model, xi=2.0) for _ in range(3)]
+    h = 12 * bodies[0].integrator.stable_dt(bodies[0].monolayer)
+    bodies[0].move(h, velocity)
+    forces = bodies[1].forces()
+    bodies[1].move(h, velocity, forces)
+    bodies[2].move(h, velocity, bodies[2].forces().copy())
+    assert not np.array_equal(bodies[0].positions, np.concatenate([m.apical_positions, m.basal_positions]))
+    for body in bodies[1:]:
+        assert np.array_equal(body.positions, bodies[0].positions)

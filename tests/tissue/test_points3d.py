@@ -1,6 +1,7 @@
 """Point operators on tetrahedra: exact interpolation and strain rate of Lamb's flow, power
 balance, spread load sums, momentum-free internal forces, incremental relocation."""
 
+import numba
 import numpy as np
 import pytest
 import ufl
@@ -93,7 +94,8 @@ def test_internal_forces_drive_no_net_translation_or_rotation(ball):
 def test_incremental_relocation_equals_fresh_search(ball, where):
     """update() starts from each point's previous tetrahedron, or for a point just outside the mesh
     (a cell's apical vertex at the egg's wall) from the boundary faces around it: the result is bit
-    for bit a fresh search's, while many points change tetrahedron."""
+    for bit a fresh search's, while many points change tetrahedron; and the same on one thread as on
+    all of them (the points are split over the threads)."""
     solver = StokesBrinkman(ball, mu=1.0, gamma=0.1)
     rng = np.random.default_rng(8)
 
@@ -117,6 +119,16 @@ def test_incremental_relocation_equals_fresh_search(ball, where):
     if where == "at the wall":
         outside = np.linalg.norm(operator.projected_points - points, axis=1) > 0.0
         assert outside.sum() > 2500
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        alone = solver.point_operator(points)
+        alone.update(place(points + 0.03 * rng.normal(size=points.shape)))
+    finally:
+        numba.set_num_threads(threads)
+    operator.update(alone.points)
+    assert np.array_equal(operator.cells, alone.cells)
+    assert np.array_equal(operator.reference_points, alone.reference_points)
 
 
 def test_points_just_outside_are_projected_and_far_points_rejected(ball):
