@@ -161,6 +161,28 @@ end
     np.testing.assert_allclose(pop.values("S"), 0.68, rtol=1e-10)
 
 
+def test_a_delayed_event_on_a_concentration_scales_by_the_size_when_it_executes():
+    """As above without the resize, and E1 fires at t = 0.45 to execute 0.1 later: [S] = S + 0.2 with S
+    from the trigger time is 0.38, from the execution time 0.42; either is the concentration at 0.55,
+    so the amount row gets it times C(0.55) = 0.61 (not C(0.45): the SBML Test Suite's 01508). At t = 1,
+    [S] = 0.38 + 0.18 = 0.56 and 0.42 + 0.18 = 0.60."""
+    for from_trigger, expected in (("true", 0.56), ("false", 0.60)):
+        text = f"""
+model grows
+  compartment C = 0.5
+  species S in C
+  S = 0
+  S' = 0.4
+  C' = 0.2
+  E1: at 0.1 after (time >= 0.45), fromTrigger={from_trigger}: S = S + 0.2
+end
+"""
+        pop = load(text).population(2, **TIGHT)
+        pop.advance(1.0)
+        np.testing.assert_allclose(pop.values("C"), 0.7, rtol=1e-12)
+        np.testing.assert_allclose(pop.values("S"), expected, rtol=1e-10)
+
+
 def test_algebraic_rules_affine_in_one_free_variable_become_assignments():
     """0 = 2 R - Q and 0 = Q + S - 2, with S = exp(-t / 2) from J0: the second rule has one free
     variable, Q (S is a reacting species), so Q = 2 - S; then the first has one left, R = Q / 2. A third,
