@@ -62,7 +62,7 @@ def read_tags(folder):
     text = (folder / f"{folder.name}-model.m").read_text()
     tags = {}
     for key in ("componentTags", "testTags", "testType"):
-        match = re.search(rf"{key}:\s*(.*)", text)
+        match = re.search(rf"{key}:[ \t]*(.*)", text)
         tags[key] = [t.strip() for t in match.group(1).split(",") if t.strip()] if match else []
     return tags
 
