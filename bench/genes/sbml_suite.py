@@ -1,6 +1,6 @@
 """Run SBML Test Suite semantic cases through the batched solver and tally the outcomes.
 
-    python bench/genes/sbml_suite.py DIR [--list] [--cases 00001,00002]
+    python bench/genes/sbml_suite.py DIR [--list] [--cases 00001,00002] [--budget SECONDS]
 
 DIR holds case folders NNNNN/ (or a `cases/` folder of them), each with NNNNN-sbml-lXvY.xml,
 NNNNN-settings.txt, NNNNN-results.csv and NNNNN-model.m (the suite's format). Every TimeCourse case
@@ -18,6 +18,7 @@ The table counts outcomes per component tag and per test tag (a case counts unde
 """
 
 import argparse
+import math
 import re
 import sys
 import time
@@ -27,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from morphosim.genes import SBMLError, UnsupportedSBMLError, load
+# the morphosim of this checkout, not one installed elsewhere (a script's own folder leads sys.path)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from morphosim.genes import SBMLError, UnsupportedSBMLError, load  # noqa: E402
 
 OUTCOMES = ("pass", "wrong", "refused", "crash")
 # Integrator tolerances relative to the case's comparison tolerances: the integration error must be
@@ -59,7 +62,7 @@ def read_tags(folder):
     text = (folder / f"{folder.name}-model.m").read_text()
     tags = {}
     for key in ("componentTags", "testTags", "testType"):
-        match = re.search(rf"{key}:\s*(.*)", text)
+        match = re.search(rf"{key}:[ \t]*(.*)", text)
         tags[key] = [t.strip() for t in match.group(1).split(",") if t.strip()] if match else []
     return tags
 
@@ -139,12 +142,20 @@ def run_case(folder):
                      f"expected {expected[row, column]!r}")
 
 
-def run_suite(directory, selected=None, log=None):
-    """{case name: (outcome, detail, tags)} for the TimeCourse cases of a suite directory."""
+def run_suite(directory, selected=None, log=None, budget=math.inf):
+    """{case name: (outcome, detail, tags)} for the TimeCourse cases of a suite directory: all, or those
+    named in `selected` (a list runs in its order, any other collection in number order). No case starts
+    after `budget` seconds, so a run that must end in time still tallies the cases it finished."""
+    folders = case_folders(directory)
+    if selected is not None:
+        by_name = {folder.name: folder for folder in folders}
+        folders = [by_name[name] for name in (selected if isinstance(selected, list) else sorted(selected))
+                   if name in by_name]
     results = {}
-    for folder in case_folders(directory):
-        if selected and folder.name not in selected:
-            continue
+    started_run = time.perf_counter()
+    for folder in folders:
+        if time.perf_counter() - started_run > budget:
+            break
         tags = read_tags(folder)
         if "TimeCourse" not in tags["testType"]:
             continue
@@ -187,12 +198,15 @@ def refusals(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("directory")
-    parser.add_argument("--cases", default="", help="comma-separated case numbers (default: all)")
+    parser.add_argument("--cases", default="", help="comma-separated case numbers, run in this order (default: all)")
     parser.add_argument("--list", action="store_true", help="print one line per case as it runs")
+    parser.add_argument("--budget", type=float, default=math.inf,
+                        help="seconds after which no further case starts (default: none)")
     args = parser.parse_args()
-    selected = set(args.cases.split(",")) if args.cases else None
+    selected = list(dict.fromkeys(args.cases.split(","))) if args.cases else None
     started = time.perf_counter()
-    results = run_suite(args.directory, selected, log=print if args.list else None)
+    results = run_suite(args.directory, selected, log=(lambda line: print(line, flush=True)) if args.list else None,
+                        budget=args.budget)
     print(table(results))
     print("\nrefused, by construct:")
     for construct, count in refusals(results).most_common():

@@ -252,7 +252,8 @@ def compile_model(document):
     needed = set(assignment_rules) | set(equilibrium_rule) | set(held) | (_event_names(model) & set(rates))
     needed |= set().union(*(
         _with_rates_read(expression, set())[1] for event in events
-        for expression in [event.trigger, event.delay, event.priority] + [e for _, e in event.assignments]))
+        for expression in [event.trigger, event.delay, event.priority]
+        + [part for _, value, factor in event.assignments for part in (value, factor)]))
     n_rules = max([i + 1 for i, sid in enumerate(order) if sid in needed], default=0)
     cell_math = CellMath(state_ids, parameter_ids, frozenset(assignment_rules | equilibrium_rule) & set(state_ids),
                          tuple(statements), n_rules, tuple(derivatives[sid] for sid in state_ids), uses_time, events,
@@ -285,7 +286,8 @@ def _events(document, model, state_ids, translator, amounts):
     """EventMath of each event. Level 2 has neither initialValue nor persistent: its triggers must turn
     true after the start, and an event once triggered always executes. An assignment to a species whose
     row is its amount (`amounts`: {species: compartment}) gives a concentration: the row gets it times
-    the compartment's size before the event, as every assignment's value is computed before any is made."""
+    the compartment's size when the event executes (after its delay, whenever its value was computed),
+    before any of the event's assignments is made (the SBML Test Suite's 01508 and 01779)."""
     level_3 = document.getLevel() >= 3
     events = []
     for event in model.getListOfEvents():
@@ -304,8 +306,8 @@ def _events(document, model, state_ids, translator, amounts):
             target = assignment.getVariable()
             if assignment.isSetMath():
                 value = translator.translate(assignment.getMath(), f"assignment of event '{name}' to '{target}'")
-                assignments.append((state_ids.index(target),
-                                    f"({value}) * v_{amounts[target]}" if target in amounts else value))
+                assignments.append((state_ids.index(target), value,
+                                    f"v_{amounts[target]}" if target in amounts else "1.0"))
         events.append(EventMath(
             trigger=condition,
             initial_value=trigger.getInitialValue() if level_3 and trigger is not None else True,

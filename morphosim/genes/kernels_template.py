@@ -13,7 +13,9 @@ model (see kernel_source.py), which defines
     dopri_step_dense(...)                                 the same, writing the DENSE rows too
     MOVING, DENSE                                         integrated rows; continuous-extension rows
     N_EVENTS, ASSIGNED_ROWS, PERSISTENT, INITIAL_VALUE, USE_TRIGGER_VALUES, MAX_PENDING   the events
-    event_conditions(t, y, p, c, out), event_values(t, y, p, c, out)   their math, one cell at a time
+    HAS_ASSIGNMENT_FACTORS
+    event_conditions(t, y, p, c, out), event_values(t, y, p, c, out), event_factors(t, y, p, c, out)
+                                 their math, one cell at a time
     block_triggers(t, y, p, out), chunk_triggers(work, n_chunks, t)     the triggers, across cells (TRIGGERS rows)
 
 so numba compiles (and caches) one module per model and set of per-cell parameters, with the
@@ -271,9 +273,14 @@ def fire_instant(t, p, cell, events, scratch):
             event_values(t, y, p, cell, values)
             for k in range(ASSIGNED_ROWS.shape[1]):
                 events.pending_values[chosen, k, cell] = values[e, k]
+        if HAS_ASSIGNMENT_FACTORS:
+            # the sizes an amount row's concentration is scaled by are those at execution, before any
+            # assignment; the values scratch is free again (this round's trigger-time values are stored)
+            event_factors(t, y, p, cell, values)
         for k in range(ASSIGNED_ROWS.shape[1]):
             if ASSIGNED_ROWS[e, k] >= 0:
-                y[ASSIGNED_ROWS[e, k]] = events.pending_values[chosen, k, cell]
+                value = events.pending_values[chosen, k, cell]
+                y[ASSIGNED_ROWS[e, k]] = value * values[e, k] if HAS_ASSIGNMENT_FACTORS else value
     return STATUS_EVENT_CASCADE
 
 

@@ -183,6 +183,10 @@ class ExpressionTranslator:
             return expression
         if kind == libsbml.AST_LOGICAL_NOT:
             return f"(not {args[0]})"
+        if kind == libsbml.AST_LOGICAL_IMPLIES:  # L3V2; binary only
+            if len(args) != 2:
+                self._refuse(f"implies() with {len(args)} arguments (it takes two)")
+            return f"((not {args[0]}) or {args[1]})"
         if kind == libsbml.AST_FUNCTION_PIECEWISE:
             return self._piecewise(args)
         if kind == libsbml.AST_FUNCTION_DELAY:

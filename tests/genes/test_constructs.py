@@ -104,6 +104,22 @@ def test_rate_of_a_local_parameter_is_zero():
     np.testing.assert_allclose(pop.values("k"), 0.5 + 2.0, rtol=1e-12)   # the global k did change
 
 
+def test_implies_is_not_a_or_b():
+    """L3V2's implies (the suite's 01274): gate := piecewise(1, implies(time > 1, S < 0.5), 0) with
+    S = exp(-t / 2) is 1 until t = 1 (a false premise), 0 until S = 0.5 at t = 2 ln 2, then 1."""
+    def gated(model):
+        gate = model.createParameter()
+        gate.setId("gate"), gate.setConstant(False)
+        rule = model.createAssignmentRule()
+        rule.setVariable("gate")
+        rule.setMath(libsbml.parseL3Formula("piecewise(1, implies(time > 1, S < 0.5), 0)"))
+
+    pop = load(_with(gated)).population(2, **TIGHT)
+    for interval, gate in ((0.5, 1.0), (0.7, 0.0), (0.8, 1.0)):   # t = 0.5, 1.2, 2.0
+        pop.advance(interval)
+        np.testing.assert_array_equal(pop.values("gate"), gate)
+
+
 def test_a_growing_compartment_keeps_the_amounts_reactions_change():
     """C' = 0.1 (C = 1 + t / 10) and J0: S -> P at k [S] = 0.5 n / C (an amount per time): n = C^-5,
     [S] = C^-6, [P] = (1 - C^-5) / C, and rateOf(S) = d(n / C)/dt = -0.6 C^-7. The same with the size
@@ -159,6 +175,28 @@ end
     pop.advance(1.5)
     np.testing.assert_allclose(pop.values("C"), 1.2, rtol=1e-12)
     np.testing.assert_allclose(pop.values("S"), 0.68, rtol=1e-10)
+
+
+def test_a_delayed_event_on_a_concentration_scales_by_the_size_when_it_executes():
+    """As above without the resize, and E1 fires at t = 0.45 to execute 0.1 later: [S] = S + 0.2 with S
+    from the trigger time is 0.38, from the execution time 0.42; either is the concentration at 0.55,
+    so the amount row gets it times C(0.55) = 0.61 (not C(0.45): the SBML Test Suite's 01508). At t = 1,
+    [S] = 0.38 + 0.18 = 0.56 and 0.42 + 0.18 = 0.60."""
+    for from_trigger, expected in (("true", 0.56), ("false", 0.60)):
+        text = f"""
+model grows
+  compartment C = 0.5
+  species S in C
+  S = 0
+  S' = 0.4
+  C' = 0.2
+  E1: at 0.1 after (time >= 0.45), fromTrigger={from_trigger}: S = S + 0.2
+end
+"""
+        pop = load(text).population(2, **TIGHT)
+        pop.advance(1.0)
+        np.testing.assert_allclose(pop.values("C"), 0.7, rtol=1e-12)
+        np.testing.assert_allclose(pop.values("S"), expected, rtol=1e-10)
 
 
 def test_algebraic_rules_affine_in_one_free_variable_become_assignments():
