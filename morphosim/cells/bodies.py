@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .boundary import minimum_images
 from .dynamics import Overdamped
 from .energy import VertexModel
 from .geometry import compute_geometry
@@ -204,10 +205,8 @@ class MonolayerBody:
         apical, basal = self.monolayer.apical_positions[vertex], self.monolayer.basal_positions[vertex]
         if self.sheet.periodic:   # about the cell's first vertex, by minimum images
             first = np.repeat(apical[start[:-1]], np.diff(start), axis=0)
-            box = self.sheet.box[:2]
-            for layer in (apical, basal):
-                layer[:, :2] = first[:, :2] + (layer[:, :2] - first[:, :2]) - box * np.floor(
-                    (layer[:, :2] - first[:, :2]) / box + 0.5)
+            apical = first + minimum_images(self.sheet.boundary, apical - first)
+            basal = first + minimum_images(self.sheet.boundary, basal - first)
         total = np.add.reduceat(apical + basal, start[:-1], axis=0)
         return total / (2 * np.diff(start))[:, None]
 

@@ -62,6 +62,26 @@ def minimum_image(boundary, dx, dy, dz):
     return dx, dy, dz
 
 
+def minimum_images(boundary: tuple, vectors: np.ndarray) -> np.ndarray:
+    """Displacement rows (N, >= 2) as the boundary sees them, for numpy code outside the kernels: a
+    copy with the minimum images in x and y on periodic sheets, the rows themselves otherwise."""
+    kind, lx, ly = boundary[:3]
+    if kind != PERIODIC:
+        return vectors
+    box = np.array([lx, ly])
+    images = vectors.copy()
+    images[:, :2] -= box * np.floor(images[:, :2] / box + 0.5)
+    return images
+
+
+def wrap_points(boundary: tuple, points: np.ndarray) -> None:
+    """Points (N, >= 2) put back into the box in place on periodic sheets (numpy's :func:`wrap`)."""
+    kind, lx, ly = boundary[:3]
+    if kind == PERIODIC:
+        box = np.array([lx, ly])
+        points[:, :2] -= box * np.floor(points[:, :2] / box)
+
+
 @njit(inline="always")
 def displacement(boundary, vertices, i, j):
     """r_j - r_i of vertex rows i and j (minimum image on periodic sheets)."""

@@ -34,12 +34,14 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from .boundary import Boundary, minimum_image, minimum_images
 from .geometry import surface_normals
 from .sheet import Sheet, SheetError
 
 # numba-compatible argument groups of the monolayer kernels
 CellRings = namedtuple("CellRings", "cell_start ring_vertex ring_code")
-Layers = namedtuple("Layers", "apical basal box periodic orientation")
+# (the sheet's Boundary fields flat after the positions: a parallel region cannot take a nested tuple)
+Layers = namedtuple("Layers", "apical basal orientation kind lx ly a b c")
 # per-cell work rows (max_sides, 3): positions relative to the cell's first apical vertex, their
 # energy gradients, and one lateral face (4, 3) with its gradient; the gradients of the cell's volume
 # triple sum and apical perimeter, kept apart until the cell's dE/dV and dE/dP are known
@@ -122,7 +124,7 @@ class Monolayer:
         rings = self.sheet.rings()
         sheet = self.sheet
         return (CellRings(rings.cell_start, rings.ring_vertex, rings.ring_code),
-                Layers(sheet.vertices, self.basal, sheet.box, sheet.periodic, self.orientation),
+                Layers(sheet.vertices, self.basal, self.orientation, *sheet.boundary),
                 new_scratch(max(rings.max_sides, 4)))
 
     # ------------------------------------------------------------------ measures
@@ -190,8 +192,7 @@ class Monolayer:
                      ("basal", self.basal_positions[head] - self.basal_positions[tail]),
                      ("lateral", self.basal_positions - self.apical_positions))
             for name, vec in pairs:
-                vec = vec[:, :2] - sheet.box[:2] * np.floor(vec[:, :2] / sheet.box[:2] + 0.5)
-                if np.any(np.abs(vec) >= half):
+                if np.any(np.abs(minimum_images(sheet.boundary, vec)[:, :2]) >= half):
                     fail(f"a {name} edge is longer than half the periodic box")
         rings, layers, scratch = self.kernel_arguments()
         worst = np.empty((sheet.n_cells, 4))
@@ -208,11 +209,9 @@ class Monolayer:
 
 # ---------------------------------------------------------------------- kernels
 @njit(inline="always")
-def minimum_image(dx, dy, box, periodic):
-    if periodic:
-        dx -= box[0] * np.floor(dx / box[0] + 0.5)
-        dy -= box[1] * np.floor(dy / box[1] + 0.5)
-    return dx, dy
+def layers_boundary(layers):
+    """The sheet's Boundary record of a Layers."""
+    return Boundary(layers.kind, layers.lx, layers.ly, layers.a, layers.b, layers.c)
 
 
 @njit(cache=True)
@@ -229,15 +228,15 @@ def load_cell(rings, layers, scratch, c):
     into the scratch rows; zero their gradients. Returns (first ring position, side count)."""
     first = rings.cell_start[c]
     n = rings.cell_start[c + 1] - first
-    apical, basal = layers.apical, layers.basal
+    apical, basal, boundary = layers.apical, layers.basal, layers_boundary(layers)
     origin = rings.ring_vertex[first]
     ox, oy, oz = apical[origin, 0], apical[origin, 1], apical[origin, 2]
     for k in range(n):
         v = rings.ring_vertex[first + k]
-        dx, dy = minimum_image(apical[v, 0] - ox, apical[v, 1] - oy, layers.box, layers.periodic)
-        scratch.apical[k, 0], scratch.apical[k, 1], scratch.apical[k, 2] = dx, dy, apical[v, 2] - oz
-        dx, dy = minimum_image(basal[v, 0] - ox, basal[v, 1] - oy, layers.box, layers.periodic)
-        scratch.basal[k, 0], scratch.basal[k, 1], scratch.basal[k, 2] = dx, dy, basal[v, 2] - oz
+        scratch.apical[k, 0], scratch.apical[k, 1], scratch.apical[k, 2] = minimum_image(
+            boundary, apical[v, 0] - ox, apical[v, 1] - oy, apical[v, 2] - oz)
+        scratch.basal[k, 0], scratch.basal[k, 1], scratch.basal[k, 2] = minimum_image(
+            boundary, basal[v, 0] - ox, basal[v, 1] - oy, basal[v, 2] - oz)
         for d in range(3):
             scratch.apical_gradient[k, d] = 0.0
             scratch.basal_gradient[k, d] = 0.0

@@ -17,6 +17,7 @@ from numba import njit, prange
 from scipy.optimize import minimize
 
 from ..threads import share
+from .boundary import wrap_points
 from .energy import ParameterError, kernel_threads
 from .monolayer import Monolayer, cell_shape, load_cell, new_scratch
 from .monolayer_energy import (APICAL, BASAL, BASAL_PERIMETER, CELL_VOLUME, CONTRACTILITY, HEIGHTS, LATERAL, LINE,
@@ -244,10 +245,8 @@ class MonolayerOverdamped:
 
 def wrap(m: Monolayer) -> None:
     """Put the vertices of a periodic monolayer back into the box (x, y)."""
-    sheet = m.sheet
-    if sheet.periodic:
-        for layer in (m.apical_positions, m.basal_positions):
-            layer[:, :2] -= sheet.box[:2] * np.floor(layer[:, :2] / sheet.box[:2])
+    for layer in (m.apical_positions, m.basal_positions):
+        wrap_points(m.sheet.boundary, layer)
 
 
 def relax(m: Monolayer, model: MonolayerModel, *, tolerance: float = 1e-7, max_steps: int = 20_000) -> dict:
