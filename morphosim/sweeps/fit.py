@@ -14,14 +14,17 @@ sequential Monte Carlo (ABC-SMC, pyABC) with every simulation a task on a dask.d
     population: 50                                     # particles per generation
     generations: 5                                     # at most; stops earlier at min_epsilon
     min_epsilon: 0.0
+    seed: 0                                            # the particles' random draws (default 0)
     output: out/fit                                    # posterior.csv, posterior.png, pyABC's fit.db
 
 ABC-SMC draws parameters from the prior, simulates, keeps those whose distance to the targets is
 below a tolerance ε, and repeats from the kept ones (perturbed) with ε lowered to the median
 distance of the last generation; the last generation's weighted particles are the posterior.
 Each simulation runs without a store (its metrics read the final frame, see metrics.FinalState)
-with the base scenario's seed. ABC samples at random on the workers, so two fits agree within
-their Monte Carlo error, not bit for bit.
+with the base scenario's seed. Each particle is one task that draws (and redraws until accepted)
+from its own random stream, seeded by the fit's `seed`, the generation and the particle's place: the
+same fit file gives the same posterior bit for bit, on any number of workers and whichever task
+finishes first.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ FIT = Mapping({
     "population": Number(minimum=2, integer=True, default=100),
     "generations": Number(minimum=1, integer=True, default=5),
     "min_epsilon": Number(minimum=0, default=0.0),
+    "seed": Number(minimum=0, integer=True, default=0),
     "output": Text(),
 }, required=("base", "parameters", "metrics", "targets", "output"))
 
@@ -156,9 +160,9 @@ def fit(spec: str | os.PathLike | dict, client=None, *, workers: int = 2, thread
     import logging
 
     import pyabc
-    from pyabc.sampler import DaskDistributedSampler
 
     from .runner import claim_output
+    from .seeded_sampler import SeededSampler
 
     spec = load_fit(spec) if not isinstance(spec, dict) else spec
     folder = Path(spec["output"])
@@ -177,7 +181,7 @@ def fit(spec: str | os.PathLike | dict, client=None, *, workers: int = 2, thread
             print(f"fit: {len(parameters)} parameter{'s' * (len(parameters) > 1)}, {spec['population']} particles × ≤ {spec['generations']} "
                   f"generations; dashboard {client.dashboard_link}", file=sys.stderr)
         abc = pyabc.ABCSMC(model, priors, distance, population_size=spec["population"],
-                           sampler=DaskDistributedSampler(client))
+                           sampler=SeededSampler(client, spec["seed"]))
         abc.new(f"sqlite:///{folder / 'fit.db'}", {name: target["value"] for name, target in targets.items()})
         history = abc.run(minimum_epsilon=spec["min_epsilon"], max_nr_populations=spec["generations"])
     frame, weights = history.get_distribution(m=0, t=history.max_t)
